@@ -1,0 +1,3 @@
+"""The classroom server: an offline-first learning hub for one school or classroom."""
+
+__version__ = "0.1.0"

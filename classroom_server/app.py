@@ -1,0 +1,58 @@
+"""create_app wires settings, the database, security, i18n, logging and blueprints. Nothing else."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask
+
+from classroom_server import db as database
+from classroom_server import i18n, weblog
+from classroom_server.config import load_settings
+from classroom_server.services import hub
+
+
+def create_app(
+    data_dir: str | os.PathLike[str],
+    overrides: Mapping[str, Any] | None = None,
+    config_file: str | os.PathLike[str] | None = None,
+) -> Flask:
+    """Build the hub for an initialised data directory (see ``classroom-server init``)."""
+    settings = load_settings(data_dir, overrides, config_file)
+    data_path = Path(data_dir)
+    app = Flask(__name__)
+    app.config.update(
+        SETTINGS=settings,
+        DATA_DIR=data_path,
+        SECRET_KEY=os.environ.get("CLASSROOM_SECRET_KEY") or hub.ensure_secret_key(data_path),
+        SESSION_COOKIE_NAME="classroom_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings["secure_cookies"],
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings["session_hours"]),
+        WTF_CSRF_TIME_LIMIT=None,  # a lesson page left open must still submit
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    if overrides and overrides.get("TESTING"):
+        app.config["TESTING"] = True
+
+    database.configure(
+        database.database_path(data_path), settings["sqlite_synchronous"], settings["sqlite_cache_kb"]
+    )
+    database.migrate()
+    database.init_app(app)
+
+    from flask_wtf.csrf import CSRFProtect
+
+    CSRFProtect(app)
+    i18n.init_app(app, default_language=settings["language"])
+    weblog.init_app(app, level=settings["log_level"])
+
+    from classroom_server.web import register_blueprints
+
+    register_blueprints(app)
+    return app

@@ -1,0 +1,367 @@
+"""The ``classroom-server`` command line. Errors are plain words and exit code 1, never a traceback."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import getpass
+import os
+import secrets
+import socket
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import click
+
+from classroom_server import __version__
+
+DATA_ENV = "CLASSROOM_DATA"
+data_option = click.option(
+    "--data", "data_dir", envvar=DATA_ENV, required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help=f"The hub's data directory (or set {DATA_ENV}).",
+)
+
+
+class Fail(click.ClickException):
+    """A problem the person at the keyboard can fix; printed without a traceback, exit code 1."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"Error: {self.message}", err=True)
+
+
+def _db_file(data_dir: Path) -> Path:
+    from classroom_server.db import database_path
+
+    return database_path(data_dir)
+
+
+def _require_initialised(data_dir: Path) -> None:
+    if not _db_file(data_dir).exists():
+        raise Fail(f"{data_dir} is not a hub data directory yet. Run: classroom-server init --data {data_dir}")
+
+
+def _check_writable(data_dir: Path) -> None:
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=data_dir, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise Fail(
+            f"The data directory {data_dir} is not writable ({exc.strerror}). "
+            f"Give the user {getpass.getuser()!r} write access to it, or choose another with --data."
+        ) from None
+
+
+def _check_disk(data_dir: Path, min_free_mb: int) -> None:
+    from classroom_server.services.hub import disk_free_bytes
+
+    free_mb = disk_free_bytes(data_dir) // (1024 * 1024)
+    if free_mb < min_free_mb:
+        raise Fail(
+            f"The disk holding {data_dir} is full: {free_mb} MB free, and the hub needs at least "
+            f"{min_free_mb} MB (setting min_free_disk_mb). Free some space, then start again."
+        )
+
+
+def _load_app(data_dir: Path, overrides: dict[str, Any] | None = None, config_file: Path | None = None):  # type: ignore[no-untyped-def]
+    from classroom_server.app import create_app
+    from classroom_server.config import ConfigError
+
+    try:
+        return create_app(data_dir, overrides, config_file)
+    except ConfigError as exc:
+        raise Fail(str(exc)) from None
+
+
+@contextmanager
+def _serve_lock(data_dir: Path, waiting_for: str) -> Iterator[None]:
+    """Held while the hub serves, so restore cannot swap the database under a running hub."""
+    handle = open(data_dir / "serve.lock", "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise Fail(f"The hub in {data_dir} is running. {waiting_for}") from None
+        yield
+    finally:
+        handle.close()
+
+
+def lan_addresses() -> list[str]:
+    """This machine's IPv4 addresses other than loopback, from local name resolution only."""
+    found: list[str] = []
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            address = str(info[4][0])
+            if not address.startswith("127.") and address not in found:
+                found.append(address)
+    except OSError:
+        pass
+    return found
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="classroom-server")
+def main() -> None:
+    """The classroom server: personalized practice and mastery for a classroom, offline.
+
+    Start with `init`, then `serve`. Or try everything at once with `demo`.
+    """
+
+
+@main.command()
+@data_option
+@click.option("--admin-username", default="admin", show_default=True, help="Username of the first admin.")
+@click.option("--admin-name", default="Admin", show_default=True, help="Display name of the first admin.")
+@click.option("--admin-password", envvar="CLASSROOM_ADMIN_PASSWORD",
+              help="Password of the first admin (or set CLASSROOM_ADMIN_PASSWORD). Asked for when omitted.")
+def init(data_dir: Path, admin_username: str, admin_name: str, admin_password: str | None) -> None:
+    """Create a hub: data directory, secret key (mode 0600), hub identity and the first admin."""
+    _check_writable(data_dir)
+    _check_disk(data_dir, 1)
+    from classroom_server.db import db
+    from classroom_server.errors import ClassroomError
+    from classroom_server.models import Person
+    from classroom_server.services import accounts, hub
+
+    _load_app(data_dir)
+    with db.connection_context():
+        created = hub.initialize_identity()
+        if Person.select().where(Person.role == "admin").exists():
+            click.echo(f"The hub in {data_dir} is already set up (hub id {hub.get_meta('hub_id')}).")
+            return
+        if not admin_password:
+            if not sys.stdin.isatty():
+                raise Fail("No admin password given. Use --admin-password or CLASSROOM_ADMIN_PASSWORD.")
+            admin_password = click.prompt("Password for the first admin", hide_input=True, confirmation_prompt=True)
+        try:
+            accounts.create_staff("admin", admin_username, admin_name, admin_password)
+        except ClassroomError as exc:
+            raise Fail(exc.message) from None
+        click.echo(f"{'Created' if created else 'Completed'} the hub in {data_dir} (hub id {hub.get_meta('hub_id')}).")
+        click.echo(f"Admin: {admin_username}. Next: classroom-server serve --data {data_dir}")
+
+
+def _serve(app: Any, data_dir: Path, host: str, port: int, threads: int, banner: str = "") -> None:
+    from waitress.server import create_server
+
+    try:
+        server = create_server(app, host=host, port=port, threads=threads, ident="classroom-server")
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise Fail(f"Port {port} is already in use on {host}. Stop the other program or choose --port.") from None
+        if exc.errno == errno.EACCES:
+            raise Fail(f"Not allowed to listen on port {port}. Ports under 1024 need special rights; try 8080.") from None
+        raise Fail(f"Cannot listen on {host}:{port}: {exc.strerror}") from None
+    with _serve_lock(data_dir, "Only one hub can serve a data directory at a time."):
+        shown = "localhost" if host in ("0.0.0.0", "::", "127.0.0.1") else host
+        click.echo(f"Classroom hub {__version__} serving at http://{shown}:{port}/")
+        if host in ("0.0.0.0", "::"):
+            for address in lan_addresses():
+                click.echo(f"  on the classroom network: http://{address}:{port}/")
+        if banner:
+            click.echo(banner)
+        sys.stdout.flush()
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            click.echo("Stopped.")
+        finally:
+            server.close()
+
+
+@main.command()
+@data_option
+@click.option("--host", help="Address to listen on (setting `host`).")
+@click.option("--port", type=int, help="Port (setting `port`).")
+@click.option("--threads", type=int, help="Worker threads (setting `threads`).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="A TOML settings file (default: config.toml in the data directory, if present).")
+def serve(data_dir: Path, host: str | None, port: int | None, threads: int | None, config_file: Path | None) -> None:
+    """Run the hub under waitress until stopped."""
+    _require_initialised(data_dir)
+    _check_writable(data_dir)
+    app = _load_app(data_dir, {"host": host, "port": port, "threads": threads}, config_file)
+    settings = app.config["SETTINGS"]
+    _check_disk(data_dir, settings["min_free_disk_mb"])
+    _serve(app, data_dir, settings["host"], settings["port"], settings["threads"])
+
+
+@main.command()
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to build the demo school (default: a new temporary directory).")
+@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Build the demo school and exit without serving.")
+def demo(data_dir: Path | None, host: str, port: int, no_serve: bool) -> None:
+    """Build a complete demo school and serve it, printing the addresses and logins."""
+    from classroom_server import demo as demo_school
+
+    data_dir = data_dir or Path(tempfile.mkdtemp(prefix="classroom-demo-"))
+    _check_writable(data_dir)
+    app = _load_app(data_dir, {"host": host, "port": port})
+    logins = demo_school.build(data_dir)
+    banner = demo_school.describe(logins, data_dir)
+    if no_serve:
+        click.echo(banner)
+        return
+    _serve(app, data_dir, host, port, app.config["SETTINGS"]["threads"], banner)
+
+
+@main.group()
+def users() -> None:
+    """Staff accounts: add, list, reset a password."""
+
+
+@users.command("add")
+@data_option
+@click.option("--role", type=click.Choice(["teacher", "admin"]), default="teacher", show_default=True)
+@click.option("--username", required=True)
+@click.option("--name", "display_name", required=True, help="Name shown on pages.")
+@click.option("--password", envvar="CLASSROOM_NEW_PASSWORD", help="Asked for when omitted.")
+def users_add(data_dir: Path, role: str, username: str, display_name: str, password: str | None) -> None:
+    """Create a teacher or admin account."""
+    _require_initialised(data_dir)
+    from classroom_server.db import db
+    from classroom_server.errors import ClassroomError
+    from classroom_server.services import accounts
+
+    _load_app(data_dir)
+    if not password:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with db.connection_context():
+        try:
+            person = accounts.create_staff(role, username, display_name, password)
+        except ClassroomError as exc:
+            raise Fail(exc.message) from None
+    click.echo(f"Created {role} {person.username}.")
+
+
+@users.command("list")
+@data_option
+def users_list(data_dir: Path) -> None:
+    """List staff and learner counts per class."""
+    _require_initialised(data_dir)
+    from classroom_server.db import db
+    from classroom_server.models import Classroom, Person
+    from classroom_server.services import accounts
+
+    _load_app(data_dir)
+    with db.connection_context():
+        for person in Person.select().where(Person.role != "learner").order_by(Person.role, Person.username):
+            state = "" if person.active else " (disabled)"
+            click.echo(f"{person.role:8} {person.username:20} {person.display_name}{state}")
+        for classroom in Classroom.select().order_by(Classroom.name):
+            click.echo(f"class    {classroom.name:20} {len(accounts.learners_in(classroom))} learners")
+
+
+@users.command("reset-password")
+@data_option
+@click.argument("username")
+@click.option("--password", envvar="CLASSROOM_NEW_PASSWORD", help="New password; a random one is made when omitted.")
+def users_reset_password(data_dir: Path, username: str, password: str | None) -> None:
+    """Give a staff account a new password (signs it out everywhere)."""
+    _require_initialised(data_dir)
+    from classroom_server.db import db
+    from classroom_server.errors import ClassroomError
+    from classroom_server.models import Person
+    from classroom_server.services import accounts
+
+    _load_app(data_dir)
+    generated = not password
+    password = password or secrets.token_urlsafe(9)
+    with db.connection_context():
+        person = Person.get_or_none(Person.username == username.lower(), Person.role != "learner")
+        if person is None:
+            raise Fail(f"There is no staff account {username!r}. See: classroom-server users list")
+        try:
+            accounts.set_password(person, password)
+        except ClassroomError as exc:
+            raise Fail(exc.message) from None
+    click.echo(f"New password for {person.username}: {password}" if generated else f"Password changed for {person.username}.")
+
+
+@main.command()
+@data_option
+@click.option("--to", "destination", required=True, type=click.Path(path_type=Path),
+              help="A folder (a dated file is made in it) or a file name.")
+def backup(data_dir: Path, destination: Path) -> None:
+    """Copy the hub database safely while it runs, and verify the copy."""
+    _require_initialised(data_dir)
+    from classroom_server import clock
+    from classroom_server.db import db
+    from classroom_server.services import hub
+
+    _load_app(data_dir)
+    try:
+        written = hub.backup(_db_file(data_dir), destination)
+    except hub.BackupError as exc:
+        raise Fail(str(exc)) from None
+    with db.connection_context():
+        hub.set_meta("last_backup", clock.iso())
+    click.echo(f"Backup written and verified: {written}")
+
+
+@main.command()
+@data_option
+@click.argument("backup_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore(data_dir: Path, backup_file: Path, yes: bool) -> None:
+    """Replace the hub's database with a backup. The hub must be stopped.
+
+    The replaced database is kept beside it, and the restored hub gets a new epoch so that
+    sync never confuses events written before and after the restore.
+    """
+    from classroom_server.services import hub
+
+    _check_writable(data_dir)
+    with _serve_lock(data_dir, "Stop it before restoring a backup."):
+        if not yes and not click.confirm(f"Replace the hub database in {data_dir} with {backup_file}?"):
+            raise Fail("Nothing was changed.")
+        try:
+            epoch, kept = hub.restore(backup_file, _db_file(data_dir))
+        except hub.BackupError as exc:
+            raise Fail(str(exc)) from None
+    _load_app(data_dir)  # runs any migrations the older backup needs
+    click.echo(f"Restored {backup_file}. New epoch: {epoch}.")
+    if kept:
+        click.echo(f"The replaced database is kept at {kept}")
+
+
+@main.command()
+@data_option
+def migrate(data_dir: Path) -> None:
+    """Apply pending schema migrations (serve does this by itself at start)."""
+    _require_initialised(data_dir)
+    from classroom_server import db as database
+
+    database.configure(_db_file(data_dir))
+    applied = database.migrate()
+    with database.db.connection_context():
+        version = database.schema_version()
+    click.echo(("Applied: " + ", ".join(applied)) if applied else "Nothing to do.")
+    click.echo(f"Schema: {version}")
+
+
+@main.command()
+@data_option
+@click.option("--get", "path", default="/healthz", show_default=True, help="Path to request.")
+def check(data_dir: Path, path: str) -> None:
+    """Request one page through the app without opening a port; exit 1 unless it answers 200."""
+    _require_initialised(data_dir)
+    app = _load_app(data_dir, {"log_level": "warning"})
+    started = time.perf_counter()
+    response = app.test_client().get(path)
+    click.echo(response.get_data(as_text=True).rstrip())
+    click.echo(f"{response.status_code} in {(time.perf_counter() - started) * 1000:.0f} ms", err=True)
+    if response.status_code != 200:
+        sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,70 @@
+"""The hub's one SQLite database: deferred init, WAL, a connection per request, migrations.
+
+Writes that append events run in ``db.atomic("IMMEDIATE")`` so the writer lock is taken at
+BEGIN: the per-origin sequence number is read and written under it, and no transaction has to
+upgrade its lock half way (which is where SQLITE_BUSY comes from).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from peewee import SqliteDatabase
+from playhouse.migrations import Runner
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+DB_FILENAME = "hub.sqlite3"
+
+db = SqliteDatabase(None)
+
+
+def database_path(data_dir: Path) -> Path:
+    return Path(data_dir) / DB_FILENAME
+
+
+def configure(path: Path, synchronous: str = "full", cache_kb: int = 8000) -> SqliteDatabase:
+    """Point the shared database at a file, with the pragmas every connection needs."""
+    if not db.is_closed():
+        db.close()
+    db.init(
+        str(path),
+        pragmas={
+            "journal_mode": "wal",
+            "foreign_keys": 1,
+            "synchronous": synchronous.upper(),
+            "cache_size": -int(cache_kb),
+            "wal_autocheckpoint": 500,
+        },
+        timeout=10,
+    )
+    return db
+
+
+def migrate() -> list[str]:
+    """Apply pending migrations in order; returns the names applied (usually none)."""
+    with db.connection_context():
+        return Runner(db, str(MIGRATIONS_DIR)).up()
+
+
+def schema_version() -> str:
+    """Name of the newest applied migration, e.g. ``0002_login_throttle``."""
+    status = Runner(db, str(MIGRATIONS_DIR)).status()
+    applied = [m.name for m in status if m.applied]
+    return applied[-1] if applied else "none"
+
+
+def pending_migrations() -> list[str]:
+    return [m.name for m in Runner(db, str(MIGRATIONS_DIR)).status() if not m.applied]
+
+
+def init_app(app) -> None:  # type: ignore[no-untyped-def]
+    """Open a connection for each request and close it whatever happens."""
+
+    @app.before_request
+    def _db_connect() -> None:
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _db_close(exc: BaseException | None) -> None:
+        if not db.is_closed():
+            db.close()

@@ -1,0 +1,84 @@
+"""A complete demo school: an admin, 2 teachers, 2 classes and 30 learners, with printed logins.
+
+Passwords, pictures and PINs are random for every demo (never shipped in the code) and kept in
+``demo-logins.json`` (mode 0600) inside the demo's data directory so a restart shows them again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import secrets
+from pathlib import Path
+from typing import Any
+
+from classroom_server.db import db
+from classroom_server.models import Person
+from classroom_server.services import accounts, hub, security
+
+LOGINS_FILE = "demo-logins.json"
+FIRST_NAMES = [
+    "Amara", "Bruno", "Chen", "Dalia", "Emeka", "Fatima", "Gabriel", "Hana", "Ivan", "Jamila",
+    "Kofi", "Lucía", "Mateo", "Nadia", "Omar", "Priya", "Quentin", "Rosa", "Samuel", "Tariq",
+    "Uma", "Víctor", "Wanjiru", "Xavier", "Yara", "Zainab", "Aiko", "Bilal", "Carmen", "Diego",
+]
+
+
+def build(data_dir: Path, seed: int | None = None) -> dict[str, Any]:
+    """Create the demo school in an initialised or empty data directory; reuse it if present."""
+    logins_path = Path(data_dir) / LOGINS_FILE
+    if logins_path.exists():
+        return json.loads(logins_path.read_text())
+    rng = random.Random(seed if seed is not None else secrets.randbits(64))
+    logins: dict[str, Any] = {"staff": [], "classes": []}
+    with db.connection_context():
+        hub.initialize_identity()
+        admin_password = secrets.token_urlsafe(8)
+        admin = accounts.create_staff("admin", "admin", "Demo Admin", admin_password)
+        logins["staff"].append({"role": "admin", "username": "admin", "password": admin_password})
+        teachers = []
+        for username, name in (("ms.okafor", "Ms Okafor"), ("mr.silva", "Mr Silva")):
+            password = secrets.token_urlsafe(8)
+            teachers.append(accounts.create_staff("teacher", username, name, password, actor=admin))
+            logins["staff"].append({"role": "teacher", "username": username, "password": password})
+        plan = (("Grade 2 Sunflowers", "picture", teachers[0]), ("Grade 4 Baobabs", "pin", teachers[1]))
+        names = iter(FIRST_NAMES)
+        for class_name, kind, teacher in plan:
+            classroom = accounts.create_class(class_name, kind, [teacher.id], admin)
+            entry: dict[str, Any] = {"name": class_name, "id": classroom.id, "kind": kind,
+                                     "teacher": teacher.username, "learners": []}
+            for _ in range(15):
+                if kind == "picture":
+                    secret: Any = [rng.choice(security.PICTURES) for _ in range(security.PICTURE_COUNT)]
+                else:
+                    secret = f"{rng.randrange(10000):04d}"
+                learner = accounts.create_learner(
+                    classroom, next(names), rng.choice(accounts.AVATAR_COLOURS), secret, teacher
+                )
+                entry["learners"].append({"id": learner.id, "name": learner.display_name, "secret": secret})
+            logins["classes"].append(entry)
+    fd = os.open(logins_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(logins, fh, indent=2, ensure_ascii=False)
+    return logins
+
+
+def describe(logins: dict[str, Any], data_dir: Path) -> str:
+    """The banner printed by ``classroom-server demo``: who can sign in, and how."""
+    lines = ["", "Demo school logins (all of them are in " + str(Path(data_dir) / LOGINS_FILE) + "):"]
+    for staff in logins["staff"]:
+        lines.append(f"  {staff['role']:8} username {staff['username']:10} password {staff['password']}")
+    for entry in logins["classes"]:
+        lines.append(f"  class {entry['name']!r} (teacher {entry['teacher']}), learners sign in with "
+                     + ("3 pictures:" if entry["kind"] == "picture" else "a PIN:"))
+        for learner in entry["learners"][:3]:
+            secret = " ".join(learner["secret"]) if isinstance(learner["secret"], list) else learner["secret"]
+            lines.append(f"    {learner['name']:10} {secret}")
+        lines.append(f"    ... and {len(entry['learners']) - 3} more")
+    lines.append("No content packs are bundled yet, so learners' activity lists are empty in this version.")
+    return "\n".join(lines)
+
+
+def learner_count() -> int:
+    return Person.select().where(Person.role == "learner").count()

@@ -1,0 +1,67 @@
+"""One exception tree for the whole hub; the web layer renders it as JSON or a friendly page.
+
+    ClassroomError (500)
+      Invalid (400)        bad input; ``field`` names the form field or JSON key
+      NotSignedIn (401)
+      Forbidden (403)
+      NotFound (404)
+      Conflict (409)
+      Throttled (429)      ``retry_after`` seconds
+      StorageFull (507)
+"""
+
+from __future__ import annotations
+
+
+class ClassroomError(Exception):
+    status = 500
+    code = "internal"
+
+    def __init__(self, message: str, field: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code:
+            self.code = code
+
+    def to_dict(self) -> dict[str, dict[str, str | None]]:
+        return {"error": {"code": self.code, "message": self.message, "field": self.field}}
+
+
+class Invalid(ClassroomError):
+    status = 400
+    code = "invalid"
+
+
+class NotSignedIn(ClassroomError):
+    status = 401
+    code = "not_signed_in"
+
+
+class Forbidden(ClassroomError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(ClassroomError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(ClassroomError):
+    status = 409
+    code = "conflict"
+
+
+class Throttled(ClassroomError):
+    status = 429
+    code = "throttled"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class StorageFull(ClassroomError):
+    status = 507
+    code = "storage_full"

@@ -1,0 +1,1 @@
+"""Use cases. Web handlers call these; these never touch ``flask.request``."""

@@ -1,0 +1,309 @@
+"""People and classes: creating, editing, signing in. Each change is recorded as an event.
+
+Event payloads never contain a password, PIN, picture sequence or hash.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+from peewee import fn
+
+from classroom_server import clock
+from classroom_server.db import db
+from classroom_server.errors import Conflict, Forbidden, Invalid, NotFound
+from classroom_server.models import ClassTeacher, Classroom, Enrollment, Event, Person
+from classroom_server.services import events, security
+
+AVATAR_COLOURS = (
+    "red", "orange", "yellow", "green", "teal", "blue",
+    "purple", "pink", "brown", "grey", "navy", "lime",
+)
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
+NAME_MAX = 60
+
+
+def _clean_name(value: str, field: str = "display_name") -> str:
+    name = " ".join(str(value or "").split())
+    if not name:
+        raise Invalid("Please enter a name.", field=field)
+    if len(name) > NAME_MAX:
+        raise Invalid(f"Names can be at most {NAME_MAX} characters.", field=field)
+    return name
+
+
+def _clean_username(value: str) -> str:
+    username = str(value or "").strip().lower()
+    if not USERNAME_RE.match(username):
+        raise Invalid(
+            "A username is 2 to 32 lower-case letters, digits, dots, dashes or underscores.",
+            field="username",
+        )
+    return username
+
+
+def _actor_uid(actor: Person | None) -> str | None:
+    return actor.uid if actor is not None else None
+
+
+def create_staff(
+    role: str, username: str, display_name: str, password: str, actor: Person | None = None
+) -> Person:
+    if role not in ("admin", "teacher"):
+        raise Invalid("Staff are admins or teachers.", field="role")
+    if actor is not None and actor.role != "admin":
+        raise Forbidden("Only an admin can create staff accounts.")
+    username = _clean_username(username)
+    display_name = _clean_name(display_name)
+    password_hash = security.hash_password(password)
+    if Person.select().where(fn.lower(Person.username) == username).exists():
+        raise Conflict(f"The username {username!r} is already taken.", field="username")
+    uid = str(uuid.uuid4())
+
+    def action() -> dict[str, int]:
+        person = Person.create(
+            uid=uid, role=role, username=username, display_name=display_name,
+            password_hash=password_hash, created_at=clock.iso(),
+        )
+        return {"person_id": person.id}
+
+    recorded = events.record(
+        "person.created", {"uid": uid, "role": role, "username": username, "display_name": display_name},
+        actor_uid=_actor_uid(actor), action=action,
+    )
+    return Person.get_by_id(recorded.result["person_id"])
+
+
+def set_password(person: Person, new_password: str, actor: Person | None = None) -> None:
+    """Set a staff password and sign the person out everywhere else (auth_version changes)."""
+    password_hash = security.hash_password(new_password)
+
+    def action() -> None:
+        Person.update(password_hash=password_hash, auth_version=Person.auth_version + 1).where(
+            Person.id == person.id
+        ).execute()
+
+    events.record("person.password_changed", {"uid": person.uid}, actor_uid=_actor_uid(actor), action=action)
+
+
+def change_own_password(person: Person, current: str, new: str) -> None:
+    if not security.check_password(person.password_hash, current):
+        raise Invalid("Your current password is not right.", field="current_password")
+    if current == new:
+        raise Invalid("Choose a password different from the current one.", field="new_password")
+    set_password(person, new, actor=person)
+
+
+def create_class(name: str, login_kind: str, teacher_ids: list[int], actor: Person) -> Classroom:
+    if actor.role != "admin":
+        raise Forbidden("Only an admin can create classes.")
+    name = _clean_name(name, field="name")
+    if login_kind not in ("picture", "pin"):
+        raise Invalid("Choose picture password or PIN.", field="login_kind")
+    teachers = list(Person.select().where(Person.id.in_(teacher_ids or [0]), Person.role == "teacher"))
+    if len(teachers) != len(set(teacher_ids)):
+        raise Invalid("Choose teachers from the list.", field="teachers")
+    uid = str(uuid.uuid4())
+
+    def action() -> dict[str, int]:
+        classroom = Classroom.create(uid=uid, name=name, login_kind=login_kind, created_at=clock.iso())
+        for teacher in teachers:
+            ClassTeacher.create(classroom=classroom, teacher=teacher)
+        return {"classroom_id": classroom.id}
+
+    recorded = events.record(
+        "class.created",
+        {"uid": uid, "name": name, "login_kind": login_kind, "teachers": [t.uid for t in teachers]},
+        class_uid=uid, actor_uid=actor.uid, action=action,
+    )
+    return Classroom.get_by_id(recorded.result["classroom_id"])
+
+
+def teaches(teacher: Person, classroom: Classroom) -> bool:
+    return ClassTeacher.select().where(
+        ClassTeacher.teacher == teacher, ClassTeacher.classroom == classroom
+    ).exists()
+
+
+def classes_for(person: Person) -> list[Classroom]:
+    if person.role == "admin":
+        return list(Classroom.select().order_by(Classroom.name))
+    if person.role == "teacher":
+        return list(Classroom.select().join(ClassTeacher).where(ClassTeacher.teacher == person).order_by(Classroom.name))
+    return list(Classroom.select().join(Enrollment).where(Enrollment.learner == person).order_by(Classroom.name))
+
+
+def get_class_for(person: Person, class_id: int) -> Classroom:
+    """The class, if this person may manage it; the same 404 either way so ids reveal nothing."""
+    classroom = Classroom.get_or_none(Classroom.id == class_id)
+    if classroom is None or not (person.role == "admin" or teaches(person, classroom)):
+        raise NotFound("There is no such class.")
+    return classroom
+
+
+def learners_in(classroom: Classroom) -> list[Person]:
+    return list(
+        Person.select().join(Enrollment).where(Enrollment.classroom == classroom, Person.active == True)  # noqa: E712
+        .order_by(Person.display_name, Person.id)
+    )
+
+
+def get_learner_in(classroom: Classroom, learner_id: int) -> Person:
+    learner = (
+        Person.select().join(Enrollment)
+        .where(Enrollment.classroom == classroom, Person.id == learner_id, Person.role == "learner")
+        .first()
+    )
+    if learner is None:
+        raise NotFound("There is no such learner in this class.")
+    return learner
+
+
+def _check_may_manage(actor: Person, classroom: Classroom) -> None:
+    if not (actor.role == "admin" or teaches(actor, classroom)):
+        raise Forbidden("You can only manage learners in your own classes.")
+
+
+def create_learner(classroom: Classroom, display_name: str, avatar: str, secret: str | list[str], actor: Person) -> Person:
+    _check_may_manage(actor, classroom)
+    display_name = _clean_name(display_name)
+    if avatar not in AVATAR_COLOURS:
+        raise Invalid("Choose a colour.", field="avatar")
+    secret_hash = security.hash_learner_secret(classroom.login_kind, secret)
+    uid = str(uuid.uuid4())
+
+    def action() -> dict[str, int]:
+        learner = Person.create(
+            uid=uid, role="learner", display_name=display_name, avatar=avatar,
+            secret_kind=classroom.login_kind, secret_hash=secret_hash, created_at=clock.iso(),
+        )
+        Enrollment.create(classroom=classroom, learner=learner)
+        return {"person_id": learner.id}
+
+    recorded = events.record(
+        "learner.created", {"uid": uid, "display_name": display_name, "avatar": avatar},
+        learner_uid=uid, class_uid=classroom.uid, actor_uid=actor.uid, action=action,
+    )
+    return Person.get_by_id(recorded.result["person_id"])
+
+
+def update_learner(classroom: Classroom, learner: Person, display_name: str, avatar: str, actor: Person) -> None:
+    _check_may_manage(actor, classroom)
+    display_name = _clean_name(display_name)
+    if avatar not in AVATAR_COLOURS:
+        raise Invalid("Choose a colour.", field="avatar")
+
+    def action() -> None:
+        Person.update(display_name=display_name, avatar=avatar).where(Person.id == learner.id).execute()
+
+    events.record(
+        "learner.updated", {"uid": learner.uid, "display_name": display_name, "avatar": avatar},
+        learner_uid=learner.uid, class_uid=classroom.uid, actor_uid=actor.uid, action=action,
+    )
+
+
+def reset_learner_secret(classroom: Classroom, learner: Person, secret: str | list[str], actor: Person) -> None:
+    _check_may_manage(actor, classroom)
+    secret_hash = security.hash_learner_secret(classroom.login_kind, secret)
+
+    def action() -> None:
+        Person.update(
+            secret_kind=classroom.login_kind, secret_hash=secret_hash, auth_version=Person.auth_version + 1
+        ).where(Person.id == learner.id).execute()
+
+    events.record(
+        "learner.secret_reset", {"uid": learner.uid, "kind": classroom.login_kind},
+        learner_uid=learner.uid, class_uid=classroom.uid, actor_uid=actor.uid, action=action,
+    )
+
+
+def remove_from_class(classroom: Classroom, learner: Person, actor: Person) -> None:
+    """Take a learner off the class list. Their history stays; ``restore_to_class`` undoes it."""
+    _check_may_manage(actor, classroom)
+
+    def action() -> None:
+        Enrollment.delete().where(Enrollment.classroom == classroom, Enrollment.learner == learner).execute()
+
+    events.record(
+        "learner.unenrolled", {"uid": learner.uid}, learner_uid=learner.uid,
+        class_uid=classroom.uid, actor_uid=actor.uid, action=action,
+    )
+
+
+def restore_to_class(classroom: Classroom, learner_id: int, actor: Person) -> Person:
+    _check_may_manage(actor, classroom)
+    learner = Person.get_or_none(Person.id == learner_id, Person.role == "learner")
+    was_here = learner is not None and Event.select().where(
+        Event.kind == "learner.unenrolled", Event.class_uid == classroom.uid, Event.learner_uid == learner.uid
+    ).exists()
+    if not was_here:
+        # Only someone taken off this class can be put back: no enrolling other classes' learners.
+        raise NotFound("There is no such learner.")
+    if Enrollment.select().where(Enrollment.classroom == classroom, Enrollment.learner == learner).exists():
+        return learner
+
+    def action() -> None:
+        Enrollment.create(classroom=classroom, learner=learner)
+
+    events.record(
+        "learner.enrolled", {"uid": learner.uid}, learner_uid=learner.uid,
+        class_uid=classroom.uid, actor_uid=actor.uid, action=action,
+    )
+    return learner
+
+
+@dataclass
+class SignInPolicy:
+    free_failures: int
+    max_delay: int
+
+    def throttle(self) -> security.Throttle:
+        return security.Throttle(self.free_failures, self.max_delay)
+
+
+GENERIC_FAILURE = "That did not match. Please try again."
+
+
+def sign_in_staff(username: str, password: str, client_addr: str, policy: SignInPolicy) -> Person:
+    """Check a staff sign-in; every failure gives the same message and counts toward delays."""
+    username = str(username or "").strip().lower()
+    throttle = policy.throttle()
+    keys = (f"acct:staff:{username}", f"addr:{client_addr}")
+    throttle.check(*keys)
+    person = Person.get_or_none(
+        fn.lower(Person.username) == username, Person.role.in_(["admin", "teacher"]), Person.active == True  # noqa: E712
+    ) if username else None
+    if not security.check_password(person.password_hash if person else None, password or ""):
+        with db.atomic():
+            throttle.failed(*keys)
+        raise Invalid(GENERIC_FAILURE, field="password", code="bad_credentials")
+    throttle.succeeded(keys[0])
+    return person  # type: ignore[return-value]
+
+
+def sign_in_learner(
+    classroom: Classroom, learner_id: int, secret: str | list[str], client_addr: str, policy: SignInPolicy
+) -> Person:
+    throttle = policy.throttle()
+    keys = (f"acct:learner:{learner_id}", f"addr:{client_addr}")
+    throttle.check(*keys)
+    learner = (
+        Person.select().join(Enrollment)
+        .where(Enrollment.classroom == classroom, Person.id == learner_id, Person.active == True)  # noqa: E712
+        .first()
+    )
+    ok = security.check_learner_secret(
+        learner.secret_hash if learner else None, classroom.login_kind, secret
+    )
+    if not ok or learner is None:
+        with db.atomic():
+            throttle.failed(*keys)
+        raise Invalid(GENERIC_FAILURE, field="secret", code="bad_credentials")
+    throttle.succeeded(keys[0])
+    events.record(
+        "learner.signed_in", {"method": classroom.login_kind}, learner_uid=learner.uid,
+        class_uid=classroom.uid, actor_uid=learner.uid,
+    )
+    return learner

@@ -1,0 +1,174 @@
+"""The hub's identity, and backup and restore of its database.
+
+A hub is known by a random ``hub_id`` made at ``init`` and a random database ``epoch``. Every
+event carries the origin ``<hub_id>.<epoch>``. Restoring a backup mints a new epoch, so events
+written after the restore can never be mistaken for the (lost) events written after the backup
+under the old epoch.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import sqlite3
+import uuid
+from pathlib import Path
+
+from classroom_server import clock
+from classroom_server.db import db
+from classroom_server.models import HubMeta
+
+SECRET_KEY_FILE = "secret_key"
+
+
+class BackupError(Exception):
+    """A backup could not be made or a file is not a usable backup; nothing was changed."""
+
+
+def get_meta(key: str, default: str | None = None) -> str | None:
+    row = HubMeta.get_or_none(HubMeta.key == key)
+    return row.value if row is not None else default
+
+
+def set_meta(key: str, value: str) -> None:
+    HubMeta.insert(key=key, value=value).on_conflict_replace().execute()
+
+
+def initialize_identity() -> bool:
+    """Give a fresh database its hub id and epoch; returns False when it already had them."""
+    with db.atomic("IMMEDIATE"):
+        if get_meta("hub_id"):
+            return False
+        set_meta("hub_id", str(uuid.uuid4()))
+        set_meta("epoch", secrets.token_hex(6))
+        set_meta("created_at", clock.iso())
+    return True
+
+
+def origin() -> str:
+    hub_id, epoch = get_meta("hub_id"), get_meta("epoch")
+    if not hub_id or not epoch:
+        raise RuntimeError("This hub has no identity yet: run `classroom-server init` first.")
+    return f"{hub_id}.{epoch}"
+
+
+def ensure_secret_key(data_dir: Path) -> str:
+    """Read the session-signing key, creating it (mode 0600) on first use."""
+    path = Path(data_dir) / SECRET_KEY_FILE
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def _integrity_ok(path: Path) -> tuple[bool, str]:
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = con.execute("PRAGMA integrity_check").fetchall()
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        return False, f"it is not a readable SQLite database ({exc})"
+    if rows != [("ok",)]:
+        return False, "SQLite's integrity check failed: " + "; ".join(r[0] for r in rows[:3])
+    missing = {"hub_meta", "event", "person"} - tables
+    if missing:
+        return False, "it is not a classroom-server database (missing " + ", ".join(sorted(missing)) + ")"
+    return True, "ok"
+
+
+def backup(source: Path, destination: Path) -> Path:
+    """Copy the live database with SQLite's online backup API, then verify the copy.
+
+    ``destination`` may be a folder (a dated file name is chosen) or a file path. The copy is
+    written beside its final name and renamed into place only once verified.
+    """
+    destination = Path(destination)
+    if destination.is_dir() or str(destination).endswith(os.sep):
+        destination.mkdir(parents=True, exist_ok=True)
+        stamp = clock.now().strftime("%Y%m%d-%H%M%S")
+        destination = destination / f"classroom-hub-{stamp}.sqlite3"
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_name(destination.name + ".partial")
+    src = sqlite3.connect(str(source))
+    try:
+        dst = sqlite3.connect(str(partial))
+        try:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            dst.close()
+    except sqlite3.Error as exc:
+        partial.unlink(missing_ok=True)
+        raise BackupError(f"The backup could not be written to {destination}: {exc}") from None
+    finally:
+        src.close()
+    ok, why = _integrity_ok(partial)
+    if not ok:
+        partial.unlink(missing_ok=True)
+        raise BackupError(f"The backup copy failed its check ({why}); nothing was kept.")
+    with open(partial, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(partial, destination)
+    return destination
+
+
+def restore(backup_file: Path, database_file: Path) -> tuple[str, Path | None]:
+    """Replace the hub database with a verified backup and give it a new epoch.
+
+    Returns the new epoch and where the replaced database was kept. The hub must be stopped.
+    A file that fails verification raises BackupError and nothing is touched.
+    """
+    backup_file = Path(backup_file)
+    if not backup_file.is_file():
+        raise BackupError(f"There is no backup file at {backup_file}.")
+    ok, why = _integrity_ok(backup_file)
+    if not ok:
+        raise BackupError(f"{backup_file} cannot be restored: {why}. Nothing was changed.")
+
+    staging = database_file.with_name(database_file.name + ".restoring")
+    shutil.copyfile(backup_file, staging)
+    new_epoch = secrets.token_hex(6)
+    con = sqlite3.connect(str(staging))
+    try:
+        with con:
+            old = con.execute("SELECT value FROM hub_meta WHERE key='epoch'").fetchone()
+            con.execute("INSERT OR REPLACE INTO hub_meta (key, value) VALUES ('epoch', ?)", (new_epoch,))
+            con.execute(
+                "INSERT OR REPLACE INTO hub_meta (key, value) VALUES ('restored_from_epoch', ?)",
+                (old[0] if old else "",),
+            )
+            con.execute(
+                "INSERT OR REPLACE INTO hub_meta (key, value) VALUES ('restored_at', ?)", (clock.iso(),)
+            )
+    finally:
+        con.close()
+    with open(staging, "rb") as fh:
+        os.fsync(fh.fileno())
+
+    kept: Path | None = None
+    if database_file.exists():
+        kept = database_file.with_name(
+            f"{database_file.stem}.before-restore-{clock.now():%Y%m%d-%H%M%S}.sqlite3"
+        )
+        src = sqlite3.connect(str(database_file))
+        try:
+            dst = sqlite3.connect(str(kept))
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+        finally:
+            src.close()
+    for suffix in ("-wal", "-shm"):
+        Path(str(database_file) + suffix).unlink(missing_ok=True)
+    os.replace(staging, database_file)
+    return new_epoch, kept
+
+
+def disk_free_bytes(path: Path) -> int:
+    return shutil.disk_usage(path).free

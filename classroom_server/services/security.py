@@ -1,0 +1,127 @@
+"""Secrets and sign-in throttling.
+
+Staff passwords use Werkzeug's scrypt (a well-reviewed KDF that ships with Flask). Each hash
+costs about 32 MiB for ~100 ms, so at most two run at once: a whole class signing in together
+must not push a 1 GB Pi into swap.
+
+Learner secrets are a picture sequence (3 of 12 pictures: 1,728 choices) or a 4-digit PIN
+(10,000). Hashing cannot make so few choices strong against someone holding the database, so
+their real protection is throttling; they use a cheaper PBKDF2 so sign-in stays instant on a Pi.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import threading
+import time
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from classroom_server.errors import Invalid, Throttled
+from classroom_server.models import LoginThrottle
+
+PICTURES = (
+    "sun", "moon", "star", "tree", "flower", "fish",
+    "cat", "apple", "ball", "car", "boat", "house",
+)
+PICTURE_COUNT = 3
+LEARNER_HASH = "pbkdf2:sha256:60000"
+MIN_PASSWORD_LENGTH = 8
+FORGET_AFTER_SECONDS = 15 * 60
+ADDRESS_ALLOWANCE_FACTOR = 5  # a shared tablet sees many children's typos
+
+_hashing = threading.BoundedSemaphore(2)
+_DUMMY_HASH = generate_password_hash("not a real password")
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"Use at least {MIN_PASSWORD_LENGTH} characters.", field="password")
+    with _hashing:
+        return generate_password_hash(password)
+
+
+def check_password(stored_hash: str | None, password: str) -> bool:
+    """Constant work whether or not the account exists, so timing does not reveal usernames."""
+    with _hashing:
+        if not stored_hash:
+            check_password_hash(_DUMMY_HASH, password)
+            return False
+        return check_password_hash(stored_hash, password)
+
+
+def normalize_learner_secret(kind: str, value: str | list[str]) -> str:
+    """Turn a picture sequence or PIN into one canonical string, or explain what is wrong."""
+    if kind == "picture":
+        names = value if isinstance(value, list) else [v for v in str(value).split(",") if v]
+        if len(names) != PICTURE_COUNT or any(n not in PICTURES for n in names):
+            raise Invalid(f"Choose {PICTURE_COUNT} pictures.", field="secret")
+        return ",".join(names)
+    if kind == "pin":
+        pin = str(value).strip()
+        if not re.fullmatch(r"\d{4}", pin):
+            raise Invalid("A PIN is exactly 4 digits.", field="secret")
+        return pin
+    raise Invalid("Unknown kind of learner secret.", field="secret_kind")
+
+
+def hash_learner_secret(kind: str, value: str | list[str]) -> str:
+    return generate_password_hash(kind + ":" + normalize_learner_secret(kind, value), method=LEARNER_HASH)
+
+
+def check_learner_secret(stored_hash: str | None, kind: str, value: str | list[str]) -> bool:
+    try:
+        canonical = normalize_learner_secret(kind, value)
+    except Invalid:
+        return False
+    if not stored_hash:
+        check_password_hash(_DUMMY_HASH, canonical)
+        return False
+    return check_password_hash(stored_hash, kind + ":" + canonical)
+
+
+def same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+class Throttle:
+    """Growing delays after repeated failures, per account and per device address."""
+
+    def __init__(self, free_failures: int, max_delay: int, clock=time.time) -> None:  # type: ignore[no-untyped-def]
+        self.free_failures = free_failures
+        self.max_delay = max_delay
+        self.clock = clock
+
+    def _allowance(self, key: str) -> int:
+        factor = ADDRESS_ALLOWANCE_FACTOR if key.startswith("addr:") else 1
+        return self.free_failures * factor
+
+    def check(self, *keys: str) -> None:
+        """Raise Throttled if any key is still waiting out a delay."""
+        now = self.clock()
+        rows = LoginThrottle.select().where(LoginThrottle.key.in_(keys))
+        wait = max((row.locked_until - now for row in rows), default=0)
+        if wait > 0:
+            seconds = int(wait) + 1
+            raise Throttled(
+                f"Too many tries. Please wait {seconds} seconds and try again.", retry_after=seconds
+            )
+
+    def failed(self, *keys: str) -> None:
+        now = self.clock()
+        for key in keys:
+            row = LoginThrottle.get_or_none(LoginThrottle.key == key)
+            failures = 1
+            if row is not None and now - row.updated_at < FORGET_AFTER_SECONDS:
+                failures = row.failures + 1
+            over = failures - self._allowance(key)
+            locked_until = now + min(self.max_delay, 2 ** over) if over > 0 else 0
+            (
+                LoginThrottle.insert(key=key, failures=failures, locked_until=locked_until, updated_at=now)
+                .on_conflict_replace()
+                .execute()
+            )
+
+    def succeeded(self, account_key: str) -> None:
+        LoginThrottle.delete().where(LoginThrottle.key == account_key).execute()

@@ -1,0 +1,40 @@
+"""GET /healthz: for IT staff, monitors and the CLI. Reveals no personal data."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify
+
+from classroom_server import __version__
+from classroom_server import db as database
+from classroom_server.services import hub
+
+bp = Blueprint("health", __name__)
+
+
+def health_report() -> dict[str, object]:
+    settings = current_app.config["SETTINGS"]
+    free = hub.disk_free_bytes(current_app.config["DATA_DIR"])
+    pending = database.pending_migrations()
+    problems = []
+    if free < settings["min_free_disk_mb"] * 1024 * 1024:
+        problems.append("disk_nearly_full")
+    if pending:
+        problems.append("migrations_pending")
+    return {
+        "status": "degraded" if problems else "ok",
+        "problems": problems,
+        "version": __version__,
+        "schema": database.schema_version(),
+        "hub_id": hub.get_meta("hub_id"),
+        "epoch": hub.get_meta("epoch"),
+        "disk_free_bytes": free,
+        "last_backup": hub.get_meta("last_backup"),
+    }
+
+
+@bp.route("/healthz")
+def healthz() -> Response:
+    report = health_report()
+    response = jsonify(report)
+    response.headers["Cache-Control"] = "no-store"
+    return response
