@@ -68,6 +68,12 @@ def _check_disk(data_dir: Path, min_free_mb: int) -> None:
         )
 
 
+def _without_postgres_drivers() -> None:
+    """The hub never talks to PostgreSQL, but peewee imports any driver it finds (100 ms, 10 MB)."""
+    for name in ("psycopg", "psycopg2"):
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
+
+
 def _load_app(data_dir: Path, overrides: dict[str, Any] | None = None, config_file: Path | None = None):  # type: ignore[no-untyped-def]
     from classroom_server.app import create_app
     from classroom_server.config import ConfigError
@@ -147,10 +153,19 @@ def init(data_dir: Path, admin_username: str, admin_name: str, admin_password: s
         click.echo(f"Admin: {admin_username}. Next: classroom-server serve --data {data_dir}")
 
 
+def _check_port(host: str, port: int) -> None:
+    """Bind once ourselves first: waitress leaks its sockets when its own bind fails."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+
+
 def _serve(app: Any, data_dir: Path, host: str, port: int, threads: int, banner: str = "") -> None:
     from waitress.server import create_server
 
     try:
+        _check_port(host, port)
         server = create_server(app, host=host, port=port, threads=threads, ident="classroom-server")
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
@@ -184,6 +199,7 @@ def _serve(app: Any, data_dir: Path, host: str, port: int, threads: int, banner:
               help="A TOML settings file (default: config.toml in the data directory, if present).")
 def serve(data_dir: Path, host: str | None, port: int | None, threads: int | None, config_file: Path | None) -> None:
     """Run the hub under waitress until stopped."""
+    _without_postgres_drivers()
     _require_initialised(data_dir)
     _check_writable(data_dir)
     app = _load_app(data_dir, {"host": host, "port": port, "threads": threads}, config_file)
@@ -200,6 +216,7 @@ def serve(data_dir: Path, host: str | None, port: int | None, threads: int | Non
 @click.option("--no-serve", is_flag=True, help="Build the demo school and exit without serving.")
 def demo(data_dir: Path | None, host: str, port: int, no_serve: bool) -> None:
     """Build a complete demo school and serve it, printing the addresses and logins."""
+    _without_postgres_drivers()
     from classroom_server import demo as demo_school
 
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="classroom-demo-"))

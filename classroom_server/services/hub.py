@@ -84,11 +84,12 @@ def _integrity_ok(path: Path) -> tuple[bool, str]:
 def backup(source: Path, destination: Path) -> Path:
     """Copy the live database with SQLite's online backup API, then verify the copy.
 
-    ``destination`` may be a folder (a dated file name is chosen) or a file path. The copy is
+    ``destination`` may be a folder (existing, or any path without a file extension: a dated
+    file name is chosen in it) or a file path such as ``hub.sqlite3``. The copy is
     written beside its final name and renamed into place only once verified.
     """
     destination = Path(destination)
-    if destination.is_dir() or str(destination).endswith(os.sep):
+    if destination.is_dir() or not destination.suffix:
         destination.mkdir(parents=True, exist_ok=True)
         stamp = clock.now().strftime("%Y%m%d-%H%M%S")
         destination = destination / f"classroom-hub-{stamp}.sqlite3"

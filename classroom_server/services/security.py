@@ -32,7 +32,14 @@ FORGET_AFTER_SECONDS = 15 * 60
 ADDRESS_ALLOWANCE_FACTOR = 5  # a shared tablet sees many children's typos
 
 _hashing = threading.BoundedSemaphore(2)
-_DUMMY_HASH = generate_password_hash("not a real password")
+_dummy_hash: list[str] = []
+
+
+def _dummy() -> str:
+    """A hash to check against when the account does not exist; made on first use, not at import."""
+    if not _dummy_hash:
+        _dummy_hash.append(generate_password_hash("not a real password"))
+    return _dummy_hash[0]
 
 
 def hash_password(password: str) -> str:
@@ -46,7 +53,7 @@ def check_password(stored_hash: str | None, password: str) -> bool:
     """Constant work whether or not the account exists, so timing does not reveal usernames."""
     with _hashing:
         if not stored_hash:
-            check_password_hash(_DUMMY_HASH, password)
+            check_password_hash(_dummy(), password)
             return False
         return check_password_hash(stored_hash, password)
 
@@ -76,7 +83,7 @@ def check_learner_secret(stored_hash: str | None, kind: str, value: str | list[s
     except Invalid:
         return False
     if not stored_hash:
-        check_password_hash(_DUMMY_HASH, canonical)
+        check_password_hash(_dummy(), canonical)
         return False
     return check_password_hash(stored_hash, kind + ":" + canonical)
 

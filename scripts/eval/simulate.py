@@ -1,0 +1,223 @@
+"""Simulated classrooms: our playlist policy against a fixed sequence and 3-correct-in-a-row.
+
+Usage (from the repository root):
+
+    python scripts/eval/simulate.py [--quick] [--learners N] [--write-docs]
+
+Two worlds, so the policy is not only judged by a learner that thinks like its own model:
+- binary: each skill known or not; every practice of a skill whose prerequisites are known
+  teaches it with a per-learner probability; answers slip (0.1) and guess (0.2); a known skill is
+  forgotten with probability 0.02 per day.
+- continuous: a latent ability per skill; P(correct) = sigmoid(ability - item difficulty); each
+  practice adds a gain that shrinks when prerequisites are weak; abilities decay a little per day.
+  A skill counts as known when its ability is at least 1.2 (P about 0.77 on an average item).
+Ten skills in a prerequisite graph, eight items each. Every 15 items is a new day (so "a day
+later" checks happen at session boundaries). Learners are simulated one after another and our
+policy's Elo model is shared, so items are calibrated by the cohort as on a real hub.
+Reported after 60 and 120 items: post-test (true fraction of skills known), the share of learners
+for whom the policy declared every skill mastered, and false mastery (skills declared mastered
+that are not known, per learner). The same seeds give the same numbers; the last line is JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import time
+
+import evaltools  # noqa: F401  (puts the repository root on sys.path)
+from evaltools import markdown_table, write_docs_section
+
+from classroom_server.learning import (
+    Catalog, Item, MasteryConfig, PolicyOptions, Skill, apply_event, new_state, next_activities,
+)
+
+SKILL_GRAPH = {
+    "s0": (), "s1": (), "s2": ("s0",), "s3": ("s0",), "s4": ("s1",), "s5": ("s2", "s3"),
+    "s6": ("s3", "s4"), "s7": ("s5",), "s8": ("s6",), "s9": ("s7", "s8"),
+}
+ITEMS_PER_SKILL = 8
+ITEMS_PER_DAY = 15
+BUDGETS = (60, 120)
+FIXED_PER_SKILL = 6
+DAY = 86400.0
+POLICIES = ("fixed", "three_in_a_row", "ours")
+# A sensitivity row, printed but not part of the JSON: what a more lenient configuration buys.
+LENIENT = {
+    "config": MasteryConfig(proficient_threshold=0.8, fail_threshold=3),
+    "options": PolicyOptions(prerequisite_level="proficient"),
+}
+
+
+def sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+class Learner:
+    """A simulated learner in one world. `respond` answers; `practise` learns from the attempt."""
+
+    def __init__(self, world: str, latent: random.Random, catalog: Catalog, difficulty: dict):
+        self.world, self.catalog, self.difficulty = world, catalog, difficulty
+        self.speed = latent.uniform(0.5, 1.5)
+        if world == "binary":
+            self.known = {s: latent.random() < 0.1 for s in SKILL_GRAPH}
+        else:
+            general = latent.gauss(0.0, 0.5)
+            self.ability = {s: latent.gauss(-1.0, 0.7) + general for s in SKILL_GRAPH}
+
+    def respond(self, item_id: str, skill_id: str, rng: random.Random) -> bool:
+        if self.world == "binary":
+            return rng.random() < (0.9 if self.known[skill_id] else 0.2)
+        return rng.random() < sigmoid(self.ability[skill_id] - self.difficulty[item_id])
+
+    def practise(self, skill_id: str, rng: random.Random, boost: float = 1.0) -> None:
+        pres = SKILL_GRAPH[skill_id]
+        if self.world == "binary":
+            if not self.known[skill_id] and all(self.known[p] for p in pres):
+                if rng.random() < min(1.0, 0.2 * self.speed * boost):
+                    self.known[skill_id] = True
+        else:
+            ready = min((sigmoid(2.0 * self.ability[p] + 1.0) for p in pres), default=1.0)
+            self.ability[skill_id] += 0.25 * self.speed * boost * ready
+
+    def new_day(self, rng: random.Random) -> None:
+        if self.world == "binary":
+            for s in SKILL_GRAPH:
+                if self.known[s] and rng.random() < 0.02:
+                    self.known[s] = False
+        else:
+            for s in SKILL_GRAPH:
+                self.ability[s] -= 0.05
+
+    def is_known(self, skill_id: str) -> bool:
+        if self.world == "binary":
+            return self.known[skill_id]
+        return self.ability[skill_id] >= 1.2
+
+
+def build_world(world: str, seed: int) -> tuple[Catalog, dict[str, float]]:
+    """The unit: skills, items with true difficulties, and the (noisy) priors a pack would carry."""
+    rng = random.Random(f"{world}-items-{seed}")
+    items, difficulty = [], {}
+    for skill in SKILL_GRAPH:
+        for k in range(ITEMS_PER_SKILL):
+            item_id = f"{skill}-i{k}"
+            true = rng.gauss(0.0, 0.7) if world == "continuous" else 0.0
+            difficulty[item_id] = true
+            prior = round(true + rng.gauss(0.0, 0.3), 3) if world == "continuous" else None
+            items.append(Item(item_id, skill, "practice", prior, check=k < 2))
+    catalog = Catalog.build([Skill(s, pres) for s, pres in SKILL_GRAPH.items()], items)
+    return catalog, difficulty
+
+
+def run_cell(world: str, policy: str, learners: int, seed: int, params=None, config=None,
+             options=None) -> dict[int, dict[str, float]]:
+    """Simulate `learners` learners under one policy; snapshot the metrics at each budget."""
+    catalog, difficulty = build_world(world, seed)
+    order = catalog.order
+    state = new_state(catalog, params, config) if policy == "ours" else None
+    totals = {b: {"post": 0.0, "full": 0.0, "false": 0.0} for b in BUDGETS}
+    for index in range(learners):
+        learner = Learner(world, random.Random(f"{world}-{seed}-latent-{index}"), catalog, difficulty)
+        rng = random.Random(f"{world}-{seed}-answers-{index}")
+        learner_id = f"{world}-{index}"
+        declared: set[str] = set()
+        streak, cursor, done_in_skill = 0, 0, 0
+        start = 1_700_000_000.0
+        for step in range(max(BUDGETS)):
+            if step and step % ITEMS_PER_DAY == 0:
+                learner.new_day(rng)
+            now = start + (step // ITEMS_PER_DAY) * DAY + (step % ITEMS_PER_DAY) * 60.0
+            if policy == "ours":
+                act = next_activities(state, catalog, learner_id, now, options=options,
+                                      items_done_in_session=step % ITEMS_PER_DAY)[0]
+                if act.kind in ("lesson", "worked_example"):
+                    learner.practise(act.skill_id, rng, boost=1.5)
+                    kind = "lesson_viewed" if act.kind == "lesson" else "worked_example_viewed"
+                    apply_event(state, {"kind": kind, "learner_id": learner_id,
+                                        "skill_id": act.skill_id, "modality": act.modality,
+                                        "at": now})
+                elif act.item_id is not None:
+                    hint = act.support == "hint"
+                    correct = learner.respond(act.item_id, act.skill_id, rng)
+                    learner.practise(act.skill_id, rng, boost=1.3 if hint else 1.0)
+                    apply_event(state, {"kind": "attempt", "learner_id": learner_id,
+                                        "item_id": act.item_id, "skill_id": act.skill_id,
+                                        "correct": correct, "hints_used": int(hint and not correct),
+                                        "duration_ms": 30000, "at": now})
+                records = state.mastery.get(learner_id, {})
+                declared = {s for s, r in records.items() if r.state == "mastered"}
+            else:
+                skill = order[cursor % len(order)]
+                item_id = f"{skill}-i{(done_in_skill + step) % ITEMS_PER_SKILL}"
+                correct = learner.respond(item_id, skill, rng)
+                learner.practise(skill, rng)
+                done_in_skill += 1
+                streak = streak + 1 if correct else 0
+                finished = (done_in_skill >= FIXED_PER_SKILL if policy == "fixed"
+                            else streak >= 3 or (cursor >= len(order) and done_in_skill >= 1))
+                if finished:
+                    declared.add(skill)
+                    cursor, done_in_skill, streak = cursor + 1, 0, 0
+            if step + 1 in BUDGETS:
+                known = [s for s in SKILL_GRAPH if learner.is_known(s)]
+                cell = totals[step + 1]
+                cell["post"] += len(known) / len(SKILL_GRAPH)
+                cell["full"] += 1.0 if len(declared) == len(SKILL_GRAPH) else 0.0
+                cell["false"] += sum(1 for s in declared if not learner.is_known(s))
+    return {b: {k: v / learners for k, v in totals[b].items()} for b in BUDGETS}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="200 learners per cell")
+    parser.add_argument("--learners", type=int, default=None, help="learners per cell")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--write-docs", action="store_true", help="write the table into the docs")
+    args = parser.parse_args(argv)
+    learners = args.learners or (200 if args.quick else 2000)
+
+    started = time.perf_counter()
+    result: dict = {}
+    rows = []
+    for world in ("binary", "continuous"):
+        result[world] = {}
+        for policy in POLICIES + ("ours_lenient",):
+            if policy == "ours_lenient":
+                cell = run_cell(world, "ours", learners, args.seed, **LENIENT)
+            else:
+                cell = run_cell(world, policy, learners, args.seed)
+            r = {
+                "post_60": round(cell[60]["post"], 4), "post_120": round(cell[120]["post"], 4),
+                "mastered_share_60": round(cell[60]["full"], 4),
+                "mastered_share_120": round(cell[120]["full"], 4),
+                "false_mastery_60": round(cell[60]["false"], 4),
+                "false_mastery_120": round(cell[120]["false"], 4),
+            }
+            if policy in POLICIES:
+                result[world][policy] = r
+            label = "ours, lenient (0.8, unlock at proficient)" if policy == "ours_lenient" else policy
+            rows.append((world, label, f"{r['post_60']:.3f}", f"{r['post_120']:.3f}",
+                         f"{r['mastered_share_60']:.1%}", f"{r['mastered_share_120']:.1%}",
+                         f"{r['false_mastery_60']:.2f}", f"{r['false_mastery_120']:.2f}"))
+    table = markdown_table(
+        ("world", "policy", "post-test 60", "post-test 120", "all mastered 60",
+         "all mastered 120", "false mastery 60", "false mastery 120"), rows)
+    elapsed = time.perf_counter() - started
+    print(table)
+    for world in result:
+        fixed, ours = result[world]["fixed"]["post_60"], result[world]["ours"]["post_60"]
+        gain = (ours / fixed - 1.0) if fixed else float("nan")
+        print(f"{world}: ours vs fixed at 60 items: {gain:+.1%}; "
+              f"vs 3-in-a-row: {ours - result[world]['three_in_a_row']['post_60']:+.3f}")
+    print(f"{learners} learners per cell, seed {args.seed}, {elapsed:.1f} s")
+    if args.write_docs:
+        write_docs_section("simulate", table + f"\n\n{learners} learners per cell, seed {args.seed}.")
+    print(json.dumps(result, sort_keys=True))
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""Fixture chain: data_dir -> app -> client -> school (people and classes with known secrets)."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from classroom_server.app import create_app
+from classroom_server.db import db
+from classroom_server.models import Classroom, Person
+from classroom_server.services import accounts, hub
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+ADMIN_PASSWORD = "admin-pass-123"
+TEACHER_PASSWORD = "teacher-pass-123"
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip on a developer's laptop, fail under CI: CI must never silently skip real parts."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} (required under CI=true)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "hub"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def app(data_dir: Path):  # type: ignore[no-untyped-def]
+    application = create_app(data_dir, {"TESTING": True, "log_level": "warning"})
+    with db.connection_context():
+        hub.initialize_identity()
+        accounts.create_staff("admin", "admin", "Ada Admin", ADMIN_PASSWORD)
+    yield application
+    if not db.is_closed():
+        db.close()
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@dataclass
+class School:
+    admin: Person
+    teachers: dict[str, Person] = field(default_factory=dict)
+    classes: dict[str, Classroom] = field(default_factory=dict)
+    learners: dict[str, Person] = field(default_factory=dict)
+    secrets: dict[str, Any] = field(default_factory=dict)
+
+
+@pytest.fixture
+def school(app) -> School:  # type: ignore[no-untyped-def]
+    """Two teachers, each with one class; a picture class and a PIN class, two learners each."""
+    with db.connection_context():
+        admin = Person.get(Person.username == "admin")
+        s = School(admin=admin)
+        s.teachers["tess"] = accounts.create_staff("teacher", "tess", "Tess Teacher", TEACHER_PASSWORD, admin)
+        s.teachers["tom"] = accounts.create_staff("teacher", "tom", "Tom Teacher", TEACHER_PASSWORD, admin)
+        s.classes["pictures"] = accounts.create_class("Sunflowers", "picture", [s.teachers["tess"].id], admin)
+        s.classes["pins"] = accounts.create_class("Baobabs", "pin", [s.teachers["tom"].id], admin)
+        for name, secret in (("ana", ["sun", "fish", "car"]), ("ben", ["moon", "moon", "star"])):
+            s.learners[name] = accounts.create_learner(s.classes["pictures"], name.title(), "blue", secret, s.teachers["tess"])
+            s.secrets[name] = secret
+        for name, secret in (("cleo", "1234"), ("dev", "0007")):
+            s.learners[name] = accounts.create_learner(s.classes["pins"], name.title(), "green", secret, s.teachers["tom"])
+            s.secrets[name] = secret
+    return s
+
+
+def csrf_token(client, path: str = "/login/staff") -> str:  # type: ignore[no-untyped-def]
+    match = CSRF_RE.search(client.get(path).get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def post(client, path: str, data: dict[str, Any] | None = None, **kwargs: Any):  # type: ignore[no-untyped-def]
+    form = dict(data or {})
+    form.setdefault("csrf_token", csrf_token(client))
+    return client.post(path, data=form, **kwargs)
+
+
+def sign_in_staff(client, username: str, password: str):  # type: ignore[no-untyped-def]
+    return post(client, "/login/staff", {"username": username, "password": password})
+
+
+def sign_in_learner(client, school: School, name: str):  # type: ignore[no-untyped-def]
+    learner = school.learners[name]
+    classroom = school.classes["pictures"] if isinstance(school.secrets[name], list) else school.classes["pins"]
+    url = f"/login/learner/{classroom.id}/{learner.id}"
+    if classroom.login_kind == "pin":
+        return post(client, url, {"pin": school.secrets[name]})
+    chosen: list[str] = []
+    response = None
+    for picture in school.secrets[name]:
+        response = post(client, url, {"so_far": ",".join(chosen), "pick": picture})
+        chosen.append(picture)
+    return response

@@ -1,0 +1,72 @@
+"""Health for IT staff; one log line per request that never carries a secret; one error shape."""
+
+import logging
+
+import pytest
+
+from tests.conftest import ADMIN_PASSWORD, post, sign_in_learner, sign_in_staff
+
+
+def test_healthz_reports_what_it_staff_need(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert body["schema"] == "0002_login_throttle"
+    assert body["hub_id"] and body["disk_free_bytes"] > 0 and body["last_backup"] is None
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_healthz_is_degraded_when_the_disk_is_nearly_full(app, client):
+    app.config["SETTINGS"]["min_free_disk_mb"] = 10**9
+    body = client.get("/healthz").get_json()
+    assert body["status"] == "degraded" and "disk_nearly_full" in body["problems"]
+
+
+def test_each_request_logs_one_line_with_id_and_timing(client, caplog):
+    caplog.set_level(logging.INFO, logger="classroom_server.request")
+    response = client.get("/healthz", headers={"X-Request-Id": "abc-123"})
+    lines = [r.getMessage() for r in caplog.records if r.name == "classroom_server.request"]
+    assert len(lines) == 1
+    assert "request_id=abc-123" in lines[0] and "path=/healthz" in lines[0] and "ms=" in lines[0]
+    assert response.headers["X-Request-Id"] == "abc-123"
+
+
+def test_a_hostile_request_id_is_replaced(client):
+    response = client.get("/healthz", headers={"X-Request-Id": "bad id;forged=1"})
+    assert response.headers["X-Request-Id"] != "bad id;forged=1" and ";" not in response.headers["X-Request-Id"]
+
+
+def test_logs_never_contain_passwords_pins_or_pictures(client, school, caplog):
+    caplog.set_level(logging.DEBUG)
+    sign_in_staff(client, "admin", ADMIN_PASSWORD)
+    post(client, "/logout")
+    sign_in_learner(client, school, "cleo")
+    sign_in_staff(client, "admin", "wrong-Password-9")
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    for secret in (ADMIN_PASSWORD, "wrong-Password-9", school.secrets["cleo"], "csrf_token"):
+        assert secret not in text
+
+
+@pytest.mark.parametrize("path, status, code", [
+    ("/no/such/page", 404, "not_found"),
+    ("/logout", 405, "method_not_allowed"),
+])
+def test_json_errors_have_one_shape(client, path, status, code):
+    response = client.get(path, headers={"Accept": "application/json"})
+    assert response.status_code == status
+    error = response.get_json()["error"]
+    assert set(error) == {"code", "message", "field"}
+    assert error["code"] == code and error["message"]
+
+
+def test_html_errors_are_friendly_pages(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "There is nothing here." in response.get_data(as_text=True)
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_language_can_be_chosen_and_is_remembered(client):
+    client.get("/login?lang=es")
+    assert '<html lang="es">' in client.get("/login").get_data(as_text=True)
