@@ -1,0 +1,108 @@
+"""The skill graph and items of a content pack, as the learning engine sees them.
+
+Packs are immutable once imported, so the hub builds one `Catalog` per pack and keeps it in
+memory. Only what the engine needs is here: skills with prerequisites, and items with their skill,
+type, optional difficulty prior (logit scale) and whether they may serve as a check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+
+@dataclass(frozen=True)
+class Skill:
+    id: str
+    prerequisites: tuple[str, ...] = ()
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    skill_id: str
+    type: str = "practice"
+    difficulty: float | None = None
+    check: bool = False
+
+
+@dataclass
+class Catalog:
+    """Skills in a topological order (prerequisites first), and items grouped by skill."""
+
+    skills: dict[str, Skill] = field(default_factory=dict)
+    items: dict[str, Item] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+    items_by_skill: dict[str, list[Item]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, skills: Iterable[Skill], items: Iterable[Item]) -> "Catalog":
+        """Validate and index. A missing prerequisite or a cycle is an error naming the skill."""
+        by_id: dict[str, Skill] = {}
+        for skill in skills:
+            if skill.id in by_id:
+                raise ValueError(f"skill {skill.id!r} is listed twice")
+            by_id[skill.id] = skill
+        for skill in by_id.values():
+            for pre in skill.prerequisites:
+                if pre not in by_id:
+                    raise ValueError(f"skill {skill.id!r} needs unknown prerequisite {pre!r}")
+        order: list[str] = []
+        state: dict[str, int] = {}  # 1 = visiting, 2 = done
+
+        def visit(skill_id: str, path: tuple[str, ...]) -> None:
+            if state.get(skill_id) == 2:
+                return
+            if state.get(skill_id) == 1:
+                raise ValueError("prerequisite cycle: " + " -> ".join(path + (skill_id,)))
+            state[skill_id] = 1
+            for pre in by_id[skill_id].prerequisites:
+                visit(pre, path + (skill_id,))
+            state[skill_id] = 2
+            order.append(skill_id)
+
+        for skill_id in by_id:
+            visit(skill_id, ())
+        item_map: dict[str, Item] = {}
+        grouped: dict[str, list[Item]] = {s: [] for s in by_id}
+        for item in items:
+            if item.skill_id not in by_id:
+                raise ValueError(f"item {item.id!r} belongs to unknown skill {item.skill_id!r}")
+            if item.id in item_map:
+                raise ValueError(f"item {item.id!r} is listed twice")
+            item_map[item.id] = item
+            grouped[item.skill_id].append(item)
+        return cls(by_id, item_map, order, grouped)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Catalog":
+        """From {"skills": [{"id", "prerequisites"}], "items": [{"id", "skill_id", ...}]}."""
+        skills = [
+            Skill(str(s["id"]), tuple(str(p) for p in s.get("prerequisites", ())), s.get("title", ""))
+            for s in data.get("skills", ())
+        ]
+        items = [
+            Item(
+                str(i["id"]), str(i["skill_id"]), i.get("type", "practice"),
+                None if i.get("difficulty") is None else float(i["difficulty"]),
+                bool(i.get("check", False)),
+            )
+            for i in data.get("items", ())
+        ]
+        return cls.build(skills, items)
+
+    def item_priors(self) -> dict[str, float]:
+        return {i.id: i.difficulty for i in self.items.values() if i.difficulty is not None}
+
+    def skill_priors(self) -> dict[str, float]:
+        """A skill's typical difficulty: the mean of its items' priors, where there are any."""
+        priors = {}
+        for skill_id, items in self.items_by_skill.items():
+            known = [i.difficulty for i in items if i.difficulty is not None]
+            if known:
+                priors[skill_id] = sum(known) / len(known)
+        return priors
+
+    def item_ids(self, skill_id: str) -> list[str]:
+        return [i.id for i in self.items_by_skill.get(skill_id, ())]

@@ -1,0 +1,260 @@
+"""Competency-based mastery: one record per learner and skill, moved only by events.
+
+States, lowest to highest: not_started < learning < proficient / needs_review < mastered.
+
+- learning: the learner has started.
+- proficient: the model's chance on a *fresh* item of the skill reached the threshold (0.9), with
+  evidence from several distinct items (3), on a correct answer without hints. Not yet trusted:
+  a quick run of right answers can be short-term memory.
+- mastered: a *delayed* check confirmed it: a correct, unhinted answer at least a day after
+  becoming proficient, mixed with other skills (the previous answer was on another skill, or it
+  starts a new session). Review is then scheduled with FSRS.
+- needs_review: a mastered skill whose review was missed (one level down). It was confirmed once
+  already, so a correct answer at the threshold restores mastery without another day's wait.
+A miss on a mastery check or on a review demotes exactly one level. Teacher overrides
+(mark_mastered, reset, pause, resume) and "I already know this" test-outs are events too.
+
+The record also carries the remediation ladder (why: a learner who keeps failing needs a different
+kind of help, not more of the same item): `struggle` counts misses since the last right answer and
+`support_level` climbs one rung per miss after `fail_threshold`: 1 hint, 2 worked example,
+3 lesson in another modality, 4 practice on the weakest prerequisite, 5 re-check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Mapping
+
+from . import review
+
+ALGORITHM_VERSION = "mastery-1"
+
+NOT_STARTED = "not_started"
+LEARNING = "learning"
+PROFICIENT = "proficient"
+MASTERED = "mastered"
+NEEDS_REVIEW = "needs_review"
+STATES = (NOT_STARTED, LEARNING, PROFICIENT, NEEDS_REVIEW, MASTERED)
+
+SUPPORT_HINT, SUPPORT_WORKED_EXAMPLE, SUPPORT_LESSON, SUPPORT_PREREQUISITE, SUPPORT_RECHECK = 1, 2, 3, 4, 5
+
+
+@dataclass(frozen=True)
+class MasteryConfig:
+    proficient_threshold: float = 0.9
+    min_distinct_items: int = 3
+    confirm_delay_s: float = 86400.0
+    new_session_gap_s: float = 3600.0
+    demote_margin: float = 0.15
+    fail_threshold: int = 2
+    remediation_items: int = 2
+    test_out_items: int = 3
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "MasteryConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class SkillRecord:
+    state: str = NOT_STARTED
+    attempts: int = 0
+    correct: int = 0
+    items: list[str] = field(default_factory=list)  # distinct items answered, first-seen order
+    proficient_at: float | None = None
+    mastered_at: float | None = None
+    last_attempt_at: float | None = None
+    struggle: int = 0
+    support_level: int = 0
+    support_done: int = 0
+    remediation_attempts: int = 0
+    needs_help: bool = False
+    paused: bool = False
+    test_out: dict[str, Any] | None = None  # {"started_at", "answered", "correct"}
+    review_card: dict[str, Any] | None = None
+    last_modality: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["items"] = list(self.items)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "SkillRecord":
+        known = {f.name for f in fields(cls)}
+        record = cls(**{k: v for k, v in data.items() if k in known})
+        record.items = list(record.items)
+        return record
+
+    def check_due(self, now: float, config: MasteryConfig) -> bool:
+        """A proficient skill is ready for its delayed confirmation."""
+        return (
+            self.state == PROFICIENT
+            and self.proficient_at is not None
+            and now - self.proficient_at >= config.confirm_delay_s
+        )
+
+    def review_due(self, now: float) -> bool:
+        return self.state == MASTERED and self.review_card is not None and review.is_due(
+            self.review_card, now
+        )
+
+
+def _reset_ladder(record: SkillRecord) -> None:
+    record.struggle = 0
+    record.support_level = 0
+    record.support_done = 0
+    record.remediation_attempts = 0
+    record.needs_help = False
+
+
+def _master(record: SkillRecord, at: float) -> None:
+    record.state = MASTERED
+    record.mastered_at = at
+    record.review_card = review.new_review_card(at)
+    record.test_out = None
+    _reset_ladder(record)
+
+
+def apply_attempt(
+    record: SkillRecord,
+    *,
+    item_id: str,
+    correct: bool,
+    hints_used: int,
+    at: float,
+    p_fresh: float,
+    mixed: bool,
+    config: MasteryConfig,
+) -> list[str]:
+    """Move the record on one answer; return transition codes (for logs and tests).
+
+    `p_fresh` is the learner model's chance on a fresh item of the skill *after* learning from
+    this answer; `mixed` says the answer was interleaved with other skills or opened a session.
+    """
+    events: list[str] = []
+    clean = bool(correct) and not hints_used
+    record.attempts += 1
+    record.correct += 1 if correct else 0
+    if item_id not in record.items:
+        record.items.append(item_id)
+    record.last_attempt_at = at
+
+    if record.test_out is not None:
+        record.test_out["answered"] += 1
+        if not clean:
+            record.test_out = None
+            if record.state == NOT_STARTED:
+                record.state = LEARNING
+            return ["test_out_failed"]
+        record.test_out["correct"] += 1
+        if record.test_out["correct"] >= config.test_out_items:
+            record.test_out = None
+            if record.state not in (MASTERED, PROFICIENT):
+                record.state = PROFICIENT
+                record.proficient_at = at
+            _reset_ladder(record)
+            return ["test_out_passed"]
+        return ["test_out_progress"]
+
+    if record.state == MASTERED:
+        assert record.review_card is not None
+        record.review_card = review.record_review(record.review_card, clean, at)
+        if not clean:
+            record.state = NEEDS_REVIEW
+            events.append("review_missed")
+        return events or ["review_passed"]
+
+    if record.state == NEEDS_REVIEW:
+        if not clean:
+            record.state = LEARNING
+            events.append("demoted")
+        elif p_fresh >= config.proficient_threshold:
+            record.state = MASTERED
+            record.mastered_at = at
+            if record.review_card is not None:
+                record.review_card = review.record_review(record.review_card, True, at)
+            else:
+                record.review_card = review.new_review_card(at)
+            _reset_ladder(record)
+            return ["mastery_restored"]
+    elif record.state == PROFICIENT:
+        if record.check_due(at, config) and mixed:
+            if clean:
+                _master(record, at)
+                return ["mastery_confirmed"]
+            record.state = LEARNING
+            events.append("check_missed")
+        elif p_fresh < config.proficient_threshold - config.demote_margin:
+            record.state = LEARNING
+            events.append("fell_below")
+    elif record.state == NOT_STARTED:
+        record.state = LEARNING
+        events.append("started")
+
+    if (
+        record.state == LEARNING
+        and clean
+        and p_fresh >= config.proficient_threshold
+        and len(record.items) >= config.min_distinct_items
+    ):
+        record.state = PROFICIENT
+        record.proficient_at = at
+        _reset_ladder(record)
+        events.append("became_proficient")
+        return events
+
+    if clean:
+        _reset_ladder(record)
+    elif correct:
+        record.struggle = 0  # right with hints: progress, but keep the current support
+    else:
+        record.struggle += 1
+        if record.struggle >= config.fail_threshold:
+            if record.support_level >= SUPPORT_RECHECK:
+                # The re-check failed too: go round again with another modality, flag the teacher.
+                record.support_level = SUPPORT_LESSON
+                record.support_done = 0
+                record.remediation_attempts = 0
+                record.needs_help = True
+                events.append("needs_help")
+            else:
+                record.support_level += 1
+                events.append(f"support_{record.support_level}")
+    return events
+
+
+def apply_override(record: SkillRecord, action: str, at: float) -> SkillRecord:
+    """Teacher overrides; returns the record to keep (reset returns a fresh one)."""
+    if action == "mark_mastered":
+        if record.proficient_at is None:
+            record.proficient_at = at
+        _master(record, at)
+        return record
+    if action == "reset":
+        return SkillRecord(paused=record.paused)
+    if action == "pause":
+        record.paused = True
+        return record
+    if action == "resume":
+        record.paused = False
+        return record
+    raise ValueError(f"unknown override action {action!r}")
+
+
+def start_test_out(record: SkillRecord, at: float) -> None:
+    """"I already know this": the next few answers on the skill are a short check."""
+    record.test_out = {"started_at": at, "answered": 0, "correct": 0}
+
+
+def note_support_viewed(record: SkillRecord, kind: str, modality: str | None) -> None:
+    """A worked example or lesson was opened: that rung of the ladder is done."""
+    if kind == "lesson" and modality:
+        record.last_modality = modality
+    rung = SUPPORT_WORKED_EXAMPLE if kind == "worked_example" else SUPPORT_LESSON
+    if record.support_level == rung:
+        record.support_done = rung

@@ -1,0 +1,287 @@
+"""The playlist policy: the learner's next few options, each with a reason.
+
+Order of candidates (the first three distinct skills are offered; the learner chooses):
+1. the teacher's assignments (absolute: teachers override the engine);
+2. a test-out the learner started ("I already know this");
+3. one due review (FSRS) or delayed mastery check, when reviews have had less than their share
+   (20 %) of the recent answers: interleaved review, bounded so it never crowds out new learning;
+4. the ready fringe: skills whose prerequisites are mastered, the skill in progress first, then new
+   skills in the pack's order. Repeated failure switches a skill's activity along the ladder:
+   hint, worked example, lesson in another modality, weakest prerequisite, re-check;
+5. if that leaves room: extra practice on proficient skills waiting for their check, then the
+   other due reviews and checks, then early review.
+Within a skill the item is the one whose predicted success is nearest the target (0.75; "easier"
+0.85, "harder" 0.6), skipping items seen recently: success often enough to keep going, hard enough
+to learn from. Reasons are codes with parameters for the web layer to phrase; `text` is an English
+default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Mapping, Sequence
+
+from . import mastery as m
+from . import review
+from .catalog import Catalog, Item
+from .model import to_seconds
+from .projection import EngineState
+
+ALGORITHM_VERSION = "policy-1"
+CHALLENGE_TARGETS = {"easier": 0.85, "normal": 0.75, "harder": 0.6}
+DEFAULT_MODALITIES = ("text", "images", "audio", "video", "printable")
+
+REASON_TEXT = {
+    "teacher_assigned": "Your teacher assigned this",
+    "test_out": "Checking what you already know ({answered} of {needed} done)",
+    "review_due": "Review: last practised {days_since} days ago",
+    "mastery_check": "Check: show you still know it after {days_since} days",
+    "continue": "Keep going: you are learning this",
+    "ready": "New: you are ready for this",
+    "review_missed": "Practise again: you missed it on review",
+    "hint_offered": "Try another one, with a hint ready",
+    "worked_example": "See a worked example first",
+    "lesson_other_modality": "Learn it another way ({modality})",
+    "remediate_prerequisite": "Practise {prerequisite} first: it helps with {for_skill}",
+    "recheck": "Try this skill again",
+    "keep_practising": "Extra practice until your check is ready",
+    "review_early": "Review a skill you know",
+    "session_complete": "Well done: that's all for this session",
+    "nothing_ready": "Nothing ready yet: ask your teacher",
+}
+
+
+def reason_text(code: str, params: Mapping[str, Any]) -> str:
+    """English default for a reason; the web layer translates the code itself."""
+    template = REASON_TEXT.get(code, code)
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError):
+        return template
+
+
+@dataclass(frozen=True)
+class PolicyOptions:
+    challenge: str | float = "normal"
+    review_share: float = 0.2
+    avoid_recent: int = 5
+    items_per_session: int = 15
+    choices: int = 3
+    prerequisite_level: str = "mastered"  # or "proficient": unlock before the delayed check
+    modalities: tuple[str, ...] = DEFAULT_MODALITIES
+    accommodations: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def target(self) -> float:
+        if isinstance(self.challenge, (int, float)):
+            return float(self.challenge)
+        return CHALLENGE_TARGETS[self.challenge]
+
+
+@dataclass
+class Activity:
+    kind: str  # practice | check | review | worked_example | lesson | break
+    skill_id: str | None
+    reason: dict[str, Any]
+    text: str
+    item_id: str | None = None
+    predicted: float | None = None
+    support: str | None = None  # "hint": offer the hint up front
+    modality: str | None = None
+    accommodations: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _activity(kind: str, skill_id: str | None, code: str, params: dict[str, Any],
+              options: PolicyOptions, **extra: Any) -> Activity:
+    return Activity(kind, skill_id, {"code": code, "params": params}, reason_text(code, params),
+                    accommodations=dict(options.accommodations), **extra)
+
+
+def _pick_item(state: EngineState, catalog: Catalog, learner_id: str, skill_id: str,
+               options: PolicyOptions, prefer_check: bool = False) -> tuple[Item | None, float | None]:
+    """The item nearest the target success, skipping recent ones (checks prefer check items)."""
+    items = catalog.items_by_skill.get(skill_id, [])
+    if not items:
+        return None, None
+    activity = state.activity.get(learner_id)
+    own = {i.id for i in items}
+    # Skip this skill's most recent items, but always leave at least one to choose from.
+    seen = [x for x in (activity.recent_items if activity else []) if x in own]
+    keep = min(options.avoid_recent, len(items) - 1)
+    recent_ids = set(seen[-keep:]) if keep > 0 else set()
+    pool = [i for i in items if i.id not in recent_ids] or list(items)
+    if prefer_check:
+        pool = [i for i in pool if i.check] or pool
+    target = options.target
+    best, best_p, best_gap = None, None, 2.0
+    for item in pool:
+        p = state.model.predict(learner_id, item.id, skill_id)
+        gap = abs(p - target)
+        if gap < best_gap:
+            best, best_p, best_gap = item, p, gap
+    return best, best_p
+
+
+def _item_activity(kind: str, state: EngineState, catalog: Catalog, learner_id: str,
+                   skill_id: str, code: str, params: dict[str, Any], options: PolicyOptions,
+                   support: str | None = None) -> Activity | None:
+    item, p = _pick_item(state, catalog, learner_id, skill_id, options, kind in ("check", "review"))
+    if item is None:
+        return None
+    return _activity(kind, skill_id, code, params, options, item_id=item.id,
+                     predicted=p, support=support)
+
+
+def _ladder_activity(state: EngineState, catalog: Catalog, learner_id: str, skill_id: str,
+                     record: m.SkillRecord, options: PolicyOptions) -> Activity | None:
+    """The remediation ladder's activity for a struggling skill, or None if not struggling."""
+    level, misses = record.support_level, record.struggle
+    if level == m.SUPPORT_HINT or (level in (2, 3) and record.support_done >= level):
+        return _item_activity("practice", state, catalog, learner_id, skill_id, "hint_offered",
+                              {"misses": misses}, options, support="hint")
+    if level == m.SUPPORT_WORKED_EXAMPLE:
+        item, _ = _pick_item(state, catalog, learner_id, skill_id, options)
+        return _activity("worked_example", skill_id, "worked_example", {"misses": misses},
+                         options, item_id=item.id if item else None)
+    if level == m.SUPPORT_LESSON:
+        modalities = list(options.modalities)
+        if options.accommodations.get("read_aloud") and "audio" in modalities:
+            modalities.remove("audio")
+            modalities.insert(0, "audio")
+        choice = next((x for x in modalities if x != record.last_modality), modalities[0])
+        return _activity("lesson", skill_id, "lesson_other_modality",
+                         {"modality": choice, "previous_modality": record.last_modality,
+                          "misses": misses}, options, modality=choice)
+    if level == m.SUPPORT_PREREQUISITE:
+        prerequisites = catalog.skills[skill_id].prerequisites if skill_id in catalog.skills else ()
+        if prerequisites and record.remediation_attempts < state.config.remediation_items:
+            weakest = min(prerequisites, key=lambda s: (state.p_fresh(learner_id, s), s))
+            return _item_activity("practice", state, catalog, learner_id, weakest,
+                                  "remediate_prerequisite",
+                                  {"for_skill": skill_id, "prerequisite": weakest}, options)
+        level = m.SUPPORT_RECHECK
+    if level >= m.SUPPORT_RECHECK:
+        return _item_activity("check", state, catalog, learner_id, skill_id, "recheck",
+                              {"misses": misses}, options)
+    return None
+
+
+def _days(now: float, then: float | None) -> int:
+    return int((now - then) // 86400) if then is not None else 0
+
+
+def next_activities(
+    state: EngineState,
+    catalog: Catalog,
+    learner_id: str,
+    now: Any,
+    assignments: Sequence[str] = (),
+    options: PolicyOptions | None = None,
+    items_done_in_session: int = 0,
+) -> list[Activity]:
+    """Up to `choices` options, best first; every one carries a reason."""
+    options = options or PolicyOptions()
+    now_s = to_seconds(now)
+    limit = int(options.accommodations.get("items_per_session", options.items_per_session))
+    if items_done_in_session >= limit:
+        return [_activity("break", None, "session_complete", {"items": items_done_in_session}, options)]
+    activity = state.activity.get(learner_id)
+    if activity is not None and activity.paused:
+        return []
+    rec = lambda s: state.peek(learner_id, s)  # noqa: E731
+    unlocked = {m.MASTERED, m.NEEDS_REVIEW}
+    if options.prerequisite_level == "proficient":
+        unlocked.add(m.PROFICIENT)
+
+    chosen: list[Activity] = []
+    taken: set[str] = set()
+
+    def offer(act: Activity | None) -> None:
+        if act is not None and act.skill_id not in taken and len(chosen) < options.choices:
+            chosen.append(act)
+            taken.add(act.skill_id)
+
+    def practice(skill_id: str, code: str, params: dict[str, Any]) -> Activity | None:
+        record = rec(skill_id)
+        ladder = _ladder_activity(state, catalog, learner_id, skill_id, record, options)
+        if ladder is not None:
+            ladder.reason["params"].setdefault("skill", skill_id)
+            if code == "teacher_assigned":
+                ladder.reason["params"]["assigned"] = True
+            return ladder
+        return _item_activity("practice", state, catalog, learner_id, skill_id, code, params, options)
+
+    for skill_id in assignments:
+        record = rec(skill_id)
+        if skill_id in catalog.skills and not record.paused and record.state != m.MASTERED:
+            offer(practice(skill_id, "teacher_assigned", {"skill": skill_id}))
+
+    for skill_id in catalog.order:
+        record = rec(skill_id)
+        if record.test_out is not None and not record.paused:
+            offer(_item_activity("check", state, catalog, learner_id, skill_id, "test_out",
+                                 {"answered": record.test_out["answered"],
+                                  "needed": state.config.test_out_items}, options))
+
+    due: list[tuple[float, Activity | None]] = []
+    for skill_id in catalog.order:
+        record = rec(skill_id)
+        if record.paused:
+            continue
+        if record.review_due(now_s):
+            card = record.review_card or {}
+            since = review.last_review_at(card)
+            due.append((review.due_at(card), _item_activity(
+                "review", state, catalog, learner_id, skill_id, "review_due",
+                {"days_since": _days(now_s, since)}, options)))
+        elif record.check_due(now_s, state.config):
+            due.append((record.proficient_at or 0.0, _item_activity(
+                "check", state, catalog, learner_id, skill_id, "mastery_check",
+                {"days_since": _days(now_s, record.proficient_at)}, options)))
+    due.sort(key=lambda pair: pair[0])
+    recent = activity.recent_review if activity else []
+    share = sum(recent) / len(recent) if recent else 0.0
+    if due and share < options.review_share:
+        offer(due.pop(0)[1])
+
+    fringe_started, fringe_new = [], []
+    for skill_id in catalog.order:
+        record = rec(skill_id)
+        if record.paused or record.state in (m.PROFICIENT, m.MASTERED):
+            continue
+        if not all(rec(p).state in unlocked for p in catalog.skills[skill_id].prerequisites):
+            continue
+        if record.state == m.NEEDS_REVIEW:
+            fringe_started.insert(0, (skill_id, "review_missed", {"skill": skill_id}))
+        elif record.state == m.LEARNING:
+            params = {"skill": skill_id, "attempts": record.attempts}
+            if activity is not None and activity.last_skill == skill_id:
+                fringe_started.insert(0, (skill_id, "continue", params))
+            else:
+                fringe_started.append((skill_id, "continue", params))
+        else:
+            pres = list(catalog.skills[skill_id].prerequisites)
+            fringe_new.append((skill_id, "ready", {"skill": skill_id, "prerequisites": pres}))
+    for skill_id, code, params in fringe_started + fringe_new:
+        offer(practice(skill_id, code, params))
+
+    waiting = [s for s in catalog.order if rec(s).state == m.PROFICIENT and not rec(s).paused]
+    for skill_id in waiting:
+        record = rec(skill_id)
+        hours = max(0, int((record.proficient_at or now_s) + state.config.confirm_delay_s - now_s) // 3600)
+        offer(_item_activity("practice", state, catalog, learner_id, skill_id, "keep_practising",
+                             {"skill": skill_id, "hours_until_check": hours}, options))
+    for _, act in due:  # only when nothing else is left: the review share stays bounded
+        offer(act)
+    mastered = [s for s in catalog.order if rec(s).state == m.MASTERED and rec(s).review_card
+                and not rec(s).paused]
+    mastered.sort(key=lambda s: (review.retrievability(rec(s).review_card, now_s), s))
+    for skill_id in mastered:
+        offer(_item_activity("review", state, catalog, learner_id, skill_id, "review_early",
+                             {"skill": skill_id}, options))
+    if not chosen:
+        chosen.append(_activity("break", None, "nothing_ready", {}, options))
+    return chosen

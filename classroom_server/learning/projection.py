@@ -1,0 +1,230 @@
+"""Folding the event log into the learner-model + mastery projection.
+
+Events are the truth; this module is the one function from events to state, used by the hub after
+each event and by the rebuild command (hub or district), which must give identical results.
+Events must be given in log order. Unknown kinds are ignored, so the hub can keep other events
+(goal set, page views, ...) in the same stream.
+
+Event payloads (plain dicts; `at` is epoch seconds, an ISO-8601 string or a datetime):
+
+    {"kind": "attempt", "learner_id": str, "item_id": str, "skill_id": str, "correct": bool,
+     "hints_used": int = 0, "duration_ms": int | None = None, "at": time}
+    {"kind": "override", "learner_id": str, "skill_id": str | None, "at": time,
+     "action": "mark_mastered" | "reset" | "pause" | "resume"}
+        (pause / resume with no skill_id pause the learner's whole playlist)
+    {"kind": "test_out_started", "learner_id": str, "skill_id": str, "at": time}
+    {"kind": "lesson_viewed", "learner_id": str, "skill_id": str, "modality": str, "at": time}
+    {"kind": "worked_example_viewed", "learner_id": str, "skill_id": str, "at": time}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from . import mastery as m
+from .catalog import Catalog
+from .elo import EloModel, EloParams
+from .model import to_seconds
+
+ALGORITHM_VERSION = "projection-1"
+RECENT_WINDOW = 20  # answers remembered per learner, for "recently seen" and the review share
+
+
+@dataclass
+class LearnerActivity:
+    """What the policy needs about a learner's recent answers, beyond per-skill mastery."""
+
+    recent_items: list[str] = field(default_factory=list)  # newest last
+    recent_review: list[bool] = field(default_factory=list)  # was each answer a review/check?
+    last_skill: str | None = None
+    last_at: float | None = None
+    attempts: int = 0
+    paused: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "recent_items": list(self.recent_items), "recent_review": list(self.recent_review),
+            "last_skill": self.last_skill, "last_at": self.last_at,
+            "attempts": self.attempts, "paused": self.paused,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "LearnerActivity":
+        return cls(
+            list(data["recent_items"]), [bool(x) for x in data["recent_review"]],
+            data["last_skill"], data["last_at"], int(data["attempts"]), bool(data["paused"]),
+        )
+
+
+@dataclass
+class EngineState:
+    """The whole projection of one hub (or one class): model, mastery records, recent activity."""
+
+    model: EloModel
+    config: m.MasteryConfig = field(default_factory=m.MasteryConfig)
+    catalog: Catalog | None = None
+    mastery: dict[str, dict[str, m.SkillRecord]] = field(default_factory=dict)
+    activity: dict[str, LearnerActivity] = field(default_factory=dict)
+    events_applied: int = 0
+
+    def record(self, learner_id: str, skill_id: str) -> m.SkillRecord:
+        skills = self.mastery.setdefault(learner_id, {})
+        record = skills.get(skill_id)
+        if record is None:
+            record = skills[skill_id] = m.SkillRecord()
+        return record
+
+    def peek(self, learner_id: str, skill_id: str) -> m.SkillRecord:
+        """The record if it exists, else a blank one that is *not* stored (for reading)."""
+        return self.mastery.get(learner_id, {}).get(skill_id) or m.SkillRecord()
+
+    def learner(self, learner_id: str) -> LearnerActivity:
+        activity = self.activity.get(learner_id)
+        if activity is None:
+            activity = self.activity[learner_id] = LearnerActivity()
+        return activity
+
+    def p_fresh(self, learner_id: str, skill_id: str) -> float:
+        """Chance on a fresh item of the skill: averaged over the pack's items when known."""
+        ids = self.catalog.item_ids(skill_id) if self.catalog is not None else None
+        return self.model.skill_probability(learner_id, skill_id, ids or None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "algorithm_version": ALGORITHM_VERSION,
+            "mastery_version": m.ALGORITHM_VERSION,
+            "model": self.model.to_dict(),
+            "config": self.config.to_dict(),
+            "mastery": {
+                lid: {sid: r.to_dict() for sid, r in skills.items()}
+                for lid, skills in self.mastery.items()
+            },
+            "activity": {lid: a.to_dict() for lid, a in self.activity.items()},
+            "events_applied": self.events_applied,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], catalog: Catalog | None = None) -> "EngineState":
+        if data.get("algorithm_version") != ALGORITHM_VERSION or (
+            data.get("mastery_version") != m.ALGORITHM_VERSION
+        ):
+            raise ValueError("projection written by another algorithm version; rebuild it")
+        priors = catalog.item_priors() if catalog else None
+        skill_priors = catalog.skill_priors() if catalog else None
+        return cls(
+            model=EloModel.from_dict(data["model"], priors, skill_priors),
+            config=m.MasteryConfig.from_dict(data["config"]),
+            catalog=catalog,
+            mastery={
+                lid: {sid: m.SkillRecord.from_dict(r) for sid, r in skills.items()}
+                for lid, skills in data["mastery"].items()
+            },
+            activity={lid: LearnerActivity.from_dict(a) for lid, a in data["activity"].items()},
+            events_applied=int(data["events_applied"]),
+        )
+
+
+def new_state(
+    catalog: Catalog | None = None,
+    params: EloParams | None = None,
+    config: m.MasteryConfig | None = None,
+    model: EloModel | None = None,
+) -> EngineState:
+    """An empty projection; item difficulties start from the catalog's priors."""
+    if model is None:
+        priors = catalog.item_priors() if catalog else None
+        skill_priors = catalog.skill_priors() if catalog else None
+        model = EloModel(params, priors, skill_priors)
+    return EngineState(model=model, config=config or m.MasteryConfig(), catalog=catalog)
+
+
+def _field(event: Mapping[str, Any], name: str) -> Any:
+    if name not in event or event[name] is None:
+        raise ValueError(f"{event.get('kind', 'event')} event is missing {name!r}")
+    return event[name]
+
+
+def apply_event(state: EngineState, event: Mapping[str, Any]) -> list[str]:
+    """Apply one event in place; return transition codes (empty for ignored kinds)."""
+    kind = event.get("kind")
+    if kind not in {"attempt", "override", "test_out_started", "lesson_viewed",
+                    "worked_example_viewed"}:
+        return []
+    learner_id = str(_field(event, "learner_id"))
+    at = to_seconds(_field(event, "at"))
+    state.events_applied += 1
+    if kind == "attempt":
+        return _apply_attempt(state, learner_id, event, at)
+    if kind == "override":
+        action = str(_field(event, "action"))
+        skill_id = event.get("skill_id")
+        if skill_id is None:
+            if action not in ("pause", "resume"):
+                raise ValueError(f"override {action!r} needs a skill_id")
+            state.learner(learner_id).paused = action == "pause"
+            return [f"learner_{action}d"]
+        skill_id = str(skill_id)
+        record = m.apply_override(state.record(learner_id, skill_id), action, at)
+        state.mastery[learner_id][skill_id] = record
+        if action == "reset":
+            state.model.reset_learner_skill(learner_id, skill_id)
+        return [f"override_{action}"]
+    skill_id = str(_field(event, "skill_id"))
+    record = state.record(learner_id, skill_id)
+    if kind == "test_out_started":
+        m.start_test_out(record, at)
+        return ["test_out_started"]
+    modality = event.get("modality") if kind == "lesson_viewed" else None
+    m.note_support_viewed(record, "lesson" if kind == "lesson_viewed" else "worked_example", modality)
+    return [f"{kind}"]
+
+
+def _apply_attempt(
+    state: EngineState, learner_id: str, event: Mapping[str, Any], at: float
+) -> list[str]:
+    item_id = str(_field(event, "item_id"))
+    skill_id = str(_field(event, "skill_id"))
+    correct = bool(_field(event, "correct"))
+    hints = int(event.get("hints_used") or 0)
+    duration = event.get("duration_ms")
+    activity = state.learner(learner_id)
+    record = state.record(learner_id, skill_id)
+
+    mixed = (
+        activity.last_skill is None
+        or activity.last_skill != skill_id
+        or (activity.last_at is not None and at - activity.last_at >= state.config.new_session_gap_s)
+    )
+    was_review = record.state in (m.MASTERED, m.NEEDS_REVIEW) or record.check_due(at, state.config)
+
+    state.model.update(learner_id, item_id, skill_id, correct, hints, duration, at)
+    codes = m.apply_attempt(
+        record, item_id=item_id, correct=correct, hints_used=hints, at=at,
+        p_fresh=state.p_fresh(learner_id, skill_id), mixed=mixed, config=state.config,
+    )
+    # Practice on other skills counts toward a struggling skill's prerequisite remediation.
+    for other_id, other in state.mastery[learner_id].items():
+        if other_id != skill_id and other.support_level == m.SUPPORT_PREREQUISITE:
+            other.remediation_attempts += 1
+
+    activity.recent_items = (activity.recent_items + [item_id])[-RECENT_WINDOW:]
+    activity.recent_review = (activity.recent_review + [was_review])[-RECENT_WINDOW:]
+    activity.last_skill = skill_id
+    activity.last_at = at
+    activity.attempts += 1
+    return codes
+
+
+def fold_events(
+    events: Iterable[Mapping[str, Any]],
+    catalog: Catalog | None = None,
+    params: EloParams | None = None,
+    config: m.MasteryConfig | None = None,
+    model: EloModel | None = None,
+) -> EngineState:
+    """Rebuild the projection from the log. Same events in, bit-identical `to_dict()` out."""
+    state = new_state(catalog, params, config, model)
+    for event in events:
+        apply_event(state, event)
+    return state

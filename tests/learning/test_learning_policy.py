@@ -1,0 +1,110 @@
+"""Playlist policy: gating, assignments, target item, review share, ladder, test-out, reasons."""
+
+from classroom_server.learning import Catalog, PolicyOptions, apply_event, new_state, next_activities
+
+T0 = 1_700_000_000.0
+DAY = 86400.0
+
+
+def master(state, skill, at, learner="l1"):
+    apply_event(state, {"kind": "override", "learner_id": learner, "skill_id": skill,
+                        "action": "mark_mastered", "at": at})
+
+
+def test_prerequisites_gate_skills_and_every_option_has_a_reason(catalog):
+    state = new_state(catalog)
+    options = next_activities(state, catalog, "l1", T0)
+    assert {a.skill_id for a in options} == {"a", "d"}  # b needs a, c needs b
+    master(state, "a", T0)
+    options = next_activities(state, catalog, "l1", T0 + 60)
+    assert "b" in {a.skill_id for a in options} and "c" not in {a.skill_id for a in options}
+    for act in options:
+        assert act.reason["code"] and isinstance(act.reason["params"], dict) and act.text
+
+
+def test_assignments_come_first_and_at_most_three_choices(catalog):
+    state = new_state(catalog)
+    master(state, "a", T0)
+    options = next_activities(state, catalog, "l1", T0 + 60, assignments=["c"])
+    assert options[0].skill_id == "c" and options[0].reason["code"] == "teacher_assigned"
+    assert len(options) <= 3
+    assert len({a.skill_id for a in options}) == len(options)
+
+
+def test_item_nearest_the_target_and_challenge_choice(catalog):
+    state = new_state(catalog)
+    normal = next_activities(state, catalog, "l1", T0)[0]
+    preds = {i: state.model.predict("l1", i, "a") for i in catalog.item_ids("a")}
+    assert abs(normal.predicted - 0.75) == min(abs(p - 0.75) for p in preds.values())
+    harder = next_activities(state, catalog, "l1", T0, options=PolicyOptions(challenge="harder"))[0]
+    assert harder.predicted < normal.predicted
+
+
+def test_recently_seen_items_are_avoided(catalog):
+    state = new_state(catalog)
+    first = next_activities(state, catalog, "l1", T0)[0]
+    apply_event(state, {"kind": "attempt", "learner_id": "l1", "item_id": first.item_id,
+                        "skill_id": first.skill_id, "correct": False, "at": T0})
+    second = next_activities(state, catalog, "l1", T0 + 60)[0]
+    assert second.skill_id == first.skill_id and second.item_id != first.item_id
+
+
+def test_review_share_is_bounded_when_reviews_are_due():
+    skills = [{"id": f"s{k}"} for k in range(14)]
+    items = [{"id": f"s{k}-{j}", "skill_id": f"s{k}"} for k in range(14) for j in range(3)]
+    catalog = Catalog.from_dict({"skills": skills, "items": items})
+    state = new_state(catalog)
+    for k in range(12):
+        master(state, f"s{k}", T0)
+    now = T0 + 30 * DAY  # twelve mastered skills, all long due; two new skills to learn
+    kinds = []
+    for step in range(40):
+        act = next_activities(state, catalog, "l1", now + 60 * step)[0]
+        kinds.append(act.kind)
+        apply_event(state, {"kind": "attempt", "learner_id": "l1", "item_id": act.item_id,
+                            "skill_id": act.skill_id, "correct": True, "at": now + 60 * step})
+    reviews = kinds.count("review")
+    assert 0.15 * 40 <= reviews <= 0.25 * 40, kinds
+
+
+def test_remediation_ladder_after_repeated_failure(catalog):
+    state = new_state(catalog)
+    master(state, "a", T0)
+    at = T0 + 60
+    seen = []
+    for _ in range(14):
+        act = next_activities(state, catalog, "l1", at, assignments=["b"])[0]
+        seen.append(act.reason["code"])
+        if act.kind == "lesson":
+            assert act.modality and act.modality != act.reason["params"]["previous_modality"]
+            apply_event(state, {"kind": "lesson_viewed", "learner_id": "l1", "skill_id": "b",
+                                "modality": act.modality, "at": at})
+        elif act.kind == "worked_example":
+            apply_event(state, {"kind": "worked_example_viewed", "learner_id": "l1",
+                                "skill_id": "b", "at": at})
+        else:
+            apply_event(state, {"kind": "attempt", "learner_id": "l1", "item_id": act.item_id,
+                                "skill_id": act.skill_id, "correct": False, "at": at})
+        at += 60
+    order = ["hint_offered", "worked_example", "lesson_other_modality",
+             "remediate_prerequisite", "recheck"]
+    positions = [seen.index(code) for code in order]
+    assert positions == sorted(positions), seen
+
+
+def test_test_out_comes_first_as_check_items(catalog):
+    state = new_state(catalog)
+    apply_event(state, {"kind": "test_out_started", "learner_id": "l1", "skill_id": "d",
+                        "at": T0})
+    act = next_activities(state, catalog, "l1", T0 + 1)[0]
+    assert act.kind == "check" and act.skill_id == "d" and act.reason["code"] == "test_out"
+    assert catalog.items[act.item_id].check
+
+
+def test_items_per_session_accommodation_is_honoured(catalog):
+    state = new_state(catalog)
+    options = PolicyOptions(accommodations={"items_per_session": 5, "read_aloud": True})
+    acts = next_activities(state, catalog, "l1", T0, options=options, items_done_in_session=5)
+    assert [a.reason["code"] for a in acts] == ["session_complete"]
+    acts = next_activities(state, catalog, "l1", T0, options=options, items_done_in_session=4)
+    assert acts[0].kind == "practice" and acts[0].accommodations["read_aloud"] is True
