@@ -52,6 +52,10 @@ def create_app(
     i18n.init_app(app, default_language=settings["language"])
     weblog.init_app(app, level=settings["log_level"])
 
+    from classroom_server.services.catalogue import CatalogueStore
+
+    app.extensions["catalogue"] = CatalogueStore(data_path)
+
     from classroom_server.web import register_blueprints
 
     register_blueprints(app)

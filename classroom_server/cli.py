@@ -380,5 +380,14 @@ def check(data_dir: Path, path: str) -> None:
         sys.exit(1)
 
 
+def _register_subcommands() -> None:
+    from classroom_server.cli_packs import pack
+
+    main.add_command(pack)
+
+
+_register_subcommands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -58,13 +58,20 @@ def pending_migrations() -> list[str]:
 
 
 def init_app(app) -> None:  # type: ignore[no-untyped-def]
-    """Open a connection for each request and close it whatever happens."""
+    """Open a connection for each request and close it whatever happens.
+
+    It is a connection *context*, so a service that opens its own ``db.connection_context()``
+    inside a request nests in it instead of closing the request's connection on the way out.
+    """
+    from flask import g
 
     @app.before_request
     def _db_connect() -> None:
-        db.connect(reuse_if_open=True)
+        g.db_context = db.connection_context()
+        g.db_context.__enter__()
 
     @app.teardown_request
     def _db_close(exc: BaseException | None) -> None:
-        if not db.is_closed():
-            db.close()
+        context = g.pop("db_context", None)
+        if context is not None:
+            context.__exit__(None, None, None)

@@ -15,9 +15,10 @@ from typing import Any
 
 from classroom_server.db import db
 from classroom_server.models import Person
-from classroom_server.services import accounts, hub, security
+from classroom_server.services import accounts, hub, packs, security
 
 LOGINS_FILE = "demo-logins.json"
+LIBRARY = Path(__file__).resolve().parents[1] / "content_packs" / "library"
 FIRST_NAMES = [
     "Amara", "Bruno", "Chen", "Dalia", "Emeka", "Fatima", "Gabriel", "Hana", "Ivan", "Jamila",
     "Kofi", "Lucía", "Mateo", "Nadia", "Omar", "Priya", "Quentin", "Rosa", "Samuel", "Tariq",
@@ -58,10 +59,22 @@ def build(data_dir: Path, seed: int | None = None) -> dict[str, Any]:
                 )
                 entry["learners"].append({"id": learner.id, "name": learner.display_name, "secret": secret})
             logins["classes"].append(entry)
+    logins["packs"] = install_bundled_packs(Path(data_dir))
     fd = os.open(logins_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
         json.dump(logins, fh, indent=2, ensure_ascii=False)
     return logins
+
+
+def install_bundled_packs(data_dir: Path) -> list[str]:
+    """Import every pack that ships in content_packs/library/."""
+    installed = []
+    if LIBRARY.is_dir():
+        for source, outcome in packs.iter_import(data_dir, LIBRARY):
+            if isinstance(outcome, packs.ImportFailed):
+                raise outcome
+            installed.append(f"{outcome.pack_id} {outcome.version}")
+    return installed
 
 
 def describe(logins: dict[str, Any], data_dir: Path) -> str:
@@ -76,7 +89,8 @@ def describe(logins: dict[str, Any], data_dir: Path) -> str:
             secret = " ".join(learner["secret"]) if isinstance(learner["secret"], list) else learner["secret"]
             lines.append(f"    {learner['name']:10} {secret}")
         lines.append(f"    ... and {len(entry['learners']) - 3} more")
-    lines.append("No content packs are bundled yet, so learners' activity lists are empty in this version.")
+    lines.append("Content packs: " + (", ".join(logins.get("packs", [])) or "none"))
+    lines.append("Learner practice pages arrive with the learner experience; for now learners see their class.")
     return "\n".join(lines)
 
 

@@ -15,6 +15,9 @@ from classroom_server.db import db
 from classroom_server.models import Classroom, Person
 from classroom_server.services import accounts, hub
 
+from classroom_server.db import MIGRATIONS_DIR
+
+LATEST_SCHEMA = sorted(p.stem for p in MIGRATIONS_DIR.glob("[0-9]*.py"))[-1]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ADMIN_PASSWORD = "admin-pass-123"
 TEACHER_PASSWORD = "teacher-pass-123"

@@ -1,5 +1,6 @@
 """Health for IT staff; one log line per request that never carries a secret; one error shape."""
 
+from tests.conftest import LATEST_SCHEMA
 import logging
 
 import pytest
@@ -12,7 +13,7 @@ def test_healthz_reports_what_it_staff_need(client):
     assert response.status_code == 200
     body = response.get_json()
     assert body["status"] == "ok"
-    assert body["schema"] == "0002_login_throttle"
+    assert body["schema"] == LATEST_SCHEMA
     assert body["hub_id"] and body["disk_free_bytes"] > 0 and body["last_backup"] is None
     assert response.headers["Cache-Control"] == "no-store"
 

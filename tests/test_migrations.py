@@ -1,5 +1,6 @@
 """Schema migrations: run at start, quickly, and upgrade an older database without losing data."""
 
+from tests.conftest import LATEST_SCHEMA
 import sqlite3
 
 from classroom_server import db as database
@@ -20,7 +21,7 @@ def _schema(path):
 
 def test_fresh_database_is_at_the_newest_schema(app, data_dir):
     with database.db.connection_context():
-        assert database.schema_version() == "0002_login_throttle"
+        assert database.schema_version() == LATEST_SCHEMA
         assert database.pending_migrations() == []
 
 
@@ -36,7 +37,7 @@ def test_upgrading_an_older_database_keeps_its_data_and_matches_a_fresh_one(tmp_
 
     create_app(old_dir, {"log_level": "warning"})  # migrates at start
     with database.db.connection_context():
-        assert database.schema_version() == "0002_login_throttle"
+        assert database.schema_version() == LATEST_SCHEMA
         assert database.db.execute_sql("SELECT value FROM hub_meta WHERE key='hub_id'").fetchone() == ("old-hub",)
     database.db.close()
 

@@ -1,5 +1,6 @@
 """Peewee models, one module per domain. The schema itself is owned by migrations/."""
 
+from classroom_server.models.content import InstalledPack
 from classroom_server.models.events import Event, OriginCounter
 from classroom_server.models.hub import HubMeta, LoginThrottle
 from classroom_server.models.people import ClassTeacher, Classroom, Enrollment, Person
@@ -10,6 +11,7 @@ __all__ = [
     "Enrollment",
     "Event",
     "HubMeta",
+    "InstalledPack",
     "LoginThrottle",
     "OriginCounter",
     "Person",

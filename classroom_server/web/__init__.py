@@ -42,10 +42,10 @@ def _error_response(status: int, code: str, message: str, field: str | None = No
 
 
 def register_blueprints(app: Flask) -> None:
-    from classroom_server.web import admin, auth, health, learner, teacher
+    from classroom_server.web import admin, admin_packs, auth, content, health, learner, teacher
 
     app.before_request(_load_person)
-    for module in (health, auth, learner, teacher, admin):
+    for module in (health, auth, learner, teacher, admin, admin_packs, content):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(ClassroomError)
