@@ -54,7 +54,10 @@ def create_app(
 
     from classroom_server.services.catalogue import CatalogueStore
 
+    from classroom_server.services.learning import Engine
+
     app.extensions["catalogue"] = CatalogueStore(data_path)
+    app.extensions["engine"] = Engine(app.extensions["catalogue"])
 
     from classroom_server.web import register_blueprints
 

@@ -3,6 +3,7 @@
 from classroom_server.models.content import InstalledPack
 from classroom_server.models.events import Event, OriginCounter
 from classroom_server.models.hub import HubMeta, LoginThrottle
+from classroom_server.models.projections import MasteryRow
 from classroom_server.models.people import ClassTeacher, Classroom, Enrollment, Person
 
 __all__ = [
@@ -11,6 +12,7 @@ __all__ = [
     "Enrollment",
     "Event",
     "HubMeta",
+    "MasteryRow",
     "InstalledPack",
     "LoginThrottle",
     "OriginCounter",

@@ -42,10 +42,12 @@ def _error_response(status: int, code: str, message: str, field: str | None = No
 
 
 def register_blueprints(app: Flask) -> None:
-    from classroom_server.web import admin, admin_packs, auth, content, health, learner, teacher
+    from classroom_server.web import admin, admin_packs, auth, content, health, learner, practice, teacher
+    from classroom_server.web.content import url_for_file
 
     app.before_request(_load_person)
-    for module in (health, auth, learner, teacher, admin, admin_packs, content):
+    app.jinja_env.globals["content_url"] = url_for_file
+    for module in (health, auth, learner, practice, teacher, admin, admin_packs, content):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(ClassroomError)
@@ -57,9 +59,11 @@ def register_blueprints(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> Response:
-        return _error_response(
+        response = _error_response(
             400, "csrf", _("This form has expired or did not come from this hub. Go back, reload the page and try again.")
         )
+        response.headers["X-Error-Code"] = "csrf"  # the answer queue keeps answers refused for this
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:

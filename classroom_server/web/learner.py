@@ -1,16 +1,170 @@
-"""Learner pages. A learner sees only their own things, never another learner's."""
+"""Learner pages: my path, my skills, my goals. A learner sees only their own things."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template
+import datetime as dt
+import json
 
-from classroom_server.services import accounts
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, session, url_for
+
+from classroom_server import clock
+from classroom_server.errors import Invalid
+from classroom_server.i18n import gettext as _
+from classroom_server.learning import mastery
+from classroom_server.models import Event
+from classroom_server.services import accounts, events, practice
 from classroom_server.web.access import requires
 
 bp = Blueprint("learner", __name__, url_prefix="/learn")
+
+CHALLENGES = ("easier", "normal", "harder")
+GOAL_TARGETS = {"skills": (1, 2, 3, 4, 5), "minutes": (30, 60, 90, 120)}
+
+
+def engine():  # type: ignore[no-untyped-def]
+    return current_app.extensions["engine"]
+
+
+def reason_words(code: str, params: dict) -> str:  # type: ignore[type-arg]
+    """The reason for an activity, in the learner's words and language."""
+    words = {
+        "teacher_assigned": _("Your teacher asked"),
+        "test_out": _("Show what you already know"),
+        "review_due": _("Review: last practised %(days)s days ago", days=params.get("days_since", "?")),
+        "mastery_check": _("Check: do you still know it?"),
+        "continue": _("Keep practising"),
+        "ready": _("Ready for something new"),
+        "review_missed": _("Practise again: you missed it on review"),
+        "hint_offered": _("Try another one, with a hint ready"),
+        "worked_example": _("See how to solve one first"),
+        "lesson_other_modality": _("Learn it another way"),
+        "remediate_prerequisite": _("Practise this first: it helps"),
+        "recheck": _("Try this skill again"),
+        "keep_practising": _("Extra practice"),
+        "review_early": _("Review a skill you know"),
+        "session_complete": _("Well done! Time for a break."),
+        "nothing_ready": _("Nothing ready yet. Ask your teacher."),
+    }
+    return words.get(code, _("Keep practising"))
+
+
+def url_for_choice(choice: practice.Choice) -> str | None:
+    if choice.kind in ("practice", "check", "review") and choice.item_id:
+        return url_for("practice.item", pack_id=choice.pack_id, item_id=choice.item_id,
+                       hints=1 if choice.support == "hint" else None, mode=choice.kind)
+    if choice.kind == "lesson" and choice.resource_id:
+        return url_for("practice.lesson", pack_id=choice.pack_id, resource_id=choice.resource_id)
+    if choice.kind == "worked_example" and choice.item_id:
+        return url_for("practice.example", pack_id=choice.pack_id, item_id=choice.item_id)
+    return None
+
+
+def choices_for_page():  # type: ignore[no-untyped-def]
+    loaded = current_app.extensions["catalogue"].get()
+    challenge = session.get("challenge", "normal")
+    choices = practice.path_for(engine(), g.person, g.lang, session.get("session_items", 0), challenge)
+    shown = []
+    for choice in choices:
+        title = ""
+        if choice.pack_id and choice.skill_id:
+            pack, skill = practice.find_skill(loaded, choice.pack_id, choice.skill_id)
+            title = skill.title.pick(practice.content_language(pack, g.lang))
+        shown.append({"choice": choice, "title": title, "url": url_for_choice(choice),
+                      "reason": reason_words(choice.reason_code, choice.reason_params)})
+    return shown
 
 
 @bp.route("/")
 @requires("learner")
 def home() -> str:
-    return render_template("learner/home.html", classes=accounts.classes_for(g.person))
+    return render_template(
+        "learner/home.html", classes=accounts.classes_for(g.person), choices=choices_for_page(),
+        goal=current_goal(), challenge=session.get("challenge", "normal"), challenges=CHALLENGES,
+    )
+
+
+@bp.route("/next")
+@requires("learner")
+def next_activity() -> Response:
+    """Go straight to the best next activity (the "Next" button after feedback)."""
+    for shown in choices_for_page():
+        if shown["url"]:
+            return redirect(shown["url"])
+    return redirect(url_for("learner.home"))
+
+
+@bp.route("/challenge", methods=["POST"])
+@requires("learner")
+def set_challenge() -> Response:
+    level = request.form.get("challenge", "normal")
+    session["challenge"] = level if level in CHALLENGES else "normal"
+    return redirect(url_for("learner.home"))
+
+
+STATE_ORDER = (mastery.MASTERED, mastery.PROFICIENT, mastery.NEEDS_REVIEW, mastery.LEARNING, mastery.NOT_STARTED)
+
+
+@bp.route("/skills")
+@requires("learner")
+def skills() -> str:
+    loaded = current_app.extensions["catalogue"].get()
+    states = practice.skill_states(engine(), g.person)
+    unlocked = (mastery.MASTERED, mastery.NEEDS_REVIEW, mastery.PROFICIENT)
+    packs = []
+    for pack in loaded.catalogue.packs:
+        lang = practice.content_language(pack, g.lang)
+        rows = []
+        for pack_id, skill_id in loaded.catalogue.topological_order(pack.id):
+            skill = loaded.catalogue.skill(pack_id, skill_id)
+            state = states.get(practice.qualified(pack_id, skill_id), mastery.NOT_STARTED)
+            ready = all(states.get(practice.qualified(pack_id, p), mastery.NOT_STARTED) in unlocked
+                        for p in skill.prerequisites)
+            rows.append({"skill": skill, "title": skill.title.pick(lang), "state": state,
+                         "ready": ready or state != mastery.NOT_STARTED,
+                         "after": [loaded.catalogue.skill(pack_id, p).title.pick(lang) for p in skill.prerequisites]})
+        done = sum(1 for r in rows if r["state"] in (mastery.MASTERED, mastery.PROFICIENT))
+        packs.append({"pack": pack, "title": pack.title.pick(lang), "rows": rows, "done": done})
+    return render_template("learner/skills.html", packs=packs)
+
+
+def _week_start() -> dt.datetime:
+    now = clock.now()
+    return (now - dt.timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def current_goal() -> dict | None:  # type: ignore[type-arg]
+    """This week's goal and the learner's own progress toward it (never anyone else's)."""
+    start = clock.iso(_week_start())
+    goal_event = (Event.select().where(Event.kind == "goal.set", Event.learner_uid == g.person.uid,
+                                       Event.recorded_at >= start).order_by(Event.id.desc()).first())
+    if goal_event is None:
+        return None
+    goal = json.loads(goal_event.payload)
+    if goal["kind"] == "minutes":
+        total_ms = 0
+        for row in Event.select(Event.payload).where(Event.kind == "attempt", Event.learner_uid == g.person.uid,
+                                                      Event.recorded_at >= start):
+            total_ms += json.loads(row.payload).get("duration_ms") or 0
+        done = total_ms // 60000
+    else:
+        week_start = _week_start().timestamp()
+        with engine().reading() as snap:
+            records = snap.state.mastery.get(g.person.uid, {}).values()
+            done = sum(1 for r in records if r.proficient_at and r.proficient_at >= week_start)
+    target = goal["target"]
+    return {"kind": goal["kind"], "target": target, "done": min(done, target),
+            "percent": int(100 * min(done, target) / target) if target else 0}
+
+
+@bp.route("/goals", methods=["GET", "POST"])
+@requires("learner")
+def goals():  # type: ignore[no-untyped-def]
+    if request.method == "POST":
+        kind, _sep, number = request.form.get("goal", "").partition(":")
+        target = int(number) if number.isdigit() else -1
+        if kind not in GOAL_TARGETS or target not in GOAL_TARGETS[kind]:
+            raise Invalid("Choose one of the goals on the page.", field="goal")
+        events.record("goal.set", {"kind": kind, "target": target, "week_of": clock.iso(_week_start())},
+                      learner_uid=g.person.uid, actor_uid=g.person.uid)
+        return redirect(url_for("learner.goals"))
+    return render_template("learner/goals.html", goal=current_goal(), targets=GOAL_TARGETS)

@@ -1,0 +1,210 @@
+"""The learning engine on the hub: the event log folded into learner model and mastery.
+
+One ``Engine`` per hub process holds the projection in memory. It is rebuilt from the whole
+event log when it starts or when the installed packs change, and kept current by applying, in
+log order, every learning event it has not yet seen (``catch_up``). Applying in log order (not in
+the order threads happen to finish) is what makes the live projection identical to a rebuild.
+
+The projection is also written to the ``mastery`` table (stamped with the algorithm version and
+the last event applied) so that reports can query it and ``classroom-server recompute --check``
+can prove it equals a fresh rebuild.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from classroom_server.db import db
+from classroom_server.learning import ALGORITHM_VERSION, Catalog, EngineState, apply_event, new_state
+from classroom_server.models import Event, MasteryRow
+
+ENGINE_KINDS = ("attempt", "override", "test_out_started", "lesson_viewed", "worked_example_viewed")
+SEP = ":"
+RECENT_TRANSITIONS = 2000
+
+
+def qualify(pack_id: str, local_id: str) -> str:
+    """Engine ids are unique across packs: ``<pack id>:<skill or item id>``."""
+    return f"{pack_id}{SEP}{local_id}"
+
+
+def split(qualified: str) -> tuple[str, str]:
+    pack_id, _, local_id = qualified.partition(SEP)
+    return pack_id, local_id
+
+
+def engine_catalog(content_catalogue: Any) -> Catalog:
+    """The engine's view of the installed packs: skill graph and items, with qualified ids."""
+    skills, items = [], []
+    for pack in content_catalogue.packs:
+        for skill in pack.skills:
+            skills.append({"id": qualify(pack.id, skill.id),
+                           "prerequisites": [qualify(pack.id, p) for p in skill.prerequisites]})
+        for item in pack.items:
+            entry: dict[str, Any] = {"id": qualify(pack.id, item.id), "skill_id": qualify(pack.id, item.skill),
+                                     "type": item.type, "check": bool(item.check)}
+            if item.difficulty is not None:
+                entry["difficulty"] = float(item.difficulty)
+            items.append(entry)
+    return Catalog.from_dict({"skills": skills, "items": items})
+
+
+def engine_event(row: Event) -> dict[str, Any]:
+    """An event row as the engine reads it. Time is the hub's record time, the same everywhere."""
+    payload = json.loads(row.payload)
+    event: dict[str, Any] = {"kind": row.kind, "learner_id": row.learner_uid, "at": row.recorded_at}
+    pack_id = payload.get("pack")
+    if "skill" in payload and payload["skill"] is not None:
+        event["skill_id"] = qualify(pack_id, payload["skill"])
+    elif row.kind == "override":
+        event["skill_id"] = None
+    if "item" in payload:
+        event["item_id"] = qualify(pack_id, payload["item"])
+    for key in ("correct", "hints_used", "duration_ms", "action", "modality"):
+        if key in payload:
+            event[key] = payload[key]
+    return event
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a caller needs to read the projection safely: use it inside ``engine.reading()``."""
+
+    state: EngineState
+    catalog: Catalog
+
+
+class Engine:
+    def __init__(self, catalogue_store: Any, persist: bool = True) -> None:
+        self.catalogue_store = catalogue_store
+        self.persist = persist
+        self.lock = threading.RLock()
+        self._loaded: Any = None
+        self.catalog = Catalog.from_dict({"skills": [], "items": []})
+        self.state = new_state(catalog=self.catalog)
+        self.last_event_id = 0
+        self._recent: OrderedDict[int, list[str]] = OrderedDict()
+        self.rows: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def transitions_for(self, event_row_id: int) -> list[str]:
+        """What an event changed (e.g. ``["proficient"]``), for events applied recently."""
+        with self.lock:
+            return list(self._recent.get(event_row_id, []))
+
+    def _rebuild_if_packs_changed(self) -> None:
+        loaded = self.catalogue_store.get()
+        if loaded is not self._loaded:
+            self._loaded = loaded
+            self.catalog = engine_catalog(loaded.catalogue)
+            self.state = new_state(catalog=self.catalog)
+            self.last_event_id = 0
+            self.rows = {}
+            self._apply(self._unseen(), write_all=True)
+
+    def _unseen(self) -> Iterable[Event]:
+        return (
+            Event.select()
+            .where(Event.id > self.last_event_id, Event.kind.in_(ENGINE_KINDS))
+            .order_by(Event.id)
+            .iterator()
+        )
+
+    def _apply(self, rows: Iterable[Event], write_all: bool = False) -> dict[int, list[str]]:
+        transitions: dict[int, list[str]] = {}
+        touched: set[tuple[str, str]] = set()
+        for row in rows:
+            event = engine_event(row)
+            transitions[row.id] = apply_event(self.state, event)
+            self._recent[row.id] = transitions[row.id]
+            if len(self._recent) > RECENT_TRANSITIONS:
+                self._recent.popitem(last=False)
+            self.last_event_id = row.id
+            if event.get("skill_id"):
+                now_touched = {(row.learner_uid, event["skill_id"])}
+            elif row.learner_uid:
+                now_touched = {(row.learner_uid, s) for s in self.state.mastery.get(row.learner_uid, {})}
+            else:
+                now_touched = set()
+            for learner_uid, skill_id in now_touched:
+                if skill_id in self.state.mastery.get(learner_uid, {}):
+                    self.rows[(learner_uid, skill_id)] = projection_row(self.state, learner_uid, skill_id, row.id)
+            touched |= now_touched
+        if not self.persist:
+            pass
+        elif write_all:
+            write_projection(list(self.rows.values()), replace=True)
+        elif touched:
+            write_projection([self.rows[key] for key in touched if key in self.rows])
+        return transitions
+
+    def catch_up(self) -> dict[int, list[str]]:
+        """Apply every learning event not yet applied; returns transition codes by event row id."""
+        with self.lock:
+            self._rebuild_if_packs_changed()
+            return self._apply(self._unseen())
+
+    def reading(self) -> "_Reading":
+        """``with engine.reading() as snap:`` gives a consistent, current view of the projection."""
+        return _Reading(self)
+
+
+class _Reading:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __enter__(self) -> Snapshot:
+        self.engine.lock.acquire()
+        try:
+            self.engine.catch_up()
+        except BaseException:
+            self.engine.lock.release()
+            raise
+        return Snapshot(self.engine.state, self.engine.catalog)
+
+    def __exit__(self, *exc: object) -> None:
+        self.engine.lock.release()
+
+
+def projection_row(state: EngineState, learner_uid: str, skill_id: str, event_id: int) -> dict[str, Any]:
+    """One learner's standing on one skill as of the event that last touched it.
+
+    The estimate ``p_fresh`` is taken at that event, so a rebuild that replays the log gives
+    exactly the stored value, whatever other learners did since.
+    """
+    record = state.mastery[learner_uid][skill_id]
+    return {
+        "learner_uid": learner_uid, "skill": skill_id, "state": record.state,
+        "p_fresh": round(state.p_fresh(learner_uid, skill_id), 4),
+        "attempts": record.attempts, "needs_help": bool(record.needs_help),
+        "algorithm": ALGORITHM_VERSION, "event_id": event_id,
+    }
+
+
+def write_projection(rows: list[dict[str, Any]], *, replace: bool = False) -> None:
+    with db.atomic():
+        if replace:
+            MasteryRow.delete().execute()
+        for start in range(0, len(rows), 200):
+            MasteryRow.insert_many(rows[start:start + 200]).on_conflict_replace().execute()
+
+
+def compare_with_stored(rows: dict[tuple[str, str], dict[str, Any]]) -> list[str]:
+    """Differences between a fresh rebuild and the stored projection, in plain words."""
+    fresh = rows
+    stored = {(r.learner_uid, r.skill): r for r in MasteryRow.select()}
+    problems = []
+    for key in sorted(set(fresh) | set(stored)):
+        a, b = fresh.get(key), stored.get(key)
+        if a is None:
+            problems.append(f"{key[0]} {key[1]}: stored but not in the rebuild")
+        elif b is None:
+            problems.append(f"{key[0]} {key[1]}: in the rebuild but not stored")
+        else:
+            for name in ("state", "p_fresh", "attempts", "needs_help", "algorithm", "event_id"):
+                if a[name] != getattr(b, name):
+                    problems.append(f"{key[0]} {key[1]}: {name} stored {getattr(b, name)!r}, rebuilt {a[name]!r}")
+    return problems

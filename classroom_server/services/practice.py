@@ -1,0 +1,193 @@
+"""A learner's use cases: what to do next, answering an item, viewing a lesson, testing out.
+
+Every action is an event written in the same transaction as its effect. An answer carries the
+event id its page was given (or that the learner's browser made), so a double tap, a resend
+after a Wi-Fi drop, or an answer queued offline is counted exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from content_packs import BadResponse, grade, parse_response
+
+from classroom_server import clock
+from classroom_server.errors import Invalid, NotFound
+from classroom_server.learning import Activity, PolicyOptions, next_activities
+from classroom_server.models import Person
+from classroom_server.services import events
+from classroom_server.services.learning import Engine, qualify, split
+
+MODALITY_KINDS = {"text": ("text",), "images": ("image", "text"), "audio": ("audio",), "video": ("video",),
+                  "printable": ("printable",), "pdf": ("pdf",)}
+MAX_HINTS = 10
+
+
+def content_language(pack: Any, lang: str) -> str:
+    return lang if lang in pack.languages else pack.languages[0]
+
+
+def find_item(loaded: Any, pack_id: str, item_id: str) -> tuple[Any, Any]:
+    try:
+        pack = loaded.catalogue.pack(pack_id)
+        return pack, loaded.catalogue.item(pack_id, item_id)
+    except KeyError:
+        raise NotFound("There is no such activity.") from None
+
+
+def find_skill(loaded: Any, pack_id: str, skill_id: str) -> tuple[Any, Any]:
+    try:
+        return loaded.catalogue.pack(pack_id), loaded.catalogue.skill(pack_id, skill_id)
+    except KeyError:
+        raise NotFound("There is no such skill.") from None
+
+
+def find_resource(loaded: Any, pack_id: str, resource_id: str) -> tuple[Any, Any]:
+    try:
+        pack = loaded.catalogue.pack(pack_id)
+    except KeyError:
+        raise NotFound("There is no such lesson.") from None
+    for resource in pack.resources:
+        if resource.id == resource_id and resource.kind != "image":
+            return pack, resource
+    raise NotFound("There is no such lesson.")
+
+
+def lessons_for(loaded: Any, pack: Any, skill_id: str, lang: str) -> list[Any]:
+    """A skill's lessons in the learner's language (or the pack's first), pictures left out."""
+    want = content_language(pack, lang)
+    found = [r for r in loaded.catalogue.resources_for(pack.id, skill_id) if r.kind != "image"]
+    own = [r for r in found if r.language in (want, None)]
+    return own or found
+
+
+@dataclass
+class Outcome:
+    correct: bool
+    feedback: str | None
+    reason: str | None
+    transitions: list[str]
+    duplicate: bool
+    event_id: str
+    pack: Any = None
+    item: Any = None
+    response: Any = None
+
+
+def _jsonable(response: Any) -> Any:
+    if isinstance(response, (set, frozenset, tuple)):
+        return sorted(response) if isinstance(response, (set, frozenset)) else list(response)
+    if isinstance(response, Mapping):
+        return dict(response)
+    return response
+
+
+def record_attempt(
+    engine: Engine, learner: Person, pack_id: str, item_id: str, form: Mapping[str, Any], *,
+    event_id: str | None, hints_used: int = 0, duration_ms: int | None = None, lang: str = "en",
+    mode: str = "practice", class_uid: str | None = None,
+) -> Outcome:
+    """Grade an answer, append the attempt event, update the projection, return the feedback."""
+    loaded = engine.catalogue_store.get()
+    pack, item = find_item(loaded, pack_id, item_id)
+    content_lang = content_language(pack, lang)
+    try:
+        response = parse_response(item, form)
+        verdict = grade(item, response, content_lang)
+    except BadResponse as exc:
+        raise Invalid(f"Please answer the question first ({exc}).", field="answer") from None
+    hints_used = max(0, min(int(hints_used or 0), MAX_HINTS))
+    if duration_ms is not None:
+        duration_ms = max(0, min(int(duration_ms), 3_600_000))
+    payload = {
+        "pack": pack.id, "version": pack.version, "item": item.id, "skill": item.skill,
+        "response": _jsonable(response), "correct": verdict.correct, "hints_used": hints_used,
+        "duration_ms": duration_ms, "mode": mode, "lang": content_lang,
+    }
+    recorded = events.record(
+        "attempt", payload, event_id=event_id, learner_uid=learner.uid, actor_uid=learner.uid,
+        class_uid=class_uid, action=lambda: {"correct": verdict.correct},
+    )
+    if recorded.duplicate:
+        stored = json.loads(recorded.event.payload)
+        if stored.get("item") != item.id:
+            raise Invalid("This answer id was already used for another question.", field="event_id")
+        response = stored["response"]
+        verdict = grade(item, response, stored.get("lang", content_lang))
+    engine.catch_up()
+    return Outcome(
+        correct=verdict.correct, feedback=verdict.feedback, reason=verdict.reason,
+        transitions=engine.transitions_for(recorded.event.id), duplicate=recorded.duplicate,
+        event_id=recorded.event.event_id, pack=pack, item=item, response=response,
+    )
+
+
+def record_simple(
+    engine: Engine, learner: Person, kind: str, payload: dict[str, Any], event_id: str | None = None,
+) -> None:
+    """lesson_viewed, worked_example_viewed, test_out_started: small facts the engine learns from."""
+    events.record(kind, payload, event_id=event_id, learner_uid=learner.uid, actor_uid=learner.uid)
+    engine.catch_up()
+
+
+@dataclass
+class Choice:
+    """One option on the learner's path, ready for a page."""
+
+    kind: str
+    pack_id: str | None
+    skill_id: str | None
+    item_id: str | None
+    resource_id: str | None
+    reason_code: str
+    reason_params: dict[str, Any] = field(default_factory=dict)
+    support: str | None = None
+
+
+def _to_choice(activity: Activity, loaded: Any, lang: str) -> Choice:
+    pack_id = skill_id = item_id = resource_id = None
+    if activity.skill_id:
+        pack_id, skill_id = split(activity.skill_id)
+    if activity.item_id:
+        item_id = split(activity.item_id)[1]
+    params = dict(activity.reason.get("params", {}))
+    for key in ("skill", "prerequisite", "for_skill"):
+        value = params.get(key)
+        if isinstance(value, str) and ":" in value:
+            params[key] = split(value)[1]
+    kind = activity.kind
+    if kind == "lesson" and pack_id:
+        pack = loaded.catalogue.pack(pack_id)
+        options = lessons_for(loaded, pack, skill_id, lang)
+        wanted = MODALITY_KINDS.get(activity.modality or "", ())
+        pick = next((r for r in options if r.kind in wanted), options[0] if options else None)
+        resource_id = pick.id if pick else None
+        if pick is None:
+            kind = "practice"
+    return Choice(kind, pack_id, skill_id, item_id, resource_id, activity.reason.get("code", ""), params,
+                  activity.support)
+
+
+def path_for(engine: Engine, learner: Person, lang: str, items_done_in_session: int = 0,
+             challenge: str = "normal", assignments: tuple[str, ...] = ()) -> list[Choice]:
+    """The learner's next options (up to 3), best first, each with its reason."""
+    loaded = engine.catalogue_store.get()
+    options = PolicyOptions(challenge=challenge)
+    with engine.reading() as snap:
+        activities = next_activities(
+            snap.state, snap.catalog, learner.uid, clock.now().timestamp(), assignments=assignments,
+            options=options, items_done_in_session=items_done_in_session,
+        )
+    return [_to_choice(a, loaded, lang) for a in activities]
+
+
+def skill_states(engine: Engine, learner: Person) -> dict[str, str]:
+    """Qualified skill id -> mastery state, for this learner only."""
+    with engine.reading() as snap:
+        return {skill: record.state for skill, record in snap.state.mastery.get(learner.uid, {}).items()}
+
+
+def qualified(pack_id: str, local_id: str) -> str:
+    return qualify(pack_id, local_id)

@@ -1,0 +1,139 @@
+/* The practice page's small helpers: an answer queue that survives Wi-Fi drops, and read-aloud.
+ *
+ * Every answer gets an id made here, is kept in localStorage until the hub has it, and is sent
+ * in order; the hub records an id once, so a resend can never count an answer twice.
+ * ES5 only, no framework, no build step. Without JavaScript the form posts as plain HTML.
+ */
+(function () {
+  'use strict';
+  var me = document.body.getAttribute('data-learner');
+  var KEY = 'classroom-answer-queue-' + me;  /* per learner: a shared tablet never mixes answers */
+  var tokenMeta = document.querySelector('meta[name=csrf-token]');
+  var form = document.getElementById('item-form');
+  var status = document.getElementById('queue-status');
+  var started = Date.now();
+  var sending = false;
+
+  function uuid() {
+    var b = new Uint8Array(16), i, h = [];
+    (window.crypto || window.msCrypto).getRandomValues(b);
+    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
+    for (i = 0; i < 16; i++) { h.push((b[i] + 256).toString(16).slice(1)); }
+    return h.slice(0, 4).join('') + '-' + h.slice(4, 6).join('') + '-' + h.slice(6, 8).join('') + '-' +
+      h.slice(8, 10).join('') + '-' + h.slice(10).join('');
+  }
+  function load() { try { return JSON.parse(localStorage.getItem(KEY) || '[]'); } catch (e) { return []; } }
+  function save(q) { localStorage.setItem(KEY, JSON.stringify(q)); }
+  function say(text) { if (status) { status.textContent = text || ''; } }
+  function words(name) { return (status && status.getAttribute('data-' + name)) || ''; }
+  function encode(fields) {
+    var parts = [], i, value;
+    for (i = 0; i < fields.length; i++) {
+      value = fields[i][1];
+      /* The token of the session sending it now: an answer queued before a sign-out still counts. */
+      if (fields[i][0] === 'csrf_token' && tokenMeta) { value = tokenMeta.getAttribute('content'); }
+      parts.push(encodeURIComponent(fields[i][0]) + '=' + encodeURIComponent(value));
+    }
+    return parts.join('&');
+  }
+  function post(entry, accept, done) {
+    var xhr = new XMLHttpRequest();
+    xhr.open('POST', entry.url);
+    xhr.setRequestHeader('Content-Type', 'application/x-www-form-urlencoded');
+    xhr.setRequestHeader('Accept', accept);
+    xhr.timeout = 15000;
+    xhr.onload = function () { done(xhr.status, xhr); };
+    xhr.onerror = xhr.ontimeout = function () { done(0, xhr); };
+    xhr.send(encode(entry.fields));
+  }
+  function settled(code) { return (code >= 200 && code < 300) || code === 400 || code === 404 || code === 409; }
+
+  /* Send queued answers one by one, oldest first. The answer named `showId` asks for its
+   * feedback page, which then replaces this page. `offline` runs when the hub is unreachable. */
+  function flush(showId, offline) {
+    var q = load(), head, wantPage;
+    if (sending) { return; }
+    if (!q.length) { say(''); return; }
+    sending = true;
+    head = q[0];
+    wantPage = head.id === showId;
+    post(head, wantPage ? 'text/html' : 'application/json', function (code, xhr) {
+      sending = false;
+      /* Signed out meanwhile? The hub answered with the sign-in page: keep the answer queued. */
+      var landed = xhr.responseURL || '', type = xhr.getResponseHeader('Content-Type') || '';
+      if (landed.indexOf('/login') !== -1 || (!wantPage && code === 200 && type.indexOf('json') === -1) ||
+          xhr.getResponseHeader('X-Error-Code') === 'csrf') { code = 0; }
+      if (!settled(code)) { if (offline) { offline(); } return; }
+      var rest = load();
+      if (rest.length && rest[0].id === head.id) { rest.shift(); save(rest); }
+      if (wantPage) {
+        document.open(); document.write(xhr.responseText); document.close();
+        return;
+      }
+      if (!rest.length) { say(words('sent')); }
+      flush(showId, offline);
+    });
+  }
+
+  function upcoming() {
+    try { return JSON.parse((form && form.getAttribute('data-upcoming')) || '[]'); } catch (e) { return []; }
+  }
+  function prefetch() {
+    var urls = upcoming(), i, xhr;
+    for (i = 0; i < urls.length; i++) {
+      xhr = new XMLHttpRequest();
+      xhr.open('GET', urls[i]);
+      xhr.send();
+    }
+  }
+  function goOfflineNext() {
+    var urls = upcoming(), seen = load(), i, j, used;
+    for (i = 0; i < urls.length; i++) {
+      used = false;
+      for (j = 0; j < seen.length; j++) { if (seen[j].url === urls[i]) { used = true; } }
+      if (!used) { window.location.href = urls[i]; return; }
+    }
+  }
+
+  if (me && window.localStorage && window.XMLHttpRequest && window.JSON) {
+    window.addEventListener('online', function () { flush(); });
+    setInterval(function () { if (load().length) { flush(); } }, 5000);
+    if (load().length) { say(words('saved')); flush(); }
+    if (navigator.serviceWorker) { navigator.serviceWorker.register('/learn/sw.js', {scope: '/learn/'}); }
+  }
+  if (form && me && window.localStorage && window.XMLHttpRequest && window.JSON) {
+    form.elements.event_id.value = uuid();  /* a cached page must never reuse an answer id */
+    form.addEventListener('submit', function (event) {
+      event.preventDefault();
+      var button = form.querySelector('button[type=submit]'), fields = [], i, el, q, entry;
+      if (button.disabled) { return; }  /* a double tap sends one answer */
+      button.disabled = true;
+      for (i = 0; i < form.elements.length; i++) {
+        el = form.elements[i];
+        if (!el.name || el.disabled || ((el.type === 'radio' || el.type === 'checkbox') && !el.checked)) { continue; }
+        fields.push([el.name, el.value]);
+      }
+      fields.push(['duration_ms', String(Date.now() - started)]);
+      entry = {id: form.elements.event_id.value, url: form.action, fields: fields};
+      q = load(); q.push(entry); save(q);
+      flush(entry.id, function () {
+        say(words('saved'));
+        goOfflineNext();
+      });
+    });
+    prefetch();
+  }
+
+  /* Read aloud: the pack's recording when there is one, else the browser's own voice. */
+  var reader = document.querySelector('.read-aloud');
+  if (reader && window.speechSynthesis && !document.getElementById('prompt-audio')) {
+    reader.hidden = false;
+    reader.addEventListener('click', function () {
+      var u = new window.SpeechSynthesisUtterance(reader.getAttribute('data-text'));
+      u.lang = reader.getAttribute('data-lang');
+      u.rate = 0.85;
+      window.speechSynthesis.cancel();
+      window.speechSynthesis.speak(u);
+    });
+  }
+}());

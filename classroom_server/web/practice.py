@@ -1,0 +1,214 @@
+"""The activity players: one practice item at a time, lessons, worked examples, test-out.
+
+Plain HTML forms do everything; static/practice.js only adds the offline answer queue and
+read-aloud. Each item page carries a fresh event id, so a double tap or a resent form is
+recorded once.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, session, url_for
+
+from classroom_server.errors import Invalid
+from classroom_server.i18n import gettext as _
+from classroom_server.services import practice
+from classroom_server.services.learning import qualify
+from classroom_server.web.access import requires
+from classroom_server.web.render import inline, render_markdown
+
+bp = Blueprint("practice", __name__, url_prefix="/learn")
+MODES = ("practice", "check", "review", "test_out")
+PROFICIENT_CODES = {"became_proficient", "test_out_passed"}
+MASTERED_CODES = {"mastery_confirmed", "mastery_restored"}
+KIND_TO_MODALITY = {"text": "text", "printable": "printable", "audio": "audio", "video": "video",
+                    "image": "images", "pdf": "text", "html5": "text"}
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    return current_app.extensions["engine"]
+
+
+def _loaded():  # type: ignore[no-untyped-def]
+    return current_app.extensions["catalogue"].get()
+
+
+def _int_arg(name: str, default: int, high: int) -> int:
+    try:
+        return max(0, min(int(request.values.get(name, default)), high))
+    except (TypeError, ValueError):
+        return default
+
+
+def _audio_url(pack, item, lang):  # type: ignore[no-untyped-def]
+    if item.audio is None:
+        return None
+    path = item.audio.get(lang) if lang in item.audio else None
+    return current_app.jinja_env.globals["content_url"](pack.id, path) if path else None
+
+
+def item_view(pack, item, lang: str, hints: int) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """Everything a template needs to show one item, rendered from the pack's Markdown."""
+    md = lambda loc: render_markdown(loc.pick(lang), pack.id)  # noqa: E731
+    md_inline = lambda loc: inline(loc.pick(lang), pack.id)  # noqa: E731
+    return {
+        "pack": pack, "item": item, "lang": lang, "stem": md(item.stem),
+        "stem_text": item.stem.pick(lang),
+        "hints": [md(h) for h in item.hints[:hints]], "more_hints": hints < len(item.hints),
+        "choices": [{"id": c.id, "text": md_inline(c.text)} for c in item.choices],
+        "options": [{"id": o.id, "text": md_inline(o.text)} for o in item.options],
+        "left": [{"id": o.id, "text": md_inline(o.text)} for o in item.left],
+        "right": [{"id": o.id, "text": md_inline(o.text)} for o in item.right],
+        "audio": _audio_url(pack, item, lang),
+    }
+
+
+def _upcoming(pack, found, count: int = 3) -> list[str]:  # type: ignore[no-untyped-def]
+    """Items to keep ready in the browser, so practice goes on if the Wi-Fi drops."""
+    items = [i for i in _loaded().catalogue.items_for(pack.id, found.skill) if i.id != found.id]
+    start = next((n for n, i in enumerate(items) if i.id > found.id), 0)
+    ordered = items[start:] + items[:start]
+    return [url_for("practice.item", pack_id=pack.id, item_id=i.id) for i in ordered[:count]]
+
+
+@bp.route("/item/<pack_id>/<item_id>")
+@requires("learner")
+def item(pack_id: str, item_id: str) -> str:
+    pack, found = practice.find_item(_loaded(), pack_id, item_id)
+    lang = practice.content_language(pack, g.lang)
+    hints = _int_arg("hints", 0, len(found.hints))
+    mode = request.args.get("mode", "practice")
+    return render_template(
+        "learner/item.html", v=item_view(pack, found, lang, hints), hints_used=hints,
+        upcoming=_upcoming(pack, found),
+        event_id=request.args.get("event_id") or str(uuid.uuid4()), started=int(time.time() * 1000),
+        mode=mode if mode in MODES else "practice", error=None,
+    )
+
+
+@bp.route("/item/<pack_id>/<item_id>", methods=["POST"])
+@requires("learner")
+def answer(pack_id: str, item_id: str):  # type: ignore[no-untyped-def]
+    form = request.form
+    hints = _int_arg("hints_used", 0, practice.MAX_HINTS)
+    duration = None
+    if form.get("duration_ms", "").isdigit():
+        duration = int(form["duration_ms"])
+    elif form.get("started", "").isdigit():
+        duration = int(time.time() * 1000) - int(form["started"])
+    mode = form.get("mode", "practice")
+    try:
+        outcome = practice.record_attempt(
+            _engine(), g.person, pack_id, item_id, form, event_id=form.get("event_id") or None,
+            hints_used=hints, duration_ms=duration, lang=g.lang, mode=mode if mode in MODES else "practice",
+        )
+    except Invalid as exc:
+        if exc.field != "answer":
+            raise
+        pack, found = practice.find_item(_loaded(), pack_id, item_id)
+        lang = practice.content_language(pack, g.lang)
+        return render_template(
+            "learner/item.html", v=item_view(pack, found, lang, hints), hints_used=hints, upcoming=[],
+            event_id=form.get("event_id") or str(uuid.uuid4()), started=form.get("started", ""),
+            mode=mode, error=_("Please answer the question first."),
+        ), 400
+    if not outcome.duplicate:
+        session["session_items"] = session.get("session_items", 0) + 1
+    return _feedback(outcome)
+
+
+def _feedback(outcome: practice.Outcome):  # type: ignore[no-untyped-def]
+    pack, found = outcome.pack, outcome.item
+    lang = practice.content_language(pack, g.lang)
+    skill = _loaded().catalogue.skill(pack.id, found.skill)
+    with _engine().reading() as snap:
+        record = snap.state.peek(g.person.uid, qualify(pack.id, found.skill))
+        struggle = record.struggle
+    generic = {
+        "unreadable": _("I could not read that answer. Check how you wrote it."),
+        "form": _("Right number, but write it the way the question asks."),
+        "not_simplest": _("Right value! Now write it in simplest form."),
+        "incomplete": _("Some of it is right. Look again at the rest."),
+    }
+    feedback = None
+    if not outcome.correct:
+        feedback = (render_markdown(outcome.feedback, pack.id) if outcome.feedback
+                    else generic.get(outcome.reason or "", _("Not yet. Look at the hint and try another one.")))
+    celebrate = None
+    if set(outcome.transitions) & MASTERED_CODES:
+        celebrate = "mastered"
+    elif set(outcome.transitions) & PROFICIENT_CODES:
+        celebrate = "proficient"
+    wants_json = request.accept_mimetypes.best == "application/json"
+    if wants_json:
+        return {"correct": outcome.correct, "feedback": str(feedback) if feedback else None,
+                "event_id": outcome.event_id, "duplicate": outcome.duplicate, "celebrate": celebrate}
+    return render_template(
+        "learner/feedback.html", correct=outcome.correct, feedback=feedback, celebrate=celebrate,
+        skill_title=skill.title.pick(lang), show_solution=not outcome.correct and struggle >= 2,
+        solution=render_markdown(found.solution.pick(lang), pack.id), duplicate=outcome.duplicate,
+        pack=pack, item=found,
+    )
+
+
+@bp.route("/lesson/<pack_id>/<resource_id>", methods=["GET", "POST"])
+@requires("learner")
+def lesson(pack_id: str, resource_id: str):  # type: ignore[no-untyped-def]
+    loaded = _loaded()
+    pack, resource = practice.find_resource(loaded, pack_id, resource_id)
+    if request.method == "POST":
+        practice.record_simple(_engine(), g.person, "lesson_viewed", {
+            "pack": pack.id, "resource": resource.id, "skill": resource.skills[0],
+            "modality": KIND_TO_MODALITY.get(resource.kind, "text"),
+        }, event_id=request.form.get("event_id") or None)
+        return redirect(url_for("learner.next_activity"))
+    lang = practice.content_language(pack, g.lang)
+    body = None
+    if resource.kind in ("text", "printable"):
+        path = loaded.files[loaded.sha_for(pack.id, resource.path)].path
+        base_dir = resource.path.rsplit("/", 1)[0] if "/" in resource.path else ""
+        body = render_markdown(path.read_text(encoding="utf-8"), pack.id, base_dir)
+    skill = loaded.catalogue.skill(pack.id, resource.skills[0])
+    return render_template(
+        "learner/lesson.html", pack=pack, resource=resource, title=resource.title.pick(lang), body=body,
+        file_url=current_app.jinja_env.globals["content_url"](pack.id, resource.path),
+        skill_title=skill.title.pick(lang), event_id=str(uuid.uuid4()),
+        others=[r for r in practice.lessons_for(loaded, pack, skill.id, lang) if r.id != resource.id],
+    )
+
+
+@bp.route("/example/<pack_id>/<item_id>", methods=["GET", "POST"])
+@requires("learner")
+def example(pack_id: str, item_id: str):  # type: ignore[no-untyped-def]
+    pack, found = practice.find_item(_loaded(), pack_id, item_id)
+    if request.method == "POST":
+        practice.record_simple(_engine(), g.person, "worked_example_viewed",
+                               {"pack": pack.id, "item": found.id, "skill": found.skill},
+                               event_id=request.form.get("event_id") or None)
+        return redirect(url_for("learner.next_activity"))
+    lang = practice.content_language(pack, g.lang)
+    return render_template("learner/example.html", v=item_view(pack, found, lang, 0),
+                           solution=render_markdown(found.solution.pick(lang), pack.id), event_id=str(uuid.uuid4()))
+
+
+@bp.route("/test-out/<pack_id>/<skill_id>", methods=["POST"])
+@requires("learner")
+def test_out(pack_id: str, skill_id: str) -> Response:
+    """ "I already know this": a short check; all right and the skill counts as proficient."""
+    pack, skill = practice.find_skill(_loaded(), pack_id, skill_id)
+    practice.record_simple(_engine(), g.person, "test_out_started", {"pack": pack.id, "skill": skill.id},
+                           event_id=request.form.get("event_id") or None)
+    return redirect(url_for("learner.next_activity"))
+
+
+@bp.route("/sw.js")
+@requires("learner")
+def service_worker() -> Response:
+    """The offline shell's service worker, served under /learn/ so it may control learner pages."""
+    response = current_app.send_static_file("sw.js")
+    response.headers["Content-Type"] = "text/javascript; charset=utf-8"
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/learn/"
+    return response

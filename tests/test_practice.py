@@ -1,0 +1,227 @@
+"""The learner's loop on the hub: path, answering (once, whatever the resends), hints, lessons,
+test-out, skills, goals, and projections that equal a rebuild."""
+
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from content_packs.testing import edit_json, key_response, make_pack
+
+from classroom_server.cli import main
+from classroom_server.db import db
+from classroom_server.models import Event, MasteryRow
+from classroom_server.services import packs
+from tests.conftest import CSRF_RE, post, sign_in_learner
+
+PACK = "org.example.practice"
+
+
+@pytest.fixture
+def pack_dir(tmp_path):
+    src = make_pack(tmp_path / "src", skills=3, items_per_skill=8, pack_id=PACK)
+    # a real progression: skill 1 needs skill 0, skill 2 needs skill 1
+    def chain(m):
+        m["skills"][1]["prerequisites"] = [m["skills"][0]["id"]]
+        m["skills"][2]["prerequisites"] = [m["skills"][1]["id"]]
+    edit_json(src / "pack.json", chain)
+    return src
+
+
+@pytest.fixture
+def learner(app, client, school, data_dir, pack_dir):
+    packs.import_pack(data_dir, pack_dir)
+    sign_in_learner(client, school, "ana")
+    return client
+
+
+def _pack(app):
+    return app.extensions["catalogue"].get().catalogue.pack(PACK)
+
+
+def _item_page(client, url):
+    page = client.get(url).get_data(as_text=True)
+    event_id = re.search(r'name="event_id" value="([^"]+)"', page).group(1)
+    return page, event_id
+
+
+def _first_item_url(client):
+    home = client.get("/learn/").get_data(as_text=True)
+    return re.search(r'href="(/learn/item/[^"]+)"', home).group(1).replace("&amp;", "&")
+
+
+def _answer_form(item, lang="en", right=True):
+    response = key_response(item, lang)
+    if item.type == "single_choice":
+        if not right:
+            response = next(c.id for c in item.choices if not c.correct)
+        return {"answer": response}
+    if item.type == "multiple_choice":
+        if not right:
+            return {"answer": [next(c.id for c in item.choices if not c.correct)]}
+        return {"answer": list(response)}
+    if item.type in ("numeric", "short_text"):
+        return {"answer": response if right else "999"}
+    if item.type == "ordering":
+        return {"answer": list(response) if right else list(reversed(response))}
+    if item.type == "matching":
+        pairs = {f"match.{k}": v for k, v in response.items()}
+        if not right:
+            keys = list(pairs)
+            pairs[keys[0]], pairs[keys[1]] = pairs[keys[1]], pairs[keys[0]]
+        return pairs
+    raise AssertionError(item.type)
+
+
+def _answer(client, app, url, right=True, event_id=None, headers=None, **extra):
+    item_id = url.split("?")[0].rsplit("/", 1)[1]
+    item = app.extensions["catalogue"].get().catalogue.item(PACK, item_id)
+    page, fresh_id = _item_page(client, url)
+    form = {"event_id": event_id or fresh_id, **_answer_form(item, right=right), **extra}
+    return post(client, url.split("?")[0], form, headers=headers or {}), item
+
+
+def test_my_path_offers_the_first_skill_with_a_reason(learner):
+    home = learner.get("/learn/").get_data(as_text=True)
+    assert "Ready for something new" in home
+    assert "/learn/item/" in home or "/learn/lesson/" in home
+
+
+def test_a_right_answer_is_recorded_once_with_its_event(learner, app, school):
+    url = _first_item_url(learner)
+    response, item = _answer(learner, app, url)
+    assert response.status_code == 200 and "Right!" in response.get_data(as_text=True)
+    with db.connection_context():
+        attempts = list(Event.select().where(Event.kind == "attempt"))
+    assert len(attempts) == 1
+    payload = json.loads(attempts[0].payload)
+    assert payload["item"] == item.id and payload["correct"] is True
+    assert attempts[0].learner_uid == school.learners["ana"].uid
+
+
+def test_a_wrong_answer_gets_the_misconception_feedback(learner, app):
+    url = _first_item_url(learner)
+    item_id = url.split("?")[0].rsplit("/", 1)[1]
+    item = app.extensions["catalogue"].get().catalogue.item(PACK, item_id)
+    response, _ = _answer(learner, app, url, right=False)
+    body = response.get_data(as_text=True)
+    assert "Not quite." in body
+    if item.type in ("single_choice", "multiple_choice"):
+        wrong = next(c for c in item.choices if not c.correct)
+        assert wrong.feedback.pick("en")[:20] in body
+
+
+def test_a_resent_answer_is_recorded_once_and_gets_the_same_verdict(learner, app):
+    url = _first_item_url(learner)
+    first, item = _answer(learner, app, url, event_id="6c1f1d1e-0000-4000-8000-000000000001")
+    again, _ = _answer(learner, app, url, right=False, event_id="6c1f1d1e-0000-4000-8000-000000000001")
+    assert "Right!" in again.get_data(as_text=True)
+    with db.connection_context():
+        assert Event.select().where(Event.kind == "attempt").count() == 1
+
+
+def test_the_answer_queue_gets_json(learner, app):
+    url = _first_item_url(learner)
+    response, _ = _answer(learner, app, url, headers={"Accept": "application/json"})
+    data = response.get_json()
+    assert data["correct"] is True and data["duplicate"] is False and data["event_id"]
+
+
+def test_an_empty_answer_asks_again_and_records_nothing(learner, app):
+    url = _first_item_url(learner).split("?")[0]
+    _page, event_id = _item_page(learner, url)
+    response = post(learner, url, {"event_id": event_id})
+    assert response.status_code == 400 and "Please answer the question first." in response.get_data(as_text=True)
+    with db.connection_context():
+        assert Event.select().where(Event.kind == "attempt").count() == 0
+
+
+def test_hints_are_shown_on_request_and_counted(learner, app):
+    url = _first_item_url(learner).split("?")[0]
+    page = learner.get(url + "?hints=1").get_data(as_text=True)
+    assert "Hint 1" in page
+    event_id = re.search(r'name="event_id" value="([^"]+)"', page).group(1)
+    item = app.extensions["catalogue"].get().catalogue.item(PACK, url.rsplit("/", 1)[1])
+    post(learner, url, {"event_id": event_id, "hints_used": "1", **_answer_form(item)})
+    with db.connection_context():
+        assert json.loads(Event.get(Event.kind == "attempt").payload)["hints_used"] == 1
+
+
+def practise(client, app, school, steps, stop=lambda body: False):
+    """Follow the learner's own path like a child who always answers right; return the last page."""
+    body = ""
+    for _ in range(steps):
+        home = client.get("/learn/").get_data(as_text=True)
+        link = re.search(r'href="(/learn/(item|lesson|example)/[^"]+)"', home)
+        if link is None:
+            assert "Time for a break" in home, home[home.index("<main>"):][:600]
+            post(client, "/logout")
+            sign_in_learner(client, school, "ana")
+            continue
+        url = link.group(1).replace("&amp;", "&")
+        if link.group(2) == "item":
+            response, _ = _answer(client, app, url)
+        else:
+            response = post(client, url.split("?")[0])
+        body = response.get_data(as_text=True)
+        if stop(body):
+            return body
+    return body
+
+
+def test_practising_until_proficient_celebrates_and_opens_the_next_skill(learner, app, school):
+    pack = _pack(app)
+    body = practise(learner, app, school, 80, stop=lambda b: "You know" in b or "You have mastered" in b)
+    assert "You know" in body or "You have mastered" in body, "no celebration after 80 steps"
+    skills_page = learner.get("/learn/skills").get_data(as_text=True)
+    assert "I know it" in skills_page or "Mastered" in skills_page
+    assert pack.skills[1].title.pick("en") in skills_page
+
+
+def test_lessons_render_from_the_pack_and_done_records_a_view(learner, app):
+    pack = _pack(app)
+    lesson = next(r for r in pack.resources if r.kind == "text" and r.language == "en")
+    page = learner.get(f"/learn/lesson/{PACK}/{lesson.id}").get_data(as_text=True)
+    assert "A fraction names equal parts" in page
+    assert re.search(r'<img src="/content/[0-9a-f]{64}/bar.svg"', page), "pack pictures become content URLs"
+    token = CSRF_RE.search(page).group(1)
+    response = learner.post(f"/learn/lesson/{PACK}/{lesson.id}", data={"csrf_token": token})
+    assert response.status_code == 302
+    with db.connection_context():
+        assert Event.select().where(Event.kind == "lesson_viewed").count() == 1
+
+
+def test_i_already_know_this_starts_a_check(learner, app):
+    skill = _pack(app).skills[0]
+    response = post(learner, f"/learn/test-out/{PACK}/{skill.id}")
+    assert response.status_code == 302
+    assert "Show what you already know" in learner.get("/learn/").get_data(as_text=True)
+
+
+def test_goals_can_be_set_and_show_progress(learner):
+    assert post(learner, "/learn/goals", {"goal": "skills:2"}).status_code == 302
+    assert "0 of 2 new skills" in learner.get("/learn/goals").get_data(as_text=True)
+    assert post(learner, "/learn/goals", {"goal": "skills:999"}).status_code == 400
+    assert post(learner, "/learn/goals", {"goal": "banana"}).status_code == 400
+
+
+def test_unknown_items_and_lessons_are_404(learner):
+    assert learner.get(f"/learn/item/{PACK}/nope").status_code == 404
+    assert learner.get("/learn/item/org.nope/x").status_code == 404
+    assert learner.get(f"/learn/lesson/{PACK}/nope").status_code == 404
+
+
+def test_recompute_check_proves_the_projection(learner, app, data_dir, school):
+    practise(learner, app, school, 12)
+    runner = CliRunner()
+    ok = runner.invoke(main, ["recompute", "--data", str(data_dir), "--check"])
+    assert ok.exit_code == 0, ok.output
+    with db.connection_context():
+        MasteryRow.update(state="mastered").execute()
+    bad = runner.invoke(main, ["recompute", "--data", str(data_dir), "--check"])
+    assert bad.exit_code == 1 and "state stored 'mastered'" in bad.output
+    fixed = runner.invoke(main, ["recompute", "--data", str(data_dir)])
+    assert fixed.exit_code == 0
+    assert runner.invoke(main, ["recompute", "--data", str(data_dir), "--check"]).exit_code == 0
+    db.close()
