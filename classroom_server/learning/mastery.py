@@ -3,16 +3,30 @@
 States, lowest to highest: not_started < learning < proficient / needs_review < mastered.
 
 - learning: the learner has started.
-- proficient: the model's chance on a *fresh* item of the skill reached the threshold (0.9), with
+- proficient: the estimate that the learner knows the skill reached the threshold (0.95), with
   evidence from several distinct items (3), on a correct answer without hints. Not yet trusted:
   a quick run of right answers can be short-term memory.
-- mastered: a *delayed* check confirmed it: a correct, unhinted answer at least a day after
-  becoming proficient, mixed with other skills (the previous answer was on another skill, or it
-  starts a new session). Review is then scheduled with FSRS.
+- mastered: a *delayed* check confirmed it: a correct, unhinted answer in a later session (at
+  least 20 hours after becoming proficient, so "tomorrow's lesson" counts whatever its hour),
+  mixed with other skills (the previous answer was on another skill, or it starts a new session).
+  Review is then scheduled with FSRS.
 - needs_review: a mastered skill whose review was missed (one level down). It was confirmed once
   already, so a correct answer at the threshold restores mastery without another day's wait.
 A miss on a mastery check or on a review demotes exactly one level. Teacher overrides
 (mark_mastered, reset, pause, resume) and "I already know this" test-outs are events too.
+
+The evidence for these decisions ("the predicted chance on a fresh item", `MasteryConfig.evidence`):
+- "known" (default): P(the learner knows the skill), a per-record Bayesian knowledge-tracing
+  posterior with hand-set textbook parameters (prior 0.3, learn 0.1, guess 0.2, slip 0.1; not
+  fitted to anything). Why: a learner who knows a skill still slips now and then, so their chance
+  of a right answer hovers near 0.9 and a rule "P(correct) >= 0.9" fires late and by luck; the
+  posterior accounts for slips and guesses, recovers in a few right answers after early misses
+  (the Elo offset needs a dozen), and weighs recent answers most, because learning can happen
+  between any two of them. Its guess/slip-corrected chance on a fresh item is
+  guess + P(known) * (1 - slip - guess), so "P(known) >= 0.95" means "P(correct) >= 0.87 on a
+  fresh item, of which only slips are missing".
+- "fresh": the learner model's (Elo) chance on a fresh item, averaged over the skill's items.
+Elo keeps choosing items and predicting answers either way.
 
 The record also carries the remediation ladder (why: a learner who keeps failing needs a different
 kind of help, not more of the same item): `struggle` counts misses since the last right answer and
@@ -27,7 +41,7 @@ from typing import Any, Mapping
 
 from . import review
 
-ALGORITHM_VERSION = "mastery-1"
+ALGORITHM_VERSION = "mastery-2"
 
 NOT_STARTED = "not_started"
 LEARNING = "learning"
@@ -41,11 +55,17 @@ SUPPORT_HINT, SUPPORT_WORKED_EXAMPLE, SUPPORT_LESSON, SUPPORT_PREREQUISITE, SUPP
 
 @dataclass(frozen=True)
 class MasteryConfig:
-    proficient_threshold: float = 0.9
+    proficient_threshold: float = 0.95
     min_distinct_items: int = 3
-    confirm_delay_s: float = 86400.0
+    confirm_delay_s: float = 72000.0  # 20 h: the next day's session, whatever its hour
     new_session_gap_s: float = 3600.0
-    demote_margin: float = 0.15
+    demote_margin: float = 0.35  # a proficient skill falls back below threshold - margin
+    evidence: str = "known"  # "known": P(knows the skill); "fresh": the model's P(correct)
+    prior_known: float = 0.3
+    learn_rate: float = 0.1
+    guess: float = 0.2
+    slip: float = 0.1
+    min_p_fresh: float = 0.0  # proficiency also needs the learner model's P(correct) this high
     fail_threshold: int = 2
     remediation_items: int = 2
     test_out_items: int = 3
@@ -77,6 +97,7 @@ class SkillRecord:
     test_out: dict[str, Any] | None = None  # {"started_at", "answered", "correct"}
     review_card: dict[str, Any] | None = None
     last_modality: str | None = None
+    p_known: float | None = None  # P(knows the skill); None before the first answer
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -102,6 +123,37 @@ class SkillRecord:
         return self.state == MASTERED and self.review_card is not None and review.is_due(
             self.review_card, now
         )
+
+
+def known_probability(record: SkillRecord, config: MasteryConfig) -> float:
+    """P(the learner knows the skill) from this record's answers (the prior if none yet)."""
+    return config.prior_known if record.p_known is None else record.p_known
+
+
+def update_known(p: float, correct: bool, hints_used: int, config: MasteryConfig) -> float:
+    """One Bayesian knowledge-tracing step: condition on the answer, then allow for learning.
+
+    A right answer reached with hints is no evidence either way (the hint may have carried it);
+    the practice still counts as a learning opportunity.
+    """
+    if hints_used and correct:
+        posterior = p
+    elif correct:
+        yes = p * (1.0 - config.slip)
+        posterior = yes / (yes + (1.0 - p) * config.guess)
+    else:
+        yes = p * config.slip
+        posterior = yes / (yes + (1.0 - p) * (1.0 - config.guess))
+    return posterior + (1.0 - posterior) * config.learn_rate
+
+
+def evidence_level(record: SkillRecord, p_fresh: float, config: MasteryConfig) -> float:
+    """The number the thresholds are compared with (see `MasteryConfig.evidence`)."""
+    if config.evidence == "fresh":
+        return p_fresh
+    if config.evidence == "known":
+        return known_probability(record, config)
+    raise ValueError(f"unknown mastery evidence {config.evidence!r}")
 
 
 def _reset_ladder(record: SkillRecord) -> None:
@@ -138,6 +190,9 @@ def apply_attempt(
     """
     events: list[str] = []
     clean = bool(correct) and not hints_used
+    record.p_known = update_known(known_probability(record, config), bool(correct), hints_used,
+                                  config)
+    level = evidence_level(record, p_fresh, config)
     record.attempts += 1
     record.correct += 1 if correct else 0
     if item_id not in record.items:
@@ -173,7 +228,7 @@ def apply_attempt(
         if not clean:
             record.state = LEARNING
             events.append("demoted")
-        elif p_fresh >= config.proficient_threshold:
+        elif level >= config.proficient_threshold:
             record.state = MASTERED
             record.mastered_at = at
             if record.review_card is not None:
@@ -189,7 +244,7 @@ def apply_attempt(
                 return ["mastery_confirmed"]
             record.state = LEARNING
             events.append("check_missed")
-        elif p_fresh < config.proficient_threshold - config.demote_margin:
+        elif level < config.proficient_threshold - config.demote_margin:
             record.state = LEARNING
             events.append("fell_below")
     elif record.state == NOT_STARTED:
@@ -199,7 +254,8 @@ def apply_attempt(
     if (
         record.state == LEARNING
         and clean
-        and p_fresh >= config.proficient_threshold
+        and level >= config.proficient_threshold
+        and p_fresh >= config.min_p_fresh
         and len(record.items) >= config.min_distinct_items
     ):
         record.state = PROFICIENT
@@ -228,12 +284,15 @@ def apply_attempt(
     return events
 
 
-def apply_override(record: SkillRecord, action: str, at: float) -> SkillRecord:
+def apply_override(record: SkillRecord, action: str, at: float,
+                   config: MasteryConfig | None = None) -> SkillRecord:
     """Teacher overrides; returns the record to keep (reset returns a fresh one)."""
     if action == "mark_mastered":
         if record.proficient_at is None:
             record.proficient_at = at
         _master(record, at)
+        # The teacher's judgement is evidence: the skill counts as known from here on.
+        record.p_known = max(record.p_known or 0.0, (config or MasteryConfig()).proficient_threshold)
         return record
     if action == "reset":
         return SkillRecord(paused=record.paused)

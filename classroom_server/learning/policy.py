@@ -5,9 +5,13 @@ Order of candidates (the first three distinct skills are offered; the learner ch
 2. a test-out the learner started ("I already know this");
 3. one due review (FSRS) or delayed mastery check, when reviews have had less than their share
    (20 %) of the recent answers: interleaved review, bounded so it never crowds out new learning;
-4. the ready fringe: skills whose prerequisites are mastered, the skill in progress first, then new
-   skills in the pack's order. Repeated failure switches a skill's activity along the ladder:
-   hint, worked example, lesson in another modality, weakest prerequisite, re-check;
+4. the ready fringe: skills whose prerequisites are proficient or better (`prerequisite_level`;
+   "mastered" waits for their delayed checks), the skill in progress first, then new skills in
+   the pack's order. A prerequisite that fails its check falls back to learning, which locks its
+   dependents again until it is proficient. A proficient skill leaves the fringe: no more
+   practice until its check. Repeated failure switches a skill's activity along the ladder:
+   hint, worked example, lesson in another modality, the weakest prerequisite (only one whose
+   evidence is below the threshold, at most `remediation_items` answers), re-check;
 5. if that leaves room: extra practice on proficient skills waiting for their check, then the
    other due reviews and checks, then early review.
 Within a skill the item is the one whose predicted success is nearest the target (0.75; "easier"
@@ -27,7 +31,7 @@ from .catalog import Catalog, Item
 from .model import to_seconds
 from .projection import EngineState
 
-ALGORITHM_VERSION = "policy-1"
+ALGORITHM_VERSION = "policy-2"
 CHALLENGE_TARGETS = {"easier": 0.85, "normal": 0.75, "harder": 0.6}
 DEFAULT_MODALITIES = ("text", "images", "audio", "video", "printable")
 
@@ -67,7 +71,7 @@ class PolicyOptions:
     avoid_recent: int = 5
     items_per_session: int = 15
     choices: int = 3
-    prerequisite_level: str = "mastered"  # or "proficient": unlock before the delayed check
+    prerequisite_level: str = "proficient"  # or "mastered": wait for the delayed check
     modalities: tuple[str, ...] = DEFAULT_MODALITIES
     accommodations: Mapping[str, Any] = field(default_factory=dict)
 
@@ -157,8 +161,11 @@ def _ladder_activity(state: EngineState, catalog: Catalog, learner_id: str, skil
                           "misses": misses}, options, modality=choice)
     if level == m.SUPPORT_PREREQUISITE:
         prerequisites = catalog.skills[skill_id].prerequisites if skill_id in catalog.skills else ()
-        if prerequisites and record.remediation_attempts < state.config.remediation_items:
-            weakest = min(prerequisites, key=lambda s: (state.p_fresh(learner_id, s), s))
+        # Only a prerequisite that is not yet solid is worth the time (remediation is capped).
+        shaky = [s for s in prerequisites
+                 if state.evidence(learner_id, s) < state.config.proficient_threshold]
+        if shaky and record.remediation_attempts < state.config.remediation_items:
+            weakest = min(shaky, key=lambda s: (state.evidence(learner_id, s), s))
             return _item_activity("practice", state, catalog, learner_id, weakest,
                                   "remediate_prerequisite",
                                   {"for_skill": skill_id, "prerequisite": weakest}, options)

@@ -27,7 +27,7 @@ from .catalog import Catalog
 from .elo import EloModel, EloParams
 from .model import to_seconds
 
-ALGORITHM_VERSION = "projection-1"
+ALGORITHM_VERSION = "projection-2"
 RECENT_WINDOW = 20  # answers remembered per learner, for "recently seen" and the review share
 
 
@@ -89,6 +89,16 @@ class EngineState:
         """Chance on a fresh item of the skill: averaged over the pack's items when known."""
         ids = self.catalog.item_ids(skill_id) if self.catalog is not None else None
         return self.model.skill_probability(learner_id, skill_id, ids or None)
+
+    def p_known(self, learner_id: str, skill_id: str) -> float:
+        """P(the learner knows the skill): the knowledge-tracing posterior of the record."""
+        return m.known_probability(self.peek(learner_id, skill_id), self.config)
+
+    def evidence(self, learner_id: str, skill_id: str) -> float:
+        """What the mastery thresholds compare: p_known or p_fresh, per `config.evidence`."""
+        if self.config.evidence == "fresh":
+            return self.p_fresh(learner_id, skill_id)
+        return self.p_known(learner_id, skill_id)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -165,7 +175,7 @@ def apply_event(state: EngineState, event: Mapping[str, Any]) -> list[str]:
             state.learner(learner_id).paused = action == "pause"
             return [f"learner_{action}d"]
         skill_id = str(skill_id)
-        record = m.apply_override(state.record(learner_id, skill_id), action, at)
+        record = m.apply_override(state.record(learner_id, skill_id), action, at, state.config)
         state.mastery[learner_id][skill_id] = record
         if action == "reset":
             state.model.reset_learner_skill(learner_id, skill_id)

@@ -45,6 +45,9 @@ def test_simulate_script_prints_both_worlds(tmp_path):
         for cell in result[world].values():
             assert 0.0 <= cell["post_60"] <= cell["post_120"] + 0.2 <= 1.2
             assert {"mastered_share_60", "false_mastery_60"} <= set(cell)
+        aims = result["aims"][world]
+        assert aims["beats_fixed_by_25pct"] == (aims["gain_vs_fixed"] >= 0.25)
+        assert isinstance(aims["false_mastery_ok"], bool)
 
 
 def test_auc_is_exact_with_ties():

@@ -23,7 +23,8 @@ def test_proficient_needs_threshold_and_three_distinct_items(catalog, attempt):
     for k, item in enumerate(["a2", "a3"]):
         apply_event(state, attempt("l1", item, True, T0 + 100 + k))
     assert state.peek("l1", "a").state == "proficient"
-    assert state.p_fresh("l1", "a") >= state.config.proficient_threshold
+    assert state.p_known("l1", "a") >= state.config.proficient_threshold
+    assert state.evidence("l1", "a") == state.p_known("l1", "a")
 
 
 def test_mastery_only_after_a_delayed_mixed_check(catalog, attempt):

@@ -67,10 +67,70 @@ def test_review_share_is_bounded_when_reviews_are_due():
     assert 0.15 * 40 <= reviews <= 0.25 * 40, kinds
 
 
+def fail_on_b(state, catalog, at, steps=14):
+    """Answer every offered activity on b wrongly (viewing lessons); return the reason codes."""
+    seen = []
+    for _ in range(steps):
+        act = next_activities(state, catalog, "l1", at, assignments=["b"])[0]
+        seen.append(act.reason["code"])
+        if act.kind == "lesson":
+            apply_event(state, {"kind": "lesson_viewed", "learner_id": "l1", "skill_id": "b",
+                                "modality": act.modality, "at": at})
+        elif act.kind == "worked_example":
+            apply_event(state, {"kind": "worked_example_viewed", "learner_id": "l1",
+                                "skill_id": "b", "at": at})
+        else:
+            apply_event(state, {"kind": "attempt", "learner_id": "l1", "item_id": act.item_id,
+                                "skill_id": act.skill_id, "correct": act.skill_id == "a",
+                                "at": at})
+        at += 60
+    return seen
+
+
+def test_prerequisite_remediation_only_for_a_shaky_prerequisite(catalog):
+    solid = new_state(catalog)
+    master(solid, "a", T0)
+    seen = fail_on_b(solid, catalog, T0 + 60)
+    assert "remediate_prerequisite" not in seen and "recheck" in seen, seen
+    shaky = new_state(catalog)
+    for k, correct in enumerate([True, True, True, False]):  # proficient, then a slip
+        apply_event(shaky, {"kind": "attempt", "learner_id": "l1", "item_id": f"a{k % 4}",
+                            "skill_id": "a", "correct": correct, "at": T0 + 60 * k})
+    assert shaky.peek("l1", "a").state == "proficient"
+    assert shaky.p_known("l1", "a") < shaky.config.proficient_threshold
+    seen = fail_on_b(shaky, catalog, T0 + 600)
+    # Remediation stops once the prerequisite is solid again (here after one right answer).
+    assert seen.count("remediate_prerequisite") == 1, seen
+    assert shaky.p_known("l1", "a") >= shaky.config.proficient_threshold
+
+
+def test_proficient_prerequisite_unlocks_and_a_failed_check_reopens_it(catalog):
+    state = new_state(catalog)
+    for k in range(4):
+        apply_event(state, {"kind": "attempt", "learner_id": "l1", "item_id": f"a{k}",
+                            "skill_id": "a", "correct": True, "at": T0 + 60 * k})
+    assert state.peek("l1", "a").state == "proficient"
+    assert "b" in {x.skill_id for x in next_activities(state, catalog, "l1", T0 + 600)}
+    waiting = PolicyOptions(prerequisite_level="mastered")
+    assert "b" not in {x.skill_id for x in next_activities(state, catalog, "l1", T0 + 600,
+                                                            options=waiting)}
+    apply_event(state, {"kind": "attempt", "learner_id": "l1", "item_id": "b1", "skill_id": "b",
+                        "correct": True, "at": T0 + 700})
+    check = next_activities(state, catalog, "l1", T0 + DAY)[0]
+    assert (check.kind, check.skill_id, check.reason["code"]) == ("check", "a", "mastery_check")
+    apply_event(state, {"kind": "attempt", "learner_id": "l1", "item_id": check.item_id,
+                        "skill_id": "a", "correct": False, "at": T0 + DAY})
+    assert state.peek("l1", "a").state == "learning"
+    offered = [x.skill_id for x in next_activities(state, catalog, "l1", T0 + DAY + 60)]
+    assert offered[0] == "a" and "b" not in offered
+
+
 def test_remediation_ladder_after_repeated_failure(catalog):
     state = new_state(catalog)
-    master(state, "a", T0)
-    at = T0 + 60
+    for k, correct in enumerate([True, True, True, False]):  # a proficient but shaky
+        apply_event(state, {"kind": "attempt", "learner_id": "l1", "item_id": f"a{k % 4}",
+                            "skill_id": "a", "correct": correct, "at": T0 + 60 * k})
+    at = T0 + 600
     seen = []
     for _ in range(14):
         act = next_activities(state, catalog, "l1", at, assignments=["b"])[0]
