@@ -222,7 +222,7 @@ def demo(data_dir: Path | None, host: str, port: int, no_serve: bool) -> None:
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="classroom-demo-"))
     _check_writable(data_dir)
     app = _load_app(data_dir, {"host": host, "port": port})
-    logins = demo_school.build(data_dir)
+    logins = demo_school.build(data_dir, engine=app.extensions["engine"])
     banner = demo_school.describe(logins, data_dir)
     if no_serve:
         click.echo(banner)

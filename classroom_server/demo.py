@@ -26,7 +26,7 @@ FIRST_NAMES = [
 ]
 
 
-def build(data_dir: Path, seed: int | None = None) -> dict[str, Any]:
+def build(data_dir: Path, seed: int | None = None, engine: Any = None) -> dict[str, Any]:
     """Create the demo school in an initialised or empty data directory; reuse it if present."""
     logins_path = Path(data_dir) / LOGINS_FILE
     if logins_path.exists():
@@ -60,6 +60,12 @@ def build(data_dir: Path, seed: int | None = None) -> dict[str, Any]:
                 entry["learners"].append({"id": learner.id, "name": learner.display_name, "secret": secret})
             logins["classes"].append(entry)
     logins["packs"] = install_bundled_packs(Path(data_dir))
+    if engine is not None:
+        from classroom_server.demo_practice import simulate
+
+        with db.connection_context():
+            learners = list(Person.select().where(Person.role == "learner").order_by(Person.id))
+            logins["practice_answers"] = simulate(engine, learners)
     fd = os.open(logins_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
         json.dump(logins, fh, indent=2, ensure_ascii=False)
@@ -90,7 +96,8 @@ def describe(logins: dict[str, Any], data_dir: Path) -> str:
             lines.append(f"    {learner['name']:10} {secret}")
         lines.append(f"    ... and {len(entry['learners']) - 3} more")
     lines.append("Content packs: " + (", ".join(logins.get("packs", [])) or "none"))
-    lines.append("Learner practice pages arrive with the learner experience; for now learners see their class.")
+    if logins.get("practice_answers"):
+        lines.append(f"Simulated practice: {logins['practice_answers']} answers over the last 3 school days.")
     return "\n".join(lines)
 
 
