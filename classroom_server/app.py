@@ -10,7 +10,7 @@ from typing import Any, Mapping
 from flask import Flask
 
 from classroom_server import db as database
-from classroom_server import i18n, weblog
+from classroom_server import __version__, compress, i18n, weblog
 from classroom_server.config import load_settings
 from classroom_server.services import hub
 
@@ -35,6 +35,7 @@ def create_app(
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings["session_hours"]),
         WTF_CSRF_TIME_LIMIT=None,  # a lesson page left open must still submit
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        SEND_FILE_MAX_AGE_DEFAULT=7 * 24 * 3600,  # static URLs carry the version: an upgrade changes them
         JSON_SORT_KEYS=False,
     )
     if overrides and overrides.get("TESTING"):
@@ -51,6 +52,7 @@ def create_app(
     CSRFProtect(app)
     i18n.init_app(app, default_language=settings["language"])
     weblog.init_app(app, level=settings["log_level"])
+    compress.init_app(app)
 
     from classroom_server.services.catalogue import CatalogueStore
 
@@ -62,4 +64,5 @@ def create_app(
     from classroom_server.web import register_blueprints
 
     register_blueprints(app)
+    app.jinja_env.globals["asset"] = lambda filename: f"/static/{filename}?v={__version__}"
     return app

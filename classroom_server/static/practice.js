@@ -41,7 +41,7 @@
     xhr.open('POST', entry.url);
     xhr.setRequestHeader('Content-Type', 'application/x-www-form-urlencoded');
     xhr.setRequestHeader('Accept', accept);
-    xhr.timeout = 15000;
+    xhr.timeout = 10000;  /* a dropped Wi-Fi often hangs rather than fails */
     xhr.onload = function () { done(xhr.status, xhr); };
     xhr.onerror = xhr.ontimeout = function () { done(0, xhr); };
     xhr.send(encode(entry.fields));
@@ -86,11 +86,12 @@
       xhr.send();
     }
   }
+  function pathOf(url) { var a = document.createElement('a'); a.href = url; return a.pathname; }
   function goOfflineNext() {
     var urls = upcoming(), seen = load(), i, j, used;
     for (i = 0; i < urls.length; i++) {
       used = false;
-      for (j = 0; j < seen.length; j++) { if (seen[j].url === urls[i]) { used = true; } }
+      for (j = 0; j < seen.length; j++) { if (pathOf(seen[j].url) === pathOf(urls[i])) { used = true; } }
       if (!used) { window.location.href = urls[i]; return; }
     }
   }

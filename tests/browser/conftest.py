@@ -29,17 +29,47 @@ def browser():
     playwright.stop()
 
 
+class LiveHub(str):
+    """The hub's base URL, and a switch to take it off the network and back (a Wi-Fi drop).
+
+    Playwright's offline emulation does not cover requests a service worker lets through, so
+    the drop is made the hard way: the server stops listening, then listens again on the same port.
+    """
+
+    def __new__(cls, app, port: int = 0):  # type: ignore[no-untyped-def]
+        server, thread = cls._serve(app, port)
+        hub = super().__new__(cls, f"http://127.0.0.1:{server.effective_port}")
+        hub.app, hub.port, hub.server, hub.thread = app, server.effective_port, server, thread
+        return hub
+
+    @staticmethod
+    def _serve(app, port):  # type: ignore[no-untyped-def]
+        from waitress.server import create_server
+
+        server = create_server(app, host="127.0.0.1", port=port, threads=4)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        return server, thread
+
+    def drop(self) -> None:
+        from waitress.channel import HTTPChannel
+
+        for channel in list(self.server._map.values()):  # kept-alive connections drop too
+            if isinstance(channel, HTTPChannel):
+                channel.handle_close()
+        self.server.close()
+        self.thread.join(timeout=5)
+
+    def restore(self) -> None:
+        self.server, self.thread = self._serve(self.app, self.port)
+
+
 @pytest.fixture
 def live_hub(app, school):  # type: ignore[no-untyped-def]
     """The test app served by a real waitress server on a free loopback port."""
-    from waitress.server import create_server
-
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=5)
+    hub = LiveHub(app)
+    yield hub
+    hub.drop()
 
 
 @pytest.fixture

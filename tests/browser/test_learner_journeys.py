@@ -1,0 +1,258 @@
+"""A learner's journeys in a real browser: practice to mastery, Wi-Fi drops, double taps,
+no JavaScript, small screens, page weight, and privacy."""
+
+import json
+import re
+
+import pytest
+
+from content_packs.testing import edit_json, key_response, make_pack
+
+from classroom_server.db import db
+from classroom_server.models import Event
+from classroom_server.services import packs
+from tests.browser.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+PACK = "org.example.browser"
+
+
+@pytest.fixture
+def hub_with_pack(app, school, data_dir, tmp_path, live_hub):
+    src = make_pack(tmp_path / "pack", skills=3, items_per_skill=8, pack_id=PACK)
+
+    def chain(m):
+        m["skills"][1]["prerequisites"] = [m["skills"][0]["id"]]
+        m["skills"][2]["prerequisites"] = [m["skills"][1]["id"]]
+    edit_json(src / "pack.json", chain)
+    packs.import_pack(data_dir, src)
+    return live_hub
+
+
+def sign_in(page, base, school, name="ana"):
+    classroom = school.classes["pictures"]
+    learner = school.learners[name]
+    page.goto(f"{base}/login/learner/{classroom.id}/{learner.id}")
+    for picture in school.secrets[name]:
+        page.locator(f'button[data-picture="{picture}"]').click()
+    page.wait_for_url("**/learn/")
+
+
+def current_item(app, page):
+    item_id = re.search(r"/learn/item/[^/]+/([^/?#]+)", page.url).group(1)
+    return app.extensions["catalogue"].get().catalogue.item(PACK, item_id)
+
+
+def fill_answer(page, item, right=True):
+    """Answer the item on the page the way a child would: tap, type or choose."""
+    key = key_response(item, "en")
+    if item.type == "single_choice":
+        choice = key if right else next(c.id for c in item.choices if not c.correct)
+        page.locator(f'input[name=answer][value="{choice}"]').check()
+    elif item.type == "multiple_choice":
+        chosen = list(key) if right else [next(c.id for c in item.choices if not c.correct)]
+        for choice in chosen:
+            page.locator(f'input[name=answer][value="{choice}"]').check()
+    elif item.type in ("numeric", "short_text"):
+        page.locator("input[name=answer]").fill(str(key) if right else "999")
+    elif item.type == "ordering":
+        order = list(key) if right else list(reversed(key))
+        for position, option_id in enumerate(order, start=1):
+            page.locator(f'select[name="rank.{option_id}"]').select_option(str(position))
+    elif item.type == "matching":
+        pairs = dict(key)
+        if not right:
+            lefts = list(pairs)
+            pairs[lefts[0]], pairs[lefts[1]] = pairs[lefts[1]], pairs[lefts[0]]
+        for left, right_id in pairs.items():
+            page.locator(f'select[name="match.{left}"]').select_option(right_id)
+
+
+def attempts(learner_uid=None):
+    with db.connection_context():
+        query = Event.select().where(Event.kind == "attempt")
+        if learner_uid:
+            query = query.where(Event.learner_uid == learner_uid)
+        return list(query.order_by(Event.id))
+
+
+def test_the_whole_journey_to_mastery_of_a_skill(app, hub_with_pack, phone, school):
+    base = hub_with_pack
+    sign_in(phone, base, school)
+    screenshot(phone, "10-my-path")
+    phone.locator(".step.first").click()
+    if "/learn/lesson/" in phone.url:
+        screenshot(phone, "11-lesson")
+        phone.get_by_role("button", name="Done").click()
+    assert "/learn/item/" in phone.url
+    screenshot(phone, "12-item")
+    phone.get_by_role("link", name="Show a hint").click()
+    assert phone.get_by_text("Hint 1").is_visible()
+    item = current_item(app, phone)
+    fill_answer(phone, item, right=False)
+    phone.get_by_role("button", name="Check my answer").click()
+    phone.wait_for_selector(".verdict")
+    assert "Not quite." in phone.inner_text(".verdict")
+    assert phone.inner_text(".feedback").strip(), "the misconception feedback is shown"
+    screenshot(phone, "13-feedback-wrong")
+    celebrated = False
+    for _ in range(30):
+        phone.get_by_role("link", name="Next").click()
+        phone.wait_for_load_state()
+        if "/learn/lesson/" in phone.url or "/learn/example/" in phone.url:
+            phone.locator("button.go").click()
+            phone.wait_for_load_state()
+            continue
+        if "/learn/item/" not in phone.url:
+            break
+        fill_answer(phone, current_item(app, phone))
+        phone.get_by_role("button", name="Check my answer").click()
+        phone.wait_for_selector(".verdict")
+        if phone.locator(".celebrate").count():
+            celebrated = True
+            screenshot(phone, "14-celebration")
+            break
+    assert celebrated, "practising right answers never reached a celebration"
+    phone.goto(base + "/learn/skills")
+    screenshot(phone, "15-my-skills")
+    rows = phone.locator(".skill-map li")
+    assert "I know it" in rows.nth(0).inner_text() or "Mastered" in rows.nth(0).inner_text()
+    assert "Ready when you are" in rows.nth(1).inner_text(), "the next skill is open"
+
+
+def _wait_for_service_worker(page):
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=10000)
+
+
+def test_answers_given_offline_are_recorded_once_each_in_order(app, hub_with_pack, browser, school):
+    base = hub_with_pack
+    context = browser.new_context(viewport={"width": 360, "height": 640})
+    page = context.new_page()
+    sign_in(page, base, school)
+    page.reload()
+    _wait_for_service_worker(page)
+    page.locator(".step.first").click()
+    if "/learn/lesson/" in page.url:
+        page.get_by_role("button", name="Done").click()
+    page.wait_for_url("**/learn/item/**")
+    page.wait_for_timeout(800)  # the next items are being kept ready
+    base.drop()  # the Wi-Fi drops
+    answered = []
+    for n in range(3):
+        item = current_item(app, page)
+        event_id = page.locator("input[name=event_id]").input_value()
+        fill_answer(page, item)
+        answered.append((item.id, event_id))
+        page.get_by_role("button", name="Check my answer").click()
+        if n < 2:
+            page.wait_for_function(f"!location.pathname.endsWith('/{item.id}')", timeout=10000)
+    page.wait_for_selector("#queue-status:not(:empty)")
+    screenshot(page, "16-offline-saved")
+    assert attempts() == [], "nothing reached the hub while offline"
+    base.restore()  # and comes back
+    page.wait_for_function("localStorage.getItem('classroom-answer-queue-' + document.body.dataset.learner) === '[]'",
+                           timeout=20000)
+    recorded = attempts(school.learners["ana"].uid)
+    assert [(json.loads(e.payload)["item"], e.event_id) for e in recorded] == answered
+    context.close()
+
+
+def test_a_double_tap_records_one_answer(app, hub_with_pack, phone, school):
+    sign_in(phone, hub_with_pack, school)
+    first_item = next(i for i in app.extensions["catalogue"].get().catalogue.pack(PACK).items)
+    phone.goto(f"{hub_with_pack}/learn/item/{PACK}/{first_item.id}")
+    fill_answer(phone, first_item)
+    phone.get_by_role("button", name="Check my answer").dblclick()
+    phone.wait_for_selector(".verdict")
+    assert len(attempts()) == 1
+
+
+def test_without_javascript_a_learner_can_answer_and_get_feedback(app, hub_with_pack, browser, school):
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 320, "height": 568})
+    page = context.new_page()
+    sign_in(page, hub_with_pack, school)
+    item = next(i for i in app.extensions["catalogue"].get().catalogue.pack(PACK).items if i.type == "ordering")
+    page.goto(f"{hub_with_pack}/learn/item/{PACK}/{item.id}")
+    fill_answer(page, item)
+    page.get_by_role("button", name="Check my answer").click()
+    assert "Right!" in page.inner_text(".verdict")
+    assert len(attempts()) == 1
+    context.close()
+
+
+def learner_pages(app, school):
+    pack = app.extensions["catalogue"].get().catalogue.pack(PACK)
+    lesson = next(r for r in pack.resources if r.kind == "text")
+    return {
+        "path": "/learn/", "skills": "/learn/skills", "goals": "/learn/goals",
+        "item": f"/learn/item/{PACK}/{pack.items[0].id}", "lesson": f"/learn/lesson/{PACK}/{lesson.id}",
+        "example": f"/learn/example/{PACK}/{pack.items[1].id}",
+    }
+
+
+def test_no_learner_page_scrolls_sideways_at_320_px(app, hub_with_pack, browser, school):
+    context = browser.new_context(viewport={"width": 320, "height": 568})
+    page = context.new_page()
+    sign_in(page, hub_with_pack, school)
+    for name, path in learner_pages(app, school).items():
+        page.goto(hub_with_pack + path)
+        screenshot(page, f"320-{name}")
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{name} scrolls sideways by {overflow}px"
+        small = page.evaluate("""() => [...document.querySelectorAll('main a, main button, main input, main select')]
+            .filter(e => e.offsetParent !== null && e.type !== 'hidden')
+            .filter(e => { const r = e.getBoundingClientRect(); return r.height < 24 && r.width < 24; })
+            .map(e => e.outerHTML.slice(0, 60))""")
+        assert small == [], f"{name}: tiny touch targets {small}"
+    context.close()
+
+
+def _moved(page, url):
+    moved = []
+
+    def count(request):
+        sizes = request.sizes()
+        moved.append(sizes["responseBodySize"] + sizes["responseHeadersSize"])
+
+    page.on("requestfinished", count)
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    page.remove_listener("requestfinished", count)
+    return sum(moved)
+
+
+def test_page_weight_and_no_request_leaves_the_hub(app, hub_with_pack, browser, school):
+    """At most 60 KB moved on a first visit of each learner page (empty browser cache) and 15 KB
+    on a later one; lesson media excluded (the test pack's lesson has one small picture). Every
+    request goes to the hub."""
+    signer = browser.new_context()
+    sign_in(signer.new_page(), hub_with_pack, school)
+    signed_in = signer.storage_state()
+    signer.close()
+    hosts, weights = set(), {}
+    for name, path in learner_pages(app, school).items():
+        context = browser.new_context(storage_state=signed_in, service_workers="block",
+                                      viewport={"width": 360, "height": 640})
+        page = context.new_page()
+        page.on("request", lambda request: hosts.add(request.url.split("/")[2]))
+        weights[("first", name)] = _moved(page, hub_with_pack + path)
+        weights[("later", name)] = _moved(page, hub_with_pack + path)
+        context.close()
+    assert hosts == {hub_with_pack.split("/")[2]}, f"requests left the hub: {hosts}"
+    print("page weights (bytes):", weights)
+    for (visit, name), size in weights.items():
+        budget = 60_000 if visit == "first" else 15_000
+        assert size <= budget, f"{name} on a {visit} visit moved {size} bytes (budget {budget})"
+
+
+def test_a_learner_cannot_reach_another_learners_data(app, hub_with_pack, phone, school):
+    sign_in(phone, hub_with_pack, school, "ana")
+    classroom = school.classes["pictures"]
+    for path in (f"/teach/classes/{classroom.id}", f"/teach/classes/{classroom.id}/learners/{school.learners['ben'].id}",
+                 "/admin/", "/admin/packs/"):
+        response = phone.goto(hub_with_pack + path)
+        assert response.status in (403, 404), path
+    for path in ("/learn/", "/learn/skills", "/learn/goals"):
+        phone.goto(hub_with_pack + path)
+        content = phone.content()
+        assert "Ben" not in content and school.learners["ben"].uid not in content
