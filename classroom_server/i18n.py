@@ -41,6 +41,14 @@ def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
 _ = gettext
 
 
+def _raw_gettext(message: str) -> str:
+    return translations(current_language()).gettext(message)
+
+
+def _raw_ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(current_language()).ngettext(singular, plural, n)
+
+
 def _choose_language(default: str) -> str:
     asked = request.args.get("lang")
     if asked in LANGUAGES:
@@ -53,7 +61,8 @@ def _choose_language(default: str) -> str:
 
 def init_app(app: Flask, default_language: str) -> None:
     app.jinja_env.add_extension("jinja2.ext.i18n")
-    app.jinja_env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    # Jinja's newstyle wrappers do the %-formatting themselves, so they get the raw lookups.
+    app.jinja_env.install_gettext_callables(_raw_gettext, _raw_ngettext, newstyle=True)  # type: ignore[attr-defined]
 
     @app.before_request
     def _set_language() -> None:
