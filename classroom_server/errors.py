@@ -17,9 +17,13 @@ class ClassroomError(Exception):
     status = 500
     code = "internal"
 
-    def __init__(self, message: str, field: str | None = None, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, field: str | None = None, code: str | None = None,
+                 **params: object) -> None:
+        """``message`` is the English text and the translation key; ``%(name)s`` takes ``params``."""
+        super().__init__(message % params if params else message)
+        self.template = message
+        self.params = params
+        self.message = message % params if params else message
         self.field = field
         if code:
             self.code = code

@@ -30,7 +30,7 @@ def _clean_name(value: str, field: str = "display_name") -> str:
     if not name:
         raise Invalid("Please enter a name.", field=field)
     if len(name) > NAME_MAX:
-        raise Invalid(f"Names can be at most {NAME_MAX} characters.", field=field)
+        raise Invalid("Names can be at most %(max)s characters.", field=field, max=NAME_MAX)
     return name
 
 
@@ -59,7 +59,7 @@ def create_staff(
     display_name = _clean_name(display_name)
     password_hash = security.hash_password(password)
     if Person.select().where(fn.lower(Person.username) == username).exists():
-        raise Conflict(f"The username {username!r} is already taken.", field="username")
+        raise Conflict("The username %(username)s is already taken.", field="username", username=username)
     uid = str(uuid.uuid4())
 
     def action() -> dict[str, int]:

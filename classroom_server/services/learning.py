@@ -18,6 +18,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from peewee import EXCLUDED
+
 from classroom_server.db import db
 from classroom_server.learning import ALGORITHM_VERSION, Catalog, EngineState, apply_event, new_state
 from classroom_server.models import Event, MasteryRow
@@ -95,15 +97,16 @@ class Engine:
         with self.lock:
             return list(self._recent.get(event_row_id, []))
 
-    def _rebuild_if_packs_changed(self) -> None:
+    def _rebuild_if_packs_changed(self) -> bool:
         loaded = self.catalogue_store.get()
-        if loaded is not self._loaded:
-            self._loaded = loaded
-            self.catalog = engine_catalog(loaded.catalogue)
-            self.state = new_state(catalog=self.catalog)
-            self.last_event_id = 0
-            self.rows = {}
-            self._apply(self._unseen(), write_all=True)
+        if loaded is self._loaded:
+            return False
+        self._loaded = loaded
+        self.catalog = engine_catalog(loaded.catalogue)
+        self.state = new_state(catalog=self.catalog)
+        self.last_event_id = 0
+        self.rows = {}
+        return True
 
     def _unseen(self) -> Iterable[Event]:
         return (
@@ -113,7 +116,7 @@ class Engine:
             .iterator()
         )
 
-    def _apply(self, rows: Iterable[Event], write_all: bool = False) -> dict[int, list[str]]:
+    def _apply(self, rows: Iterable[Event]) -> tuple[dict[int, list[str]], set[tuple[str, str]]]:
         transitions: dict[int, list[str]] = {}
         touched: set[tuple[str, str]] = set()
         for row in rows:
@@ -133,19 +136,26 @@ class Engine:
                 if skill_id in self.state.mastery.get(learner_uid, {}):
                     self.rows[(learner_uid, skill_id)] = projection_row(self.state, learner_uid, skill_id, row.id)
             touched |= now_touched
-        if not self.persist:
-            pass
-        elif write_all:
-            write_projection(list(self.rows.values()), replace=True)
-        elif touched:
-            write_projection([self.rows[key] for key in touched if key in self.rows])
-        return transitions
+        return transitions, touched
 
     def catch_up(self) -> dict[int, list[str]]:
-        """Apply every learning event not yet applied; returns transition codes by event row id."""
+        """Apply every learning event not yet applied; returns transition codes by event row id.
+
+        Events are applied in log order under the lock (that is what keeps the live projection
+        equal to a rebuild); the rows they changed are written after the lock is released, with
+        an upsert that never lets an older row overwrite a newer one, so a page that only reads
+        never waits for another learner's write.
+        """
         with self.lock:
-            self._rebuild_if_packs_changed()
-            return self._apply(self._unseen())
+            rebuilt = self._rebuild_if_packs_changed()
+            transitions, touched = self._apply(self._unseen())
+            if rebuilt:
+                rows = list(self.rows.values())
+            else:
+                rows = [dict(self.rows[key]) for key in touched if key in self.rows]
+        if self.persist and (rows or rebuilt):
+            write_projection(rows, replace=rebuilt)
+        return transitions
 
     def reading(self) -> "_Reading":
         """``with engine.reading() as snap:`` gives a consistent, current view of the projection."""
@@ -157,12 +167,8 @@ class _Reading:
         self.engine = engine
 
     def __enter__(self) -> Snapshot:
+        self.engine.catch_up()
         self.engine.lock.acquire()
-        try:
-            self.engine.catch_up()
-        except BaseException:
-            self.engine.lock.release()
-            raise
         return Snapshot(self.engine.state, self.engine.catalog)
 
     def __exit__(self, *exc: object) -> None:
@@ -185,11 +191,17 @@ def projection_row(state: EngineState, learner_uid: str, skill_id: str, event_id
 
 
 def write_projection(rows: list[dict[str, Any]], *, replace: bool = False) -> None:
+    """Upsert projection rows; a row only replaces one stamped with an older (or equal) event."""
+    newer = {name: getattr(EXCLUDED, name) for name in
+             ("state", "p_fresh", "attempts", "needs_help", "algorithm", "event_id")}
     with db.atomic():
         if replace:
             MasteryRow.delete().execute()
         for start in range(0, len(rows), 200):
-            MasteryRow.insert_many(rows[start:start + 200]).on_conflict_replace().execute()
+            (MasteryRow.insert_many(rows[start:start + 200])
+             .on_conflict(conflict_target=[MasteryRow.learner_uid, MasteryRow.skill], update=newer,
+                          where=(EXCLUDED.event_id >= MasteryRow.event_id))
+             .execute())
 
 
 def compare_with_stored(rows: dict[tuple[str, str], dict[str, Any]]) -> list[str]:

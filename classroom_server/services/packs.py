@@ -210,7 +210,7 @@ def remove_pack(data_dir: Path, pack_id: str, actor: Person | None = None) -> In
     """Stop offering a pack and delete its files. Learners' history of it stays in the event log."""
     active = InstalledPack.get_or_none(InstalledPack.pack_id == pack_id, InstalledPack.status == "active")
     if active is None:
-        raise NotFound(f"No pack {pack_id!r} is installed.")
+        raise NotFound("No pack %(pack)s is installed.", pack=pack_id)
 
     def action() -> None:
         InstalledPack.update(status="removed").where(InstalledPack.id == active.id).execute()

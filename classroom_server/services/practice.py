@@ -97,7 +97,7 @@ def record_attempt(
         response = parse_response(item, form)
         verdict = grade(item, response, content_lang)
     except BadResponse as exc:
-        raise Invalid(f"Please answer the question first ({exc}).", field="answer") from None
+        raise Invalid("Please answer the question first.", field="answer") from None
     hints_used = max(0, min(int(hints_used or 0), MAX_HINTS))
     if duration_ms is not None:
         duration_ms = max(0, min(int(duration_ms), 3_600_000))

@@ -44,7 +44,7 @@ def _dummy() -> str:
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(f"Use at least {MIN_PASSWORD_LENGTH} characters.", field="password")
+        raise Invalid("Use at least %(min)s characters.", field="password", min=MIN_PASSWORD_LENGTH)
     with _hashing:
         return generate_password_hash(password)
 
@@ -63,7 +63,7 @@ def normalize_learner_secret(kind: str, value: str | list[str]) -> str:
     if kind == "picture":
         names = value if isinstance(value, list) else [v for v in str(value).split(",") if v]
         if len(names) != PICTURE_COUNT or any(n not in PICTURES for n in names):
-            raise Invalid(f"Choose {PICTURE_COUNT} pictures.", field="secret")
+            raise Invalid("Choose %(count)s pictures.", field="secret", count=PICTURE_COUNT)
         return ",".join(names)
     if kind == "pin":
         pin = str(value).strip()
@@ -111,9 +111,7 @@ class Throttle:
         wait = max((row.locked_until - now for row in rows), default=0)
         if wait > 0:
             seconds = int(wait) + 1
-            raise Throttled(
-                f"Too many tries. Please wait {seconds} seconds and try again.", retry_after=seconds
-            )
+            raise Throttled("Too many tries. Wait a moment, then try again.", retry_after=seconds)
 
     def failed(self, *keys: str) -> None:
         now = self.clock()

@@ -52,7 +52,7 @@ def register_blueprints(app: Flask) -> None:
 
     @app.errorhandler(ClassroomError)
     def _classroom_error(exc: ClassroomError) -> Response:
-        response = _error_response(exc.status, exc.code, _(exc.message), exc.field)
+        response = _error_response(exc.status, exc.code, _(exc.template, **exc.params), exc.field)
         if isinstance(exc, Throttled):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response

@@ -39,7 +39,7 @@ def add_staff():  # type: ignore[no-untyped-def]
             request.form.get("display_name", ""), request.form.get("password", ""), actor=g.person,
         )
     except ClassroomError as exc:
-        return _page(_(exc.message), exc.field, request.form, 400)
+        return _page(_(exc.template, **exc.params), exc.field, request.form, 400)
     flash(_("Account %(username)s created.", username=person.username))
     return redirect(url_for("admin.home"))
 
@@ -56,6 +56,6 @@ def add_class() -> Response:
             request.form.get("name", ""), request.form.get("login_kind", ""), teacher_ids, g.person
         )
     except ClassroomError as exc:
-        return _page(_(exc.message), exc.field, request.form, 400)
+        return _page(_(exc.template, **exc.params), exc.field, request.form, 400)
     flash(_("Class %(name)s created.", name=classroom.name))
     return redirect(url_for("admin.home"))

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, flash, g, redirect, render_t
 
 from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
+from classroom_server.i18n import ngettext
 from classroom_server.services import packs
 from classroom_server.web.access import requires
 
@@ -48,8 +49,9 @@ def _report_result(outcome: packs.ImportResult) -> None:
     if outcome.already_installed:
         flash(_("%(pack)s %(version)s is already installed.", pack=outcome.pack_id, version=outcome.version))
     else:
-        flash(_("Installed %(pack)s %(version)s: %(skills)s skills, %(items)s items.",
-                pack=outcome.pack_id, version=outcome.version, skills=outcome.skills, items=outcome.items))
+        flash(_("Installed %(pack)s %(version)s.", pack=outcome.pack_id, version=outcome.version) + " "
+              + ngettext("%(num)d skill", "%(num)d skills", outcome.skills) + ", "
+              + ngettext("%(num)d item", "%(num)d items", outcome.items) + ".")
 
 
 @bp.route("/upload", methods=["POST"])

@@ -64,7 +64,7 @@ def staff() -> Response | str:
                 request.remote_addr or "-", _policy(),
             )
         except Invalid as exc:
-            error, status = _(exc.message), 400
+            error, status = _(exc.template, **exc.params), 400
         else:
             _start_session(person)
             from classroom_server.web import home_url
@@ -119,7 +119,7 @@ def learner_secret(class_id: int, learner_id: int) -> Response | str:
                     classroom, learner.id, secret, request.remote_addr or "-", _policy()
                 )
             except Invalid as exc:
-                error, status, chosen = _(exc.message), 400, []
+                error, status, chosen = _(exc.template, **exc.params), 400, []
             else:
                 _start_session(person)
                 return redirect(url_for("learner.home"))
@@ -151,7 +151,7 @@ def change_password() -> Response | str:
             try:
                 accounts.change_own_password(g.person, request.form.get("current_password", ""), new)
             except Invalid as exc:
-                error_field, error = exc.field, _(exc.message)
+                error_field, error = exc.field, _(exc.template, **exc.params)
             else:
                 person = Person.get_by_id(g.person.id)
                 _start_session(person)

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, g, redirect, render_template
 from classroom_server import clock
 from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
+from classroom_server.i18n import ngettext
 from classroom_server.learning import mastery
 from classroom_server.models import Event
 from classroom_server.services import accounts, events, practice
@@ -30,7 +31,8 @@ def reason_words(code: str, params: dict) -> str:  # type: ignore[type-arg]
     words = {
         "teacher_assigned": _("Your teacher asked"),
         "test_out": _("Show what you already know"),
-        "review_due": _("Review: last practised %(days)s days ago", days=params.get("days_since", "?")),
+        "review_due": ngettext("Review: last practised %(num)d day ago", "Review: last practised %(num)d days ago",
+                               int(params.get("days_since") or 0)),
         "mastery_check": _("Check: do you still know it?"),
         "continue": _("Keep practising"),
         "ready": _("Ready for something new"),

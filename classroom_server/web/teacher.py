@@ -51,7 +51,7 @@ def add_learner(class_id: int) -> Response | tuple[str, int]:
     except Invalid as exc:
         return render_template(
             "teacher/class.html", classroom=classroom, learners=accounts.learners_in(classroom),
-            colours=accounts.AVATAR_COLOURS, error=_(exc.message), error_field=exc.field, form=request.form,
+            colours=accounts.AVATAR_COLOURS, error=_(exc.template, **exc.params), error_field=exc.field, form=request.form,
         ), 400
     return render_template("teacher/secret_card.html", classroom=classroom, learner=learner, secret=secret), 201
 
@@ -69,7 +69,7 @@ def edit_learner(class_id: int, learner_id: int) -> Response | str | tuple[str, 
         except Invalid as exc:
             return render_template(
                 "teacher/learner.html", classroom=classroom, learner=learner,
-                colours=accounts.AVATAR_COLOURS, error=_(exc.message), form=request.form,
+                colours=accounts.AVATAR_COLOURS, error=_(exc.template, **exc.params), form=request.form,
             ), 400
         flash(_("Saved."))
         return redirect(url_for("teacher.class_page", class_id=classroom.id))
