@@ -3,6 +3,7 @@ no JavaScript, small screens, page weight, and privacy."""
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -29,6 +30,16 @@ def hub_with_pack(app, school, data_dir, tmp_path, live_hub):
     return live_hub
 
 
+LIBRARY = Path(__file__).resolve().parents[2] / "content_packs" / "library"
+
+
+@pytest.fixture
+def hub_with_fractions(app, school, data_dir, live_hub):
+    """The real Fractions pack, so the journey's screenshots show what learners see."""
+    packs.import_pack(data_dir, LIBRARY / "fractions")
+    return live_hub
+
+
 def sign_in(page, base, school, name="ana"):
     classroom = school.classes["pictures"]
     learner = school.learners[name]
@@ -39,8 +50,8 @@ def sign_in(page, base, school, name="ana"):
 
 
 def current_item(app, page):
-    item_id = re.search(r"/learn/item/[^/]+/([^/?#]+)", page.url).group(1)
-    return app.extensions["catalogue"].get().catalogue.item(PACK, item_id)
+    pack_id, item_id = re.search(r"/learn/item/([^/]+)/([^/?#]+)", page.url).groups()
+    return app.extensions["catalogue"].get().catalogue.item(pack_id, item_id)
 
 
 def fill_answer(page, item, right=True):
@@ -76,8 +87,8 @@ def attempts(learner_uid=None):
         return list(query.order_by(Event.id))
 
 
-def test_the_whole_journey_to_mastery_of_a_skill(app, hub_with_pack, phone, school):
-    base = hub_with_pack
+def test_the_whole_journey_to_mastery_of_a_skill(app, hub_with_fractions, phone, school):
+    base = hub_with_fractions
     sign_in(phone, base, school)
     screenshot(phone, "10-my-path")
     phone.locator(".step.first").click()
