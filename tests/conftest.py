@@ -112,3 +112,16 @@ def sign_in_learner(client, school: School, name: str):  # type: ignore[no-untyp
         response = post(client, url, {"so_far": ",".join(chosen), "pick": picture})
         chosen.append(picture)
     return response
+
+
+def stop_waitress(server, thread) -> None:  # type: ignore[no-untyped-def]
+    """Stop a test waitress server cleanly: let running requests finish, drop kept-alive
+    connections, then close (closing first makes in-flight handlers hit a closed trigger)."""
+    from waitress.channel import HTTPChannel
+
+    server.task_dispatcher.shutdown(cancel_pending=False, timeout=5)
+    for channel in list(server._map.values()):
+        if isinstance(channel, HTTPChannel):
+            channel.handle_close()
+    server.close()
+    thread.join(timeout=5)

@@ -52,13 +52,9 @@ class LiveHub(str):
         return server, thread
 
     def drop(self) -> None:
-        from waitress.channel import HTTPChannel
+        from tests.conftest import stop_waitress
 
-        for channel in list(self.server._map.values()):  # kept-alive connections drop too
-            if isinstance(channel, HTTPChannel):
-                channel.handle_close()
-        self.server.close()
-        self.thread.join(timeout=5)
+        stop_waitress(self.server, self.thread)  # kept-alive connections drop too
 
     def restore(self) -> None:
         self.server, self.thread = self._serve(self.app, self.port)
