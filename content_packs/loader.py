@@ -2,7 +2,8 @@
 
 Loading trusts nothing it has not validated: by default the pack is validated first and any
 error raises PackInvalid or UnsafePack with the full Report, so a half-good pack never reaches
-learners.
+learners. Item templates are expanded here into ordinary items (see templates.py), so nothing
+after loading knows they were templates.
 """
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from .model import Choice, Item, Localized, NumericAnswer, Option, Pack, Resource, Skill, WrongAnswer
-from .report import PackNotFound, raise_for
+from .report import PackNotFound, Report, raise_for
 from .safe_io import MANIFEST, extract_pack
+from .templates import TemplateError, expand_item
 from .validate import validate_folder
 
 _intern = sys.intern
@@ -85,6 +87,17 @@ def item_from(data: dict) -> Item:
         check=bool(data.get("check", False)), audio=_loc(data.get("audio")), **extra)
 
 
+def _expand(entry: dict, pack_id: str, rel: str, index: int) -> list[dict]:
+    """A template's concrete items, in order; their ids are "<template id>~1", "~2", ..."""
+    try:
+        return expand_item(entry, pack_id)
+    except TemplateError as exc:
+        report = Report()
+        report.error(rel, f"/{index}{exc.where}", exc.message, "template")
+        raise_for(report, rel)
+        raise  # pragma: no cover (raise_for always raises for an error)
+
+
 def _sharing_hook():
     """A json object hook that keeps one copy of each repeated string value for this load.
 
@@ -123,7 +136,12 @@ def load_pack(path: str | os.PathLike, *, workdir: str | os.PathLike | None = No
     items: list[Item] = []
     for rel in data["item_files"]:
         with open(root.joinpath(*rel.split("/")), encoding="utf-8") as f:
-            items.extend(item_from(entry) for entry in json.load(f, object_pairs_hook=hook))
+            entries = json.load(f, object_pairs_hook=hook)
+        for i, entry in enumerate(entries):
+            if "template" in entry:
+                items.extend(item_from(x) for x in _expand(entry, data["id"], rel, i))
+            else:
+                items.append(item_from(entry))
     return Pack(
         id=data["id"], version=data["version"], languages=tuple(data["languages"]),
         title=Localized(data["title"]), description=Localized(data["description"]),

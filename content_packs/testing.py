@@ -69,6 +69,30 @@ def make_item(item_id: str, skill: str, kind: str, n: int = 0, langs: tuple[str,
     return item
 
 
+def make_template_item(item_id: str, skill: str, instances: int = 12,
+                       langs: tuple[str, ...] = LANGS) -> dict[str, Any]:
+    """A valid numeric template item: adding fractions with like denominators.
+
+    Its wrong answer is the common mistake of adding the denominators too.
+    """
+    return {
+        "id": item_id, "skill": skill, "type": "numeric",
+        "template": {"params": {"a": {"range": [1, 9]}, "b": {"range": [2, 12], "step": 2},
+                                "c": {"choice": [1, 2, 3, 5]}},
+                     "where": ["a + c < b"], "instances": instances},
+        "stem": _loc("What is {a}/{b} + {c}/{b}?", "¿Cuánto es {a}/{b} + {c}/{b}?", langs),
+        "hints": [_loc("The parts have the same size: add the numerators only.",
+                       "Las partes tienen el mismo tamaño: suma solo los numeradores.", langs)],
+        "solution": _loc("{a}/{b} + {c}/{b} = {a + c}/{b} = {frac(a + c, b)}",
+                         "{a}/{b} + {c}/{b} = {a + c}/{b} = {frac(a + c, b)}", langs),
+        "answer": {"value": "{frac(a + c, b)}", "forms": ["fraction", "decimal"]},
+        "wrong_answers": [{"value": "{frac(a + c, b + b)}",
+                           "feedback": _loc("Add only the numerators: the denominator stays {b}.",
+                                            "Suma solo los numeradores: el denominador sigue siendo {b}.",
+                                            langs)}],
+    }
+
+
 def make_manifest(skills: int, langs: tuple[str, ...] = LANGS, pack_id: str = "org.example.generated") -> dict[str, Any]:
     """pack.json for make_pack (without files)."""
     skill_ids = [f"skill-{i:04d}" for i in range(skills)]

@@ -20,6 +20,7 @@ from .item_checks import IMAGE_REF, check_answer_key, check_languages, check_med
 from .report import PackError, Report
 from .safe_io import MANIFEST, fold, manifest_paths, scan_folder, unsafe_name
 from .schema_check import ITEM_SCHEMA, PACK_SCHEMA
+from .templates import TemplateError, compile_template, instances, stray_placeholders
 
 EXTENSIONS = {
     "text": (".md",), "printable": (".md",), "image": (".svg", ".png", ".jpg", ".jpeg", ".webp"),
@@ -226,6 +227,7 @@ def _check_item_files(root: Path, manifest: dict, languages: list[str], skills: 
     """Check every item in every item file; return the number of items per skill."""
     per_skill: dict[str, int] = {}
     seen: dict[str, str] = {}
+    pack_id = manifest.get("id") if isinstance(manifest.get("id"), str) else ""
     audio = {r["path"] for r in manifest.get("resources") or []
              if isinstance(r, dict) and r.get("kind") == "audio" and isinstance(r.get("path"), str)}
     files = manifest.get("item_files") if isinstance(manifest.get("item_files"), list) else []
@@ -244,9 +246,12 @@ def _check_item_files(root: Path, manifest: dict, languages: list[str], skills: 
             report.error(rel, "", "an item file must be a JSON array of items", "schema")
             continue
         for i, item in enumerate(items):
+            errors_before = len(report.errors)
             found = ITEM_SCHEMA.check(item, rel, f"/{i}", report)
             if not isinstance(item, dict):
                 continue
+            schema_ok = len(report.errors) == errors_before
+            template = "template" in item
             iid, sid = item.get("id"), item.get("skill")
             if isinstance(iid, str):
                 if iid in seen:
@@ -256,17 +261,78 @@ def _check_item_files(root: Path, manifest: dict, languages: list[str], skills: 
                 if sid not in skills:
                     report.error(rel, f"/{i}/skill", f"unknown skill '{sid}'", "dangling")
                 per_skill[sid] = per_skill.get(sid, 0) + 1
-            check_answer_key(item, rel, f"/{i}", report)
+            if template:
+                _check_template(item, pack_id, rel, f"/{i}", schema_ok, listed, on_disk, report)
+            else:
+                check_answer_key(item, rel, f"/{i}", report)
             if languages:
                 check_languages(found, languages, rel, report)
-            for pointer, ref in image_refs(found):
-                check_media_ref(ref, "", rel, pointer, listed, on_disk, report)
+            if not template:
+                for pointer, ref in image_refs(found):
+                    check_media_ref(ref, "", rel, pointer, listed, on_disk, report)
+                _warn_stray_placeholders(found, rel, report)
             if isinstance(item.get("audio"), dict):
                 for lang, path in item["audio"].items():
                     if isinstance(path, str) and path not in audio:
                         report.error(rel, f"/{i}/audio/{lang}", f"'{path}' is not listed as an audio resource",
                                      "media")
     return per_skill
+
+
+def _warn_stray_placeholders(found: list, file: str, report: Report) -> None:
+    for kind, pointer, value in found:
+        if kind in ("text", "markdown") and isinstance(value, dict):
+            for lang, text in value.items():
+                stray = stray_placeholders(text) if isinstance(text, str) else []
+                if stray:
+                    report.warning(file, f"{pointer}/{lang}", f"'{stray[0]}' looks like a template placeholder, "
+                                   "but the item has no \"template\": it is shown as written", "template")
+
+
+def _check_template(item: dict, pack_id: str, file: str, ptr: str, schema_ok: bool, listed: set[str],
+                    on_disk: set[str], report: Report) -> None:
+    """Check a template item and every item it expands to (images in texts are checked per instance).
+
+    A problem found in several instances is reported once, at the template's field, naming the
+    first instance and its values.
+    """
+    template, problems = compile_template(item)
+    for severity, where, message in problems:
+        (report.error if severity == "error" else report.warning)(file, ptr + where, message, "template")
+    if template is None:
+        return
+    found_in: dict[tuple[str, str, str], list] = {}  # (severity, where, code) -> [message, other instances]
+    repeats = []
+    try:
+        for inst in instances(template, pack_id):
+            if inst.repeats is not None:
+                repeats.append(inst)
+            sub = Report()
+            # the "~n" of an instance id is the format's own, so check the id as the author wrote it
+            found = ITEM_SCHEMA.check({**inst.item, "id": template.id}, file, ptr, sub if schema_ok else Report())
+            check_answer_key(inst.item, file, ptr, sub)
+            for pointer, ref in image_refs(found):
+                check_media_ref(ref, "", file, pointer, listed, on_disk, sub)
+            for p in sub:
+                if p.code == "unknown-field":
+                    continue  # reported for the template itself
+                key = (p.severity, p.where, p.code)
+                if key in found_in:
+                    found_in[key][1] += 1
+                else:
+                    found_in[key] = [f"instance {inst.item['id']} {inst.label}: {p.message}", 0]
+    except TemplateError as exc:
+        report.error(file, ptr + exc.where, exc.message, "template")
+    for (severity, where, code), (message, more) in found_in.items():
+        if more:
+            message += f" (and in {more} more instance{'s' * (more > 1)})"
+        (report.error if severity == "error" else report.warning)(file, where, message, code)
+    if repeats:
+        first = repeats[0]
+        report.warning(file, f"{ptr}/template/instances", f"{len(repeats)} of {template.instances} instances repeat "
+                       f"others ({first.item['id']} has the values of {template.id}~{first.repeats}): the "
+                       "parameters allow fewer different items; widen the ranges or ask for fewer instances",
+                       "template")
 
 
 def _check_listing(listed: set[str], on_disk: list[str], report: Report) -> None:
