@@ -34,13 +34,19 @@ class Schema:
         self.name = name
         self.root = json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))
         self.defs = self.root.get("definitions", {})
-        self._validate = fastjsonschema.compile(self.root, use_default=False, fast_fail=False)
-        # The "if" parts of allOf are tiny; compile them now so the walk never compiles.
+        self._compiled: Callable[[Any], Any] | None = None
         self._ifs: dict[int, Callable[[Any], Any]] = {}
-        for sub in self.root.get("allOf", []):
-            if "if" in sub:
-                self._ifs[id(sub["if"])] = fastjsonschema.compile(
-                    {"definitions": self.defs, **sub["if"]}, use_default=False)
+
+    def _validate(self, data: Any) -> Any:
+        """Compile on first use, not at import: the hub imports this module to load packs it
+        validated at import time, and the compiled validators cost ~9 MB it would never use."""
+        if self._compiled is None:
+            for sub in self.root.get("allOf", []):  # tiny; compiled with the rest so the walk never compiles
+                if "if" in sub:
+                    self._ifs[id(sub["if"])] = fastjsonschema.compile(
+                        {"definitions": self.defs, **sub["if"]}, use_default=False)
+            self._compiled = fastjsonschema.compile(self.root, use_default=False, fast_fail=False)
+        return self._compiled(data)
 
     def _resolve(self, node: dict) -> tuple[dict, str | None]:
         name = None

@@ -12,8 +12,8 @@ import mimetypes
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from content_packs import Catalogue, Pack, load_pack
 
 from classroom_server.db import db
 from classroom_server.models import InstalledPack
@@ -48,7 +48,7 @@ class PackFile:
 
 @dataclass
 class Loaded:
-    catalogue: Catalogue
+    catalogue: Any  # content_packs.Catalogue, imported when first needed (it costs ~4 MB)
     files: dict[str, PackFile] = field(default_factory=dict)
     urls: dict[tuple[str, str], str] = field(default_factory=dict)  # (pack id, path) -> sha256
 
@@ -56,7 +56,7 @@ class Loaded:
         return self.urls.get((pack_id, path))
 
 
-def _index(pack: Pack, loaded: Loaded) -> None:
+def _index(pack: Any, loaded: Loaded) -> None:
     root = Path(pack.root)
     for resource in pack.resources:
         if resource.sha256:
@@ -71,18 +71,20 @@ class CatalogueStore:
         self.data_dir = Path(data_dir)
         self._lock = threading.Lock()
         self._generation: str | None = None
-        self._loaded = Loaded(Catalogue([]))
+        self._loaded: Loaded | None = None
 
     def get(self) -> Loaded:
         current = packs.generation(self.data_dir)
-        if current != self._generation:
+        if current != self._generation or self._loaded is None:
             with self._lock:
-                if current != self._generation:
+                if current != self._generation or self._loaded is None:
                     self._loaded = self._load()
                     self._generation = current
-        return self._loaded
+        return self._loaded  # type: ignore[return-value]
 
     def _load(self) -> Loaded:
+        from content_packs import Catalogue, load_pack
+
         root = packs.packs_dir(self.data_dir)
         with db.connection_context():
             rows = list(InstalledPack.select().where(InstalledPack.status == "active").order_by(InstalledPack.pack_id))

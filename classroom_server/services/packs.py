@@ -19,10 +19,8 @@ import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
-from content_packs import PackError, Report, extract_pack, load_pack
-from content_packs.validate import validate_folder
 
 from classroom_server import clock
 from classroom_server.db import db
@@ -38,7 +36,9 @@ Progress = Callable[[str, float], None]
 class ImportFailed(Exception):
     """A pack could not be imported; ``report`` lists every problem. The hub is unchanged."""
 
-    def __init__(self, message: str, report: Report | None = None) -> None:
+    def __init__(self, message: str, report: Any = None) -> None:
+        from content_packs import Report
+
         super().__init__(message)
         self.report = report or Report()
 
@@ -107,6 +107,9 @@ def _folder_size(root: Path) -> int:
 
 
 def _stage(source: Path, staging: Path, progress: Progress) -> None:
+    from content_packs import PackError, extract_pack
+    from content_packs.validate import validate_folder
+
     progress("checking", 0.05)
     if source.is_dir():
         report = validate_folder(source)
@@ -133,6 +136,8 @@ def import_pack(
     progress: Progress = lambda stage, fraction: None,
 ) -> ImportResult:
     """Import one pack folder or .zip. See the module docstring for the guarantees."""
+    from content_packs import load_pack
+
     root = packs_dir(data_dir)
     staging = root / f".staging-{secrets.token_hex(6)}"
     staging.mkdir()
@@ -229,6 +234,8 @@ def iter_import(
     progress: Progress = lambda stage, fraction: None,
 ) -> Iterator[tuple[Path, ImportResult | ImportFailed]]:
     """Import every pack found at ``path``; one bad pack does not stop the others."""
+    from content_packs import PackError
+
     sources = find_packs(path)
     if not sources:
         raise ImportFailed(f"No content packs (.zip files or folders with pack.json) were found in {path}.")
