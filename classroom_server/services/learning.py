@@ -16,12 +16,13 @@ import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from peewee import EXCLUDED
 
 from classroom_server.db import db
-from classroom_server.learning import ALGORITHM_VERSION, Catalog, EngineState, apply_event, new_state
+if TYPE_CHECKING:  # the engine itself is imported on first use, not at start
+    from classroom_server.learning import Catalog, EngineState
 from classroom_server.models import Event, MasteryRow
 
 ENGINE_KINDS = ("attempt", "override", "test_out_started", "lesson_viewed", "worked_example_viewed")
@@ -52,6 +53,8 @@ def engine_catalog(content_catalogue: Any) -> Catalog:
             if item.difficulty is not None:
                 entry["difficulty"] = float(item.difficulty)
             items.append(entry)
+    from classroom_server.learning import Catalog
+
     return Catalog.from_dict({"skills": skills, "items": items})
 
 
@@ -86,8 +89,8 @@ class Engine:
         self.persist = persist
         self.lock = threading.RLock()
         self._loaded: Any = None
-        self.catalog = Catalog.from_dict({"skills": [], "items": []})
-        self.state = new_state(catalog=self.catalog)
+        self.catalog: Catalog | None = None
+        self.state: EngineState | None = None  # built by the first catch_up
         self.last_event_id = 0
         self._recent: OrderedDict[int, list[str]] = OrderedDict()
         self.rows: dict[tuple[str, str], dict[str, Any]] = {}
@@ -101,6 +104,8 @@ class Engine:
         loaded = self.catalogue_store.get()
         if loaded is self._loaded:
             return False
+        from classroom_server.learning import new_state
+
         self._loaded = loaded
         self.catalog = engine_catalog(loaded.catalogue)
         self.state = new_state(catalog=self.catalog)
@@ -117,6 +122,8 @@ class Engine:
         )
 
     def _apply(self, rows: Iterable[Event]) -> tuple[dict[int, list[str]], set[tuple[str, str]]]:
+        from classroom_server.learning import apply_event
+
         transitions: dict[int, list[str]] = {}
         touched: set[tuple[str, str]] = set()
         for row in rows:
@@ -181,6 +188,8 @@ def projection_row(state: EngineState, learner_uid: str, skill_id: str, event_id
     The estimate ``p_fresh`` is taken at that event, so a rebuild that replays the log gives
     exactly the stored value, whatever other learners did since.
     """
+    from classroom_server.learning import ALGORITHM_VERSION
+
     record = state.mastery[learner_uid][skill_id]
     return {
         "learner_uid": learner_uid, "skill": skill_id, "state": record.state,

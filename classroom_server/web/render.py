@@ -11,14 +11,15 @@ import posixpath
 from functools import lru_cache
 from typing import Any
 
-from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
 from classroom_server.web.content import url_for_file
 
 
 @lru_cache(maxsize=1)
-def _parser() -> MarkdownIt:
+def _parser() -> Any:
+    from markdown_it import MarkdownIt  # imported on the first lesson, not at start
+
     return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 
 
