@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any, Iterable
 from peewee import EXCLUDED
 
 from classroom_server.db import db
+from classroom_server.models import Event, MasteryRow
+
 if TYPE_CHECKING:  # the engine itself is imported on first use, not at start
     from classroom_server.learning import Catalog, EngineState
-from classroom_server.models import Event, MasteryRow
 
 ENGINE_KINDS = ("attempt", "override", "test_out_started", "lesson_viewed", "worked_example_viewed")
 SEP = ":"
