@@ -219,3 +219,44 @@ def test_cli_pack_commands(tmp_path, pack_src):
     assert runner.invoke(main, ["pack", "remove", "--data", str(data), "org.example.test"], input="n\n").exit_code == 1
     assert runner.invoke(main, ["pack", "remove", "--data", str(data), "org.example.test", "--yes"]).exit_code == 0
     db.close()
+
+
+# --- the whole broken-pack corpus, through the hub ------------------------------------------------
+
+def _corpus():
+    from tests.content_packs.test_pack_validate import CASES
+
+    return {name: case for name, case in CASES.items() if case[1] == "error"}
+
+
+@pytest.mark.parametrize("name", sorted(_corpus()))
+def test_no_broken_pack_of_the_corpus_changes_the_hub(app, data_dir, tmp_path, name):
+    src = make_pack(tmp_path / "broken", skills=3, items_per_skill=6)
+    _corpus()[name][0](src)
+    before = _state(data_dir)
+    with pytest.raises(packs.ImportFailed):
+        packs.import_pack(data_dir, src)
+    assert _state(data_dir) == before
+    assert not [p for p in packs.packs_dir(data_dir).iterdir() if p.name.startswith(".staging")]
+
+
+def test_a_template_pack_serves_and_grades_its_instances(app, client, school, data_dir, tmp_path):
+    from content_packs.testing import make_template_item
+
+    from tests.conftest import sign_in_learner
+
+    src = make_pack(tmp_path / "tmpl", skills=1, items_per_skill=3, pack_id="org.example.templates")
+
+    def add_template(items):
+        items.append(make_template_item("add-like", "skill-0000", instances=5))
+    edit_json(src / "items" / "skill-0000.json", add_template)
+    packs.import_pack(data_dir, src)
+    item = app.extensions["catalogue"].get().catalogue.item("org.example.templates", "add-like~3")
+    sign_in_learner(client, school, "ana")
+    page = client.get("/learn/item/org.example.templates/add-like~3").get_data(as_text=True)
+    assert item.stem.pick("en").split("?")[0] in page and "{a}" not in page
+    from content_packs.testing import key_response
+    from tests.conftest import post
+
+    response = post(client, "/learn/item/org.example.templates/add-like~3", {"answer": key_response(item, "en")})
+    assert "Right!" in response.get_data(as_text=True)
