@@ -23,6 +23,7 @@ def served(app, school, data_dir, tmp_path):
     thread.start()
     base = f"http://127.0.0.1:{server.effective_port}"
     session = requests.Session()
+    session.headers["Connection"] = "close"  # nothing left in flight when the server stops
     token = CSRF_RE.search(session.get(base + "/login/staff", timeout=10).text).group(1)
     session.post(base + "/login/staff", data={"csrf_token": token, "username": "tess", "password": TEACHER_PASSWORD},
                  timeout=10)

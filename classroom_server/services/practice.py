@@ -11,8 +11,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from content_packs import BadResponse, grade, parse_response
-
 from classroom_server import clock
 from classroom_server.errors import Invalid, NotFound
 from classroom_server.learning import Activity, PolicyOptions, next_activities
@@ -90,6 +88,8 @@ def record_attempt(
     mode: str = "practice", class_uid: str | None = None,
 ) -> Outcome:
     """Grade an answer, append the attempt event, update the projection, return the feedback."""
+    from content_packs import BadResponse, grade, parse_response
+
     loaded = engine.catalogue_store.get()
     pack, item = find_item(loaded, pack_id, item_id)
     content_lang = content_language(pack, lang)
@@ -171,16 +171,24 @@ def _to_choice(activity: Activity, loaded: Any, lang: str) -> Choice:
 
 
 def path_for(engine: Engine, learner: Person, lang: str, items_done_in_session: int = 0,
-             challenge: str = "normal", assignments: tuple[str, ...] = ()) -> list[Choice]:
+             challenge: str = "normal", assignments: tuple[str, ...] = (),
+             accommodations: Mapping[str, Any] | None = None) -> list[Choice]:
     """The learner's next options (up to 3), best first, each with its reason."""
     loaded = engine.catalogue_store.get()
-    options = PolicyOptions(challenge=challenge)
+    options = PolicyOptions(challenge=challenge, accommodations=dict(accommodations or {}))
     with engine.reading() as snap:
         activities = next_activities(
             snap.state, snap.catalog, learner.uid, clock.now().timestamp(), assignments=assignments,
             options=options, items_done_in_session=items_done_in_session,
         )
     return [_to_choice(a, loaded, lang) for a in activities]
+
+
+def is_paused(engine: Engine, learner: Person) -> bool:
+    """Has a teacher paused all of this learner's practice?"""
+    with engine.reading() as snap:
+        activity = snap.state.activity.get(learner.uid)
+        return bool(activity is not None and activity.paused)
 
 
 def skill_states(engine: Engine, learner: Person) -> dict[str, str]:

@@ -13,7 +13,7 @@ from classroom_server.i18n import gettext as _
 from classroom_server.i18n import ngettext
 from classroom_server.learning import mastery
 from classroom_server.models import Event
-from classroom_server.services import accounts, events, practice
+from classroom_server.services import accounts, events, practice, teaching
 from classroom_server.web.access import requires
 
 bp = Blueprint("learner", __name__, url_prefix="/learn")
@@ -64,7 +64,9 @@ def url_for_choice(choice: practice.Choice) -> str | None:
 def choices_for_page():  # type: ignore[no-untyped-def]
     loaded = current_app.extensions["catalogue"].get()
     challenge = session.get("challenge", "normal")
-    choices = practice.path_for(engine(), g.person, g.lang, session.get("session_items", 0), challenge)
+    choices = practice.path_for(engine(), g.person, g.lang, session.get("session_items", 0), challenge,
+                                assignments=teaching.assignments_for(g.person),
+                                accommodations=teaching.policy_accommodations(g.person))
     shown = []
     for choice in choices:
         title = ""
@@ -82,6 +84,7 @@ def home() -> str:
     return render_template(
         "learner/home.html", classes=accounts.classes_for(g.person), choices=choices_for_page(),
         goal=current_goal(), challenge=session.get("challenge", "normal"), challenges=CHALLENGES,
+        paused=practice.is_paused(engine(), g.person),
     )
 
 

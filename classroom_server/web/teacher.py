@@ -1,16 +1,24 @@
-"""Teacher pages: my classes, the class list, adding, editing and removing learners (with undo)."""
+"""Teacher pages: my classes, the class list, learners (add, edit, remove with undo), and learning:
+who needs help, the mastery grid, a learner's skills with overrides, assignments, accommodations.
+
+A teacher sees only their own classes (an admin sees all); anything else is the same 404.
+"""
 
 from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from typing import Any
+
+from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
 
 from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
-from classroom_server.models import Classroom
-from classroom_server.services import accounts, security
+from classroom_server.models import Classroom, Person
+from classroom_server.services import accounts, practice, security, teaching
+from classroom_server.services.learning import Engine
 from classroom_server.web.access import requires
+from classroom_server.web.learner import reason_words
 
 bp = Blueprint("teacher", __name__, url_prefix="/teach")
 
@@ -70,12 +78,14 @@ def edit_learner(class_id: int, learner_id: int) -> Response | str | tuple[str, 
             return render_template(
                 "teacher/learner.html", classroom=classroom, learner=learner,
                 colours=accounts.AVATAR_COLOURS, error=_(exc.template, **exc.params), form=request.form,
+                **learning_view(learner),
             ), 400
         flash(_("Saved."))
         return redirect(url_for("teacher.class_page", class_id=classroom.id))
     return render_template(
         "teacher/learner.html", classroom=classroom, learner=learner, colours=accounts.AVATAR_COLOURS,
         error=None, form={"display_name": learner.display_name, "avatar": learner.avatar},
+        **learning_view(learner),
     )
 
 
@@ -108,3 +118,128 @@ def restore_learner(class_id: int, learner_id: int) -> Response:
     learner = accounts.restore_to_class(classroom, learner_id, g.person)
     flash(_("%(name)s is back on the class list.", name=learner.display_name))
     return redirect(url_for("teacher.class_page", class_id=classroom.id))
+
+
+# --- learning: progress, a learner's skills, overrides, assignments, accommodations ---
+
+def _engine() -> Engine:
+    return current_app.extensions["engine"]
+
+
+def next_for(learner: Person) -> list[dict[str, Any]]:
+    """What the hub offers this learner next, with the reason the learner sees."""
+    loaded = current_app.extensions["catalogue"].get()
+    choices = practice.path_for(_engine(), learner, g.lang, 0, assignments=teaching.assignments_for(learner),
+                                accommodations=teaching.policy_accommodations(learner))
+    shown = []
+    for choice in choices:
+        title = ""
+        if choice.pack_id and choice.skill_id:
+            pack, skill = practice.find_skill(loaded, choice.pack_id, choice.skill_id)
+            title = skill.title.pick(practice.content_language(pack, g.lang))
+        shown.append({"title": title, "reason": reason_words(choice.reason_code, choice.reason_params)})
+    return shown
+
+
+def learning_view(learner: Person) -> dict[str, Any]:
+    """The learning half of the teacher's learner page (skills, next activity, accommodations)."""
+    grids, paused = teaching.learner_skills(_engine(), learner, g.lang)
+    done = request.args.get("done", "")
+    return {"grids": grids, "paused": paused, "next_up": next_for(learner),
+            "accommodations": teaching.accommodations_of(learner),
+            "undo": teaching.UNDO.get(done), "done": done, "done_skill": request.args.get("skill", "")}
+
+
+@bp.route("/classes/<int:class_id>/progress")
+@requires("teacher", "admin")
+def progress(class_id: int) -> str:
+    classroom = accounts.get_class_for(g.person, class_id)
+    notes, grids = teaching.class_progress(_engine(), classroom, g.lang)
+    assigned = [teaching.skill_title(_engine(), s, g.lang) for s in teaching.assignment_of(classroom)
+                if _known_skill(s)]
+    return render_template("teacher/progress.html", classroom=classroom, notes=notes, grids=grids,
+                           assigned=assigned)
+
+
+def _known_skill(qualified_skill: str) -> bool:
+    """An assignment may name a skill of a pack removed since: leave it out of the page."""
+    try:
+        teaching.skill_title(_engine(), qualified_skill, g.lang)
+    except Invalid:
+        return False
+    return True
+
+
+def _override_message(action: str, name: str, skill: str | None) -> str:
+    if not skill:
+        if action == "pause":
+            return _("Practice is paused for %(name)s.", name=name)
+        return _("Practice is back on for %(name)s.", name=name)
+    return {
+        "mark_mastered": _("%(skill)s is marked as mastered for %(name)s.", skill=skill, name=name),
+        "reset": _("%(skill)s starts again from the beginning for %(name)s.", skill=skill, name=name),
+        "pause": _("%(skill)s is paused for %(name)s: it will not be offered.", skill=skill, name=name),
+        "resume": _("%(skill)s is offered to %(name)s again.", skill=skill, name=name),
+    }[action]
+
+
+@bp.route("/classes/<int:class_id>/learners/<int:learner_id>/override", methods=["POST"])
+@requires("teacher", "admin")
+def override(class_id: int, learner_id: int) -> Response | str:
+    """Mark mastered, reset, pause or resume; a reset asks first, since it cannot be undone."""
+    classroom = accounts.get_class_for(g.person, class_id)
+    learner = accounts.get_learner_in(classroom, learner_id)
+    action, skill = request.form.get("action", ""), request.form.get("skill", "").strip() or None
+    if action not in teaching.OVERRIDE_ACTIONS:
+        raise Invalid("Choose one of the actions on the page.", field="action")
+    title = teaching.skill_title(_engine(), skill, g.lang) if skill else None
+    if action == "reset" and request.form.get("confirmed") != "yes":
+        if not skill:
+            raise Invalid("Choose a skill first.", field="skill")
+        return render_template("teacher/confirm_reset.html", classroom=classroom, learner=learner,
+                               skill=skill, title=title)
+    teaching.override(_engine(), g.person, classroom, learner, action, skill)
+    flash(_override_message(action, learner.display_name, title))
+    return redirect(url_for("teacher.edit_learner", class_id=classroom.id, learner_id=learner.id,
+                            done=action, skill=skill, _anchor="learning"))
+
+
+@bp.route("/classes/<int:class_id>/learners/<int:learner_id>/accommodations", methods=["POST"])
+@requires("teacher", "admin")
+def accommodations(class_id: int, learner_id: int) -> Response:
+    classroom = accounts.get_class_for(g.person, class_id)
+    learner = accounts.get_learner_in(classroom, learner_id)
+    teaching.set_accommodations(g.person, classroom, learner, {
+        "items_per_session": request.form.get("items_per_session", ""),
+        **{key: request.form.get(key) == "on" for key in ("more_time", "read_aloud", "larger_text")},
+    })
+    flash(_("Saved."))
+    return redirect(url_for("teacher.edit_learner", class_id=classroom.id, learner_id=learner.id,
+                            _anchor="accommodations"))
+
+
+@bp.route("/classes/<int:class_id>/assignment", methods=["GET", "POST"])
+@requires("teacher", "admin")
+def assignment(class_id: int) -> Response | str:
+    """The skills the whole class should work on first; the learners see "Your teacher asked"."""
+    classroom = accounts.get_class_for(g.person, class_id)
+    if request.method == "POST":
+        chosen = teaching.set_assignment(_engine(), g.person, classroom, request.form.getlist("skills"))
+        flash(_("The class will see these skills first.") if chosen else _("The assignment is cleared."))
+        return redirect(url_for("teacher.progress", class_id=classroom.id))
+    return render_template("teacher/assignment.html", classroom=classroom, grids=teaching.pack_skills(_engine(), g.lang),
+                           chosen=set(teaching.assignment_of(classroom)))
+
+
+@bp.app_context_processor
+def learner_accommodations() -> dict[str, str]:
+    """Body classes for a learner's accommodations (larger text, read-aloud first), on every page.
+
+    Registered here because the teacher sets them; base.html shows them on the learner's pages.
+    """
+    person = g.get("person")
+    if person is None or person.role != "learner":
+        return {"accommodation_classes": ""}
+    chosen = teaching.accommodations_of(person)
+    names = {"larger_text": "larger-text", "read_aloud": "read-aloud-first", "more_time": "more-time"}
+    return {"accommodation_classes": " ".join(css for key, css in names.items() if chosen[key])}

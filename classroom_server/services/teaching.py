@@ -1,0 +1,233 @@
+"""A teacher's use cases: who needs help, the mastery grid, overrides, assignments, accommodations.
+
+Everything a teacher decides is an event (``override``, ``assignment.set``,
+``learner.accommodations_set``), recorded through ``events.record`` and then folded by the
+engine, so the decision travels with the log and a rebuild gives the same picture. The views
+read the engine's projection (mastery records), never raw answers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from classroom_server.errors import Invalid
+from classroom_server.models import Classroom, Event, Person
+from classroom_server.services import accounts, events
+from classroom_server.services.learning import Engine, qualify, split
+
+OVERRIDE_ACTIONS = ("mark_mastered", "reset", "pause", "resume")
+LEARNER_ACTIONS = ("pause", "resume")
+# What undoes an override, where something can: a reset cannot be taken back.
+UNDO = {"pause": "resume", "resume": "pause", "mark_mastered": "reset"}
+HIGH_STRUGGLE = 3  # misses in a row on one skill that a teacher should hear about
+ITEMS_PER_SESSION = (1, 50)
+NO_ACCOMMODATIONS: dict[str, Any] = {"items_per_session": None, "more_time": False, "read_aloud": False,
+                                     "larger_text": False}
+
+
+@dataclass
+class Cell:
+    """One learner's standing on one skill, as the teacher sees it."""
+
+    pack_id: str
+    skill_id: str
+    title: str
+    state: str
+    attempts: int = 0
+    correct: int = 0
+    struggle: int = 0
+    needs_help: bool = False
+    paused: bool = False
+
+    @property
+    def needs_attention(self) -> bool:
+        """Flagged by the engine, or missing again and again: the teacher should look."""
+        return self.needs_help or self.struggle >= HIGH_STRUGGLE
+
+
+@dataclass
+class HelpNote:
+    """A learner who needs the teacher now, on which skill, and why (a code the page phrases)."""
+
+    learner: Person
+    cell: Cell
+    reason: str  # "needs_help" | "struggling"
+
+
+@dataclass
+class PackGrid:
+    pack_id: str
+    title: str
+    skills: list[tuple[str, str]]  # (skill id, title) in the pack's topological order
+    rows: list[tuple[Person, list[Cell], bool]] = field(default_factory=list)  # learner, cells, paused
+
+
+def _title(thing: Any, lang: str, languages: list[str]) -> str:
+    return thing.title.pick(lang if lang in languages else languages[0])
+
+
+def _cell(snap: Any, learner_uid: str, pack_id: str, skill_id: str, title: str) -> Cell:
+    record = snap.state.peek(learner_uid, qualify(pack_id, skill_id))
+    return Cell(pack_id, skill_id, title, record.state, record.attempts, record.correct,
+                record.struggle, bool(record.needs_help), bool(record.paused))
+
+
+def _help_reason(cell: Cell) -> str | None:
+    if cell.needs_help:
+        return "needs_help"
+    if cell.struggle >= HIGH_STRUGGLE:
+        return "struggling"
+    return None
+
+
+def learner_paused(snap: Any, learner: Person) -> bool:
+    activity = snap.state.activity.get(learner.uid)
+    return bool(activity and activity.paused)
+
+
+def pack_skills(engine: Engine, lang: str) -> list[PackGrid]:
+    """Each installed pack with its skills in the pack's topological order (no learners yet)."""
+    catalogue = engine.catalogue_store.get().catalogue
+    grids = []
+    for pack in catalogue.packs:
+        skills = [(skill_id, _title(catalogue.skill(pack_id, skill_id), lang, pack.languages))
+                  for pack_id, skill_id in catalogue.topological_order(pack.id)]
+        grids.append(PackGrid(pack.id, _title(pack, lang, pack.languages), skills))
+    return grids
+
+
+def class_progress(engine: Engine, classroom: Classroom, lang: str) -> tuple[list[HelpNote], list[PackGrid]]:
+    """Who needs help now (most urgent first) and one mastery grid per installed pack."""
+    learners = accounts.learners_in(classroom)
+    grids = pack_skills(engine, lang)
+    notes: list[HelpNote] = []
+    with engine.reading() as snap:
+        for grid in grids:
+            for learner in learners:
+                cells = [_cell(snap, learner.uid, grid.pack_id, s, t) for s, t in grid.skills]
+                grid.rows.append((learner, cells, learner_paused(snap, learner)))
+                notes += [HelpNote(learner, c, r) for c in cells if (r := _help_reason(c))]
+    notes.sort(key=lambda n: (n.reason != "needs_help", -n.cell.struggle, n.learner.display_name))
+    return notes, grids
+
+
+def learner_skills(engine: Engine, learner: Person, lang: str) -> tuple[list[PackGrid], bool]:
+    """One learner's skills by pack, in order, and whether their whole playlist is paused."""
+    grids = pack_skills(engine, lang)
+    with engine.reading() as snap:
+        for grid in grids:
+            grid.rows.append((learner, [_cell(snap, learner.uid, grid.pack_id, s, t) for s, t in grid.skills],
+                              False))
+        paused = learner_paused(snap, learner)
+    return grids, paused
+
+
+def _check_skill(engine: Engine, qualified_skill: str) -> tuple[str, str]:
+    pack_id, skill_id = split(qualified_skill)
+    try:
+        engine.catalogue_store.get().catalogue.skill(pack_id, skill_id)
+    except KeyError:
+        raise Invalid("There is no skill %(skill)s on this hub.", field="skill", skill=qualified_skill) from None
+    return pack_id, skill_id
+
+
+def override(engine: Engine, actor: Person, classroom: Classroom, learner: Person, action: str,
+             skill: str | None) -> None:
+    """A teacher's decision about a learner's skill (or whole playlist), as an ``override`` event.
+
+    ``skill`` is ``<pack id>:<skill id>``, or None for a whole-learner pause or resume.
+    """
+    if action not in OVERRIDE_ACTIONS:
+        raise Invalid("Choose one of the actions on the page.", field="action")
+    if skill:
+        pack_id, skill_id = _check_skill(engine, skill)
+        payload: dict[str, Any] = {"pack": pack_id, "skill": skill_id, "action": action}
+    elif action in LEARNER_ACTIONS:
+        payload = {"pack": None, "skill": None, "action": action}
+    else:
+        raise Invalid("Choose a skill first.", field="skill")
+    events.record("override", payload, learner_uid=learner.uid, actor_uid=actor.uid, class_uid=classroom.uid)
+    engine.catch_up()
+
+
+def _latest(kind: str, **where: str) -> dict[str, Any] | None:
+    query = Event.select(Event.payload).where(Event.kind == kind)
+    for column, value in where.items():
+        query = query.where(getattr(Event, column) == value)
+    row = query.order_by(Event.id.desc()).first()
+    return json.loads(row.payload) if row else None
+
+
+def assignment_of(classroom: Classroom) -> list[str]:
+    """The class's current assignment: the latest ``assignment.set`` event for it wins."""
+    latest = _latest("assignment.set", class_uid=classroom.uid)
+    return list(latest["skills"]) if latest else []
+
+
+def set_assignment(engine: Engine, actor: Person, classroom: Classroom, skills: list[str]) -> list[str]:
+    """Ask the whole class to work on these skills first (an empty list clears the assignment)."""
+    chosen: list[str] = []
+    for skill in skills:
+        _check_skill(engine, skill)
+        if skill not in chosen:
+            chosen.append(skill)
+    events.record("assignment.set", {"skills": chosen}, actor_uid=actor.uid, class_uid=classroom.uid)
+    return chosen
+
+
+def assignments_for(learner: Person) -> tuple[str, ...]:
+    """Every skill a learner's teachers assigned, class by class, without repeats."""
+    found: list[str] = []
+    for classroom in accounts.classes_for(learner):
+        found += [s for s in assignment_of(classroom) if s not in found]
+    return tuple(found)
+
+
+def accommodations_of(learner: Person) -> dict[str, Any]:
+    """The learner's accommodations: the latest ``learner.accommodations_set`` event wins."""
+    latest = _latest("learner.accommodations_set", learner_uid=learner.uid)
+    return {**NO_ACCOMMODATIONS, **(latest or {})}
+
+
+def policy_accommodations(learner: Person) -> dict[str, Any]:
+    """What the playlist policy reads: a shorter session and audio lessons first, when set."""
+    chosen = accommodations_of(learner)
+    found: dict[str, Any] = {"read_aloud": bool(chosen["read_aloud"])}
+    if chosen["items_per_session"]:
+        found["items_per_session"] = int(chosen["items_per_session"])
+    return found
+
+
+def parse_items_per_session(text: str) -> int | None:
+    """Empty means "the usual"; anything else must be a whole number in range."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    low, high = ITEMS_PER_SESSION
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise Invalid("Items per session must be a whole number from %(low)s to %(high)s.",
+                      field="items_per_session", low=low, high=high)
+    return int(text)
+
+
+def set_accommodations(actor: Person, classroom: Classroom, learner: Person,
+                       choices: Mapping[str, Any]) -> dict[str, Any]:
+    """Record a learner's accommodations; ``choices`` holds the four keys of NO_ACCOMMODATIONS."""
+    payload = {
+        "items_per_session": parse_items_per_session(str(choices.get("items_per_session") or "")),
+        "more_time": bool(choices.get("more_time")), "read_aloud": bool(choices.get("read_aloud")),
+        "larger_text": bool(choices.get("larger_text")),
+    }
+    events.record("learner.accommodations_set", payload, learner_uid=learner.uid, actor_uid=actor.uid,
+                  class_uid=classroom.uid)
+    return payload
+
+
+
+def skill_title(engine: Engine, qualified_skill: str, lang: str) -> str:
+    """A skill's title in the teacher's language, for confirmations and messages."""
+    pack_id, skill_id = _check_skill(engine, qualified_skill)
+    catalogue = engine.catalogue_store.get().catalogue
+    return _title(catalogue.skill(pack_id, skill_id), lang, catalogue.pack(pack_id).languages)
