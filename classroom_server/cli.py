@@ -205,7 +205,13 @@ def serve(data_dir: Path, host: str | None, port: int | None, threads: int | Non
     app = _load_app(data_dir, {"host": host, "port": port, "threads": threads}, config_file)
     settings = app.config["SETTINGS"]
     _check_disk(data_dir, settings["min_free_disk_mb"])
-    _serve(app, data_dir, settings["host"], settings["port"], settings["threads"])
+    from classroom_server import jobs
+
+    scheduler = jobs.start(app)
+    try:
+        _serve(app, data_dir, settings["host"], settings["port"], settings["threads"])
+    finally:
+        scheduler.shutdown(wait=False)
 
 
 @main.command()

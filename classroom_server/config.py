@@ -62,6 +62,18 @@ def _as_text(value: Any) -> str:
     return text
 
 
+def _as_clock(value: Any) -> str:
+    text = str(value).strip()
+    parts = text.split(":")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts) or int(parts[0]) > 23 or int(parts[1]) > 59:
+        raise ValueError("expected a time of day as HH:MM, for example 02:30")
+    return f"{int(parts[0]):02d}:{int(parts[1]):02d}"
+
+
+def _as_path_or_empty(value: Any) -> str:
+    return str(value).strip()
+
+
 def _as_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -104,6 +116,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("log_level", "info", _as_choice("debug", "info", "warning", "error"), "Log verbosity."),
     Setting("secure_cookies", False, _as_bool,
             "Mark cookies Secure. Turn on only when the hub is served over HTTPS."),
+    Setting("backup_time", "02:30", _as_clock,
+            "When the nightly backup runs (hub's local time, HH:MM). The projection check follows 30 minutes later."),
+    Setting("backup_keep", 7, _as_int(0, 365),
+            "How many nightly backups to keep; older ones are deleted. 0 turns nightly backups off."),
+    Setting("backup_dir", "", _as_path_or_empty,
+            "Where nightly backups go. Empty: the `backups` folder in the data directory. A USB stick's "
+            "mount point keeps a copy off the SD card."),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
