@@ -15,7 +15,7 @@ from . import elo, mastery, pfa, policy, projection, review
 from .catalog import Catalog, Item, Skill
 from .elo import EloModel, EloParams
 from .elo_fit import fit_elo
-from .mastery import MasteryConfig, SkillRecord
+from .mastery import MasteryConfig, SkillRecord, SkillStats
 from .model import LearnerModel, answer_credit, to_seconds
 from .pfa import PfaModel, fit_pfa
 from .policy import Activity, PolicyOptions, next_activities, reason_text
@@ -28,7 +28,7 @@ ALGORITHM_VERSION = "+".join(
 
 __all__ = [
     "ALGORITHM_VERSION", "Activity", "Catalog", "EloModel", "EloParams", "EngineState", "Item",
-    "LearnerModel", "MasteryConfig", "PfaModel", "PolicyOptions", "Skill", "SkillRecord",
+    "LearnerModel", "MasteryConfig", "PfaModel", "PolicyOptions", "Skill", "SkillRecord", "SkillStats",
     "answer_credit", "apply_event", "fit_elo", "fit_pfa", "fold_events", "new_state",
     "next_activities", "reason_text", "to_seconds",
 ]

@@ -41,7 +41,7 @@ from typing import Any, Mapping
 
 from . import review
 
-ALGORITHM_VERSION = "mastery-2"
+ALGORITHM_VERSION = "mastery-3"
 
 NOT_STARTED = "not_started"
 LEARNING = "learning"
@@ -66,6 +66,11 @@ class MasteryConfig:
     guess: float = 0.2
     slip: float = 0.1
     min_p_fresh: float = 0.0  # proficiency also needs the learner model's P(correct) this high
+    # Guess and slip per skill, estimated from the cohort's answers (expected counts, shrunk
+    # toward `guess` / `slip` by `guess_slip_weight` pseudo-answers each); 0 turns it off.
+    guess_slip_weight: float = 0.0
+    max_guess: float = 0.5
+    max_slip: float = 0.3
     fail_threshold: int = 2
     remediation_items: int = 2
     test_out_items: int = 3
@@ -98,10 +103,14 @@ class SkillRecord:
     review_card: dict[str, Any] | None = None
     last_modality: str | None = None
     p_known: float | None = None  # P(knows the skill); None before the first answer
+    pending: list[Any] | None = None  # [P(known) before, correct]: the last unhinted answer,
+    # counted in the skill's guess / slip estimate when the next one arrives
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["items"] = list(self.items)
+        if data["pending"] is not None:
+            data["pending"] = list(data["pending"])
         return data
 
     @classmethod
@@ -130,21 +139,86 @@ def known_probability(record: SkillRecord, config: MasteryConfig) -> float:
     return config.prior_known if record.p_known is None else record.p_known
 
 
-def update_known(p: float, correct: bool, hints_used: int, config: MasteryConfig) -> float:
+def condition_known(p: float, correct: bool, guess: float, slip: float) -> float:
+    """P(known | this answer) from P(known) before it (Bayes' rule, no learning step)."""
+    if correct:
+        yes = p * (1.0 - slip)
+        return yes / (yes + (1.0 - p) * guess)
+    yes = p * slip
+    return yes / (yes + (1.0 - p) * (1.0 - guess))
+
+
+def update_known(p: float, correct: bool, hints_used: int, config: MasteryConfig,
+                 guess: float | None = None, slip: float | None = None) -> float:
     """One Bayesian knowledge-tracing step: condition on the answer, then allow for learning.
 
     A right answer reached with hints is no evidence either way (the hint may have carried it);
-    the practice still counts as a learning opportunity.
+    the practice still counts as a learning opportunity. `guess` / `slip` default to the config's
+    (the skill's cohort estimates are passed in when `guess_slip_weight` is on); with
+    guess + slip < 1 a right answer never lowers the result.
     """
-    if hints_used and correct:
-        posterior = p
-    elif correct:
-        yes = p * (1.0 - config.slip)
-        posterior = yes / (yes + (1.0 - p) * config.guess)
-    else:
-        yes = p * config.slip
-        posterior = yes / (yes + (1.0 - p) * (1.0 - config.guess))
+    guess = config.guess if guess is None else guess
+    slip = config.slip if slip is None else slip
+    posterior = p if hints_used and correct else condition_known(p, bool(correct), guess, slip)
     return posterior + (1.0 - posterior) * config.learn_rate
+
+
+@dataclass
+class SkillStats:
+    """Expected answer counts for one skill over the cohort: the guess / slip estimate.
+
+    Each unhinted answer is split between "knew it" and "did not" by the learner's posterior
+    P(known | this answer) (the E step of EM, done online with the filtering posterior); the
+    estimates are the right-answer share among non-knowers (guess) and the wrong-answer share
+    among knowers (slip), shrunk toward the config's values by `guess_slip_weight`
+    pseudo-answers and capped so guess + slip stays well below 1. Deterministic and order-bound,
+    like everything in the projection.
+    """
+
+    known: float = 0.0
+    known_wrong: float = 0.0
+    unknown: float = 0.0
+    unknown_right: float = 0.0
+
+    def guess_slip(self, config: MasteryConfig) -> tuple[float, float]:
+        w = config.guess_slip_weight
+        if w <= 0.0:
+            return config.guess, config.slip
+        guess = (self.unknown_right + w * config.guess) / (self.unknown + w)
+        slip = (self.known_wrong + w * config.slip) / (self.known + w)
+        return min(config.max_guess, guess), min(config.max_slip, slip)
+
+    def add(self, p_before: float, correct: bool, config: MasteryConfig,
+            next_correct: bool | None = None) -> None:
+        """Count one answer; `next_correct`, the learner's next answer on the skill, sharpens
+        the split (one step of smoothing: a right answer followed by a wrong one was more
+        probably a guess)."""
+        guess, slip = config.guess, config.slip  # not the estimates: no feedback loop
+        if next_correct is None:
+            k = condition_known(p_before, correct, guess, slip)
+        else:
+            def answer(known: bool, right: bool) -> float:
+                if known:
+                    return 1.0 - slip if right else slip
+                return guess if right else 1.0 - guess
+            learn = config.learn_rate
+            yes = p_before * answer(True, correct) * answer(True, next_correct)
+            no = (1.0 - p_before) * answer(False, correct) * (
+                learn * answer(True, next_correct) + (1.0 - learn) * answer(False, next_correct))
+            k = yes / (yes + no)
+        self.known += k
+        self.unknown += 1.0 - k
+        if correct:
+            self.unknown_right += 1.0 - k
+        else:
+            self.known_wrong += k
+
+    def to_dict(self) -> list[float]:
+        return [self.known, self.known_wrong, self.unknown, self.unknown_right]
+
+    @classmethod
+    def from_dict(cls, data: list[float]) -> "SkillStats":
+        return cls(*(float(x) for x in data))
 
 
 def evidence_level(record: SkillRecord, p_fresh: float, config: MasteryConfig) -> float:
@@ -182,6 +256,8 @@ def apply_attempt(
     p_fresh: float,
     mixed: bool,
     config: MasteryConfig,
+    guess: float | None = None,
+    slip: float | None = None,
 ) -> list[str]:
     """Move the record on one answer; return transition codes (for logs and tests).
 
@@ -191,7 +267,7 @@ def apply_attempt(
     events: list[str] = []
     clean = bool(correct) and not hints_used
     record.p_known = update_known(known_probability(record, config), bool(correct), hints_used,
-                                  config)
+                                  config, guess, slip)
     level = evidence_level(record, p_fresh, config)
     record.attempts += 1
     record.correct += 1 if correct else 0

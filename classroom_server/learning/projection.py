@@ -12,6 +12,7 @@ Event payloads (plain dicts; `at` is epoch seconds, an ISO-8601 string or a date
     {"kind": "override", "learner_id": str, "skill_id": str | None, "at": time,
      "action": "mark_mastered" | "reset" | "pause" | "resume"}
         (pause / resume with no skill_id pause the learner's whole playlist)
+    Any event may also carry "event_id": an id already applied for that learner counts once.
     {"kind": "test_out_started", "learner_id": str, "skill_id": str, "at": time}
     {"kind": "lesson_viewed", "learner_id": str, "skill_id": str, "modality": str, "at": time}
     {"kind": "worked_example_viewed", "learner_id": str, "skill_id": str, "at": time}
@@ -27,8 +28,9 @@ from .catalog import Catalog
 from .elo import EloModel, EloParams
 from .model import to_seconds
 
-ALGORITHM_VERSION = "projection-2"
+ALGORITHM_VERSION = "projection-3"
 RECENT_WINDOW = 20  # answers remembered per learner, for "recently seen" and the review share
+SEEN_IDS = 1000  # event ids remembered per learner, so a re-delivered event counts once
 
 
 @dataclass
@@ -67,6 +69,14 @@ class EngineState:
     mastery: dict[str, dict[str, m.SkillRecord]] = field(default_factory=dict)
     activity: dict[str, LearnerActivity] = field(default_factory=dict)
     events_applied: int = 0
+    skill_stats: dict[str, m.SkillStats] = field(default_factory=dict)
+    # learner -> the last SEEN_IDS event ids applied (a dict used as an ordered set)
+    seen_ids: dict[str, dict[str, None]] = field(default_factory=dict)
+
+    def guess_slip(self, skill_id: str) -> tuple[float, float]:
+        """The skill's guess and slip: cohort estimates, or the config's when that is off."""
+        stats = self.skill_stats.get(skill_id)
+        return (stats or m.SkillStats()).guess_slip(self.config)
 
     def record(self, learner_id: str, skill_id: str) -> m.SkillRecord:
         skills = self.mastery.setdefault(learner_id, {})
@@ -112,6 +122,8 @@ class EngineState:
             },
             "activity": {lid: a.to_dict() for lid, a in self.activity.items()},
             "events_applied": self.events_applied,
+            "skill_stats": {sid: st.to_dict() for sid, st in self.skill_stats.items()},
+            "seen_ids": {lid: list(ids) for lid, ids in self.seen_ids.items()},
         }
 
     @classmethod
@@ -132,6 +144,10 @@ class EngineState:
             },
             activity={lid: LearnerActivity.from_dict(a) for lid, a in data["activity"].items()},
             events_applied=int(data["events_applied"]),
+            skill_stats={sid: m.SkillStats.from_dict(st)
+                         for sid, st in data.get("skill_stats", {}).items()},
+            seen_ids={lid: dict.fromkeys(str(x) for x in ids)
+                      for lid, ids in data.get("seen_ids", {}).items()},
         )
 
 
@@ -156,13 +172,35 @@ def _field(event: Mapping[str, Any], name: str) -> Any:
 
 
 def apply_event(state: EngineState, event: Mapping[str, Any]) -> list[str]:
-    """Apply one event in place; return transition codes (empty for ignored kinds)."""
+    """Apply one event in place; return transition codes (empty for ignored kinds).
+
+    An event carrying an "event_id" that was already applied for the same learner (among that
+    learner's last SEEN_IDS ids) is skipped and returns ["duplicate"]: delivery twice counts once.
+    Events without an id are always applied (the hub dedupes by its own row id first).
+    """
     kind = event.get("kind")
     if kind not in {"attempt", "override", "test_out_started", "lesson_viewed",
                     "worked_example_viewed"}:
         return []
     learner_id = str(_field(event, "learner_id"))
     at = to_seconds(_field(event, "at"))
+    event_id = event.get("event_id")
+    if event_id is None:
+        return _apply_new(state, kind, learner_id, event, at)
+    seen = state.seen_ids.get(learner_id)
+    key = str(event_id)
+    if seen is not None and key in seen:
+        return ["duplicate"]
+    codes = _apply_new(state, kind, learner_id, event, at)  # a malformed event raises first
+    seen = state.seen_ids.setdefault(learner_id, {})
+    seen[key] = None
+    if len(seen) > SEEN_IDS:
+        del seen[next(iter(seen))]
+    return codes
+
+
+def _apply_new(state: EngineState, kind: str, learner_id: str, event: Mapping[str, Any],
+               at: float) -> list[str]:
     state.events_applied += 1
     if kind == "attempt":
         return _apply_attempt(state, learner_id, event, at)
@@ -209,10 +247,20 @@ def _apply_attempt(
     was_review = record.state in (m.MASTERED, m.NEEDS_REVIEW) or record.check_due(at, state.config)
 
     state.model.update(learner_id, item_id, skill_id, correct, hints, duration, at)
+    guess, slip = state.guess_slip(skill_id)
+    p_before = m.known_probability(record, state.config)
     codes = m.apply_attempt(
         record, item_id=item_id, correct=correct, hints_used=hints, at=at,
         p_fresh=state.p_fresh(learner_id, skill_id), mixed=mixed, config=state.config,
+        guess=guess, slip=slip,
     )
+    if state.config.guess_slip_weight > 0.0 and not hints:
+        stats = state.skill_stats.get(skill_id)
+        if stats is None:
+            stats = state.skill_stats[skill_id] = m.SkillStats()
+        if record.pending is not None:
+            stats.add(float(record.pending[0]), bool(record.pending[1]), state.config, correct)
+        record.pending = [p_before, correct]
     # Practice on other skills counts toward a struggling skill's prerequisite remediation.
     for other_id, other in state.mastery[learner_id].items():
         if other_id != skill_id and other.support_level == m.SUPPORT_PREREQUISITE:

@@ -58,6 +58,11 @@ SENSITIVITY = {
                                 confirm_delay_s=86400.0),
         "options": PolicyOptions(prerequisite_level="mastered"),
     },
+    # Guess and slip estimated per skill from the cohort's answers (off by default: it cuts
+    # false mastery in the continuous world but costs the binary world post-test).
+    "ours, guess / slip estimated from the cohort": {
+        "config": MasteryConfig(guess_slip_weight=20.0),
+    },
     # Fairness check: in the worlds a hint, worked example or lesson teaches a little more than a
     # plain item (boost 1.3 / 1.5), which only our policy uses. Here they teach the same.
     "ours, hints and lessons teach no more than an item": {"support_boost": False},

@@ -107,3 +107,21 @@ def test_optional_learner_model_gate_holds_proficiency_back(catalog, attempt):
     answer(gated, attempt, rights, T0)
     assert plain.peek("l1", "a").state == "proficient"
     assert gated.peek("l1", "a").state == "learning" and gated.p_fresh("l1", "a") < 0.99
+
+
+def test_guess_and_slip_come_from_the_cohort_only_when_switched_on(catalog):
+    import random
+
+    from classroom_server.learning import EngineState, MasteryConfig, fold_events
+
+    rng = random.Random(3)
+    # Learners who answer right about 60 % of the time whatever they do: partial knowledge.
+    events = [{"kind": "attempt", "learner_id": f"l{n}", "item_id": f"a{k % 4}", "skill_id": "a",
+               "correct": rng.random() < 0.6, "at": 1_700_000_000 + 60 * k}
+              for n in range(40) for k in range(8)]
+    off = fold_events(events, catalog)
+    assert off.guess_slip("a") == (0.2, 0.1) and off.skill_stats == {}
+    on = fold_events(events, catalog, config=MasteryConfig(guess_slip_weight=20.0))
+    guess, slip = on.guess_slip("a")
+    assert guess > 0.3 and slip > 0.1
+    assert EngineState.from_dict(on.to_dict(), catalog).to_dict() == on.to_dict()
