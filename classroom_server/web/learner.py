@@ -61,12 +61,12 @@ def url_for_choice(choice: practice.Choice) -> str | None:
     return None
 
 
-def choices_for_page():  # type: ignore[no-untyped-def]
+def describe_path(learner, items_done: int = 0, challenge: str = "normal") -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
+    """A learner's next options with title, link and reason in their words (the teacher sees the same)."""
     loaded = current_app.extensions["catalogue"].get()
-    challenge = session.get("challenge", "normal")
-    choices = practice.path_for(engine(), g.person, g.lang, session.get("session_items", 0), challenge,
-                                assignments=teaching.assignments_for(g.person),
-                                accommodations=teaching.policy_accommodations(g.person))
+    choices = practice.path_for(engine(), learner, g.lang, items_done, challenge,
+                                assignments=teaching.assignments_for(learner),
+                                accommodations=teaching.policy_accommodations(learner))
     shown = []
     for choice in choices:
         title = ""
@@ -76,6 +76,10 @@ def choices_for_page():  # type: ignore[no-untyped-def]
         shown.append({"choice": choice, "title": title, "url": url_for_choice(choice),
                       "reason": reason_words(choice.reason_code, choice.reason_params)})
     return shown
+
+
+def choices_for_page():  # type: ignore[no-untyped-def]
+    return describe_path(g.person, session.get("session_items", 0), session.get("challenge", "normal"))
 
 
 @bp.route("/")

@@ -15,10 +15,10 @@ from flask import Blueprint, Response, current_app, flash, g, redirect, render_t
 from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
 from classroom_server.models import Classroom, Person
-from classroom_server.services import accounts, practice, security, teaching
+from classroom_server.services import accounts, security, teaching
 from classroom_server.services.learning import Engine
 from classroom_server.web.access import requires
-from classroom_server.web.learner import reason_words
+from classroom_server.web.learner import describe_path
 
 bp = Blueprint("teacher", __name__, url_prefix="/teach")
 
@@ -128,17 +128,7 @@ def _engine() -> Engine:
 
 def next_for(learner: Person) -> list[dict[str, Any]]:
     """What the hub offers this learner next, with the reason the learner sees."""
-    loaded = current_app.extensions["catalogue"].get()
-    choices = practice.path_for(_engine(), learner, g.lang, 0, assignments=teaching.assignments_for(learner),
-                                accommodations=teaching.policy_accommodations(learner))
-    shown = []
-    for choice in choices:
-        title = ""
-        if choice.pack_id and choice.skill_id:
-            pack, skill = practice.find_skill(loaded, choice.pack_id, choice.skill_id)
-            title = skill.title.pick(practice.content_language(pack, g.lang))
-        shown.append({"title": title, "reason": reason_words(choice.reason_code, choice.reason_params)})
-    return shown
+    return describe_path(learner)
 
 
 def learning_view(learner: Person) -> dict[str, Any]:
