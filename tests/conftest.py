@@ -114,11 +114,37 @@ def sign_in_learner(client, school: School, name: str):  # type: ignore[no-untyp
     return response
 
 
+def start_waitress(app, port: int = 0):  # type: ignore[no-untyped-def]
+    """A real waitress server for the app on 127.0.0.1, in a thread; stop it with stop_waitress."""
+    import errno
+    import threading
+
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=port, threads=4)
+    server.stopping = threading.Event()
+
+    def run() -> None:
+        try:
+            server.run()
+        except OSError as exc:
+            # Closing the sockets under waitress's select() is how a test server stops: expected then.
+            if not (server.stopping.is_set() and exc.errno == errno.EBADF):
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return server, thread
+
+
 def stop_waitress(server, thread) -> None:  # type: ignore[no-untyped-def]
     """Stop a test waitress server cleanly: let running requests finish, drop kept-alive
     connections, then close (closing first makes in-flight handlers hit a closed trigger)."""
     from waitress.channel import HTTPChannel
 
+    stopping = getattr(server, "stopping", None)
+    if stopping is not None:
+        stopping.set()
     server.task_dispatcher.shutdown(cancel_pending=False, timeout=5)
     for channel in list(server._map.values()):
         if isinstance(channel, HTTPChannel):

@@ -2,25 +2,21 @@
 as a phone's browser and an audio player see them."""
 
 import json
-import threading
 
 import pytest
 import requests
-from waitress.server import create_server
 
 from content_packs.testing import make_pack
 
 from classroom_server.services import packs
-from tests.conftest import CSRF_RE, TEACHER_PASSWORD, stop_waitress
+from tests.conftest import CSRF_RE, TEACHER_PASSWORD, start_waitress, stop_waitress
 
 
 @pytest.fixture
 def served(app, school, data_dir, tmp_path):
     src = make_pack(tmp_path / "pack", skills=1, items_per_skill=2, pack_id="org.example.http")
     packs.import_pack(data_dir, src)
-    server = create_server(app, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    server, thread = start_waitress(app)
     base = f"http://127.0.0.1:{server.effective_port}"
     session = requests.Session()
     session.headers["Connection"] = "close"  # nothing left in flight when the server stops

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
@@ -44,12 +43,9 @@ class LiveHub(str):
 
     @staticmethod
     def _serve(app, port):  # type: ignore[no-untyped-def]
-        from waitress.server import create_server
+        from tests.conftest import start_waitress
 
-        server = create_server(app, host="127.0.0.1", port=port, threads=4)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        return server, thread
+        return start_waitress(app, port)
 
     def drop(self) -> None:
         from tests.conftest import stop_waitress
