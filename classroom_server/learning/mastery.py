@@ -9,6 +9,7 @@ States, lowest to highest: not_started < learning < proficient / needs_review < 
 - mastered: a *delayed* check confirmed it: a correct, unhinted answer in a later session (at
   least 20 hours after becoming proficient, so "tomorrow's lesson" counts whatever its hour),
   mixed with other skills (the previous answer was on another skill, or it starts a new session).
+  Optionally (`check_items`, `second_check_p_fresh`) the check takes two right answers in a row.
   Review is then scheduled with FSRS.
 - needs_review: a mastered skill whose review was missed (one level down). It was confirmed once
   already, so a correct answer at the threshold restores mastery without another day's wait.
@@ -41,7 +42,7 @@ from typing import Any, Mapping
 
 from . import review
 
-ALGORITHM_VERSION = "mastery-3"
+ALGORITHM_VERSION = "mastery-4"
 
 NOT_STARTED = "not_started"
 LEARNING = "learning"
@@ -71,6 +72,12 @@ class MasteryConfig:
     guess_slip_weight: float = 0.0
     max_guess: float = 0.5
     max_slip: float = 0.3
+    # The delayed check needs `check_items` right answers in a row (the first mixed with other
+    # skills), one more when the learner model's P(correct) on a fresh item was below
+    # `second_check_p_fresh` as the skill became proficient (0 = off). Both are opt-in: each
+    # extra check item costs the binary simulated world post-test (docs/learning-engine.md).
+    check_items: int = 1
+    second_check_p_fresh: float = 0.0
     fail_threshold: int = 2
     remediation_items: int = 2
     test_out_items: int = 3
@@ -105,6 +112,8 @@ class SkillRecord:
     p_known: float | None = None  # P(knows the skill); None before the first answer
     pending: list[Any] | None = None  # [P(known) before, correct]: the last unhinted answer,
     # counted in the skill's guess / slip estimate when the next one arrives
+    check_needed: int = 1  # right answers the delayed check needs (set on becoming proficient)
+    check_passed: int = 0  # right answers given so far in the delayed check
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -238,8 +247,18 @@ def _reset_ladder(record: SkillRecord) -> None:
     record.needs_help = False
 
 
+def _become_proficient(record: SkillRecord, at: float, config: MasteryConfig,
+                       p_fresh: float = 1.0) -> None:
+    record.state = PROFICIENT
+    record.proficient_at = at
+    record.check_passed = 0
+    borderline = p_fresh < config.second_check_p_fresh
+    record.check_needed = max(1, config.check_items) + (1 if borderline else 0)
+
+
 def _master(record: SkillRecord, at: float) -> None:
     record.state = MASTERED
+    record.check_passed = 0
     record.mastered_at = at
     record.review_card = review.new_review_card(at)
     record.test_out = None
@@ -286,8 +305,7 @@ def apply_attempt(
         if record.test_out["correct"] >= config.test_out_items:
             record.test_out = None
             if record.state not in (MASTERED, PROFICIENT):
-                record.state = PROFICIENT
-                record.proficient_at = at
+                _become_proficient(record, at, config, p_fresh)
             _reset_ladder(record)
             return ["test_out_passed"]
         return ["test_out_progress"]
@@ -314,11 +332,15 @@ def apply_attempt(
             _reset_ladder(record)
             return ["mastery_restored"]
     elif record.state == PROFICIENT:
-        if record.check_due(at, config) and mixed:
+        if record.check_due(at, config) and (mixed or record.check_passed > 0):
             if clean:
+                record.check_passed += 1
+                if record.check_passed < record.check_needed:
+                    return ["check_progress"]
                 _master(record, at)
                 return ["mastery_confirmed"]
             record.state = LEARNING
+            record.check_passed = 0
             events.append("check_missed")
         elif level < config.proficient_threshold - config.demote_margin:
             record.state = LEARNING
@@ -334,8 +356,7 @@ def apply_attempt(
         and p_fresh >= config.min_p_fresh
         and len(record.items) >= config.min_distinct_items
     ):
-        record.state = PROFICIENT
-        record.proficient_at = at
+        _become_proficient(record, at, config, p_fresh)
         _reset_ladder(record)
         events.append("became_proficient")
         return events

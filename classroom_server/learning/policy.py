@@ -16,7 +16,10 @@ Order of candidates (the first three distinct skills are offered; the learner ch
    other due reviews and checks, then early review.
 Within a skill the item is the one whose predicted success is nearest the target (0.75; "easier"
 0.85, "harder" 0.6), skipping items seen recently: success often enough to keep going, hard enough
-to learn from. Reasons are codes with parameters for the web layer to phrase; `text` is an English
+to learn from. Evidence is asked on hard items instead: delayed checks and due reviews use the
+check item the learner is least likely to get right, and so does practice whose right answer would
+(nearly) make the skill proficient (`check_item`, `decisive_item`), so a partly-known skill does
+not pass on a run of easy items. A check needing a second item (opt-in) goes on first. Reasons are codes with parameters for the web layer to phrase; `text` is an English
 default.
 """
 
@@ -31,7 +34,7 @@ from .catalog import Catalog, Item
 from .model import to_seconds
 from .projection import EngineState
 
-ALGORITHM_VERSION = "policy-2"
+ALGORITHM_VERSION = "policy-3"
 CHALLENGE_TARGETS = {"easier": 0.85, "normal": 0.75, "harder": 0.6}
 DEFAULT_MODALITIES = ("text", "images", "audio", "video", "printable")
 
@@ -72,6 +75,15 @@ class PolicyOptions:
     items_per_session: int = 15
     choices: int = 3
     prerequisite_level: str = "proficient"  # or "mastered": wait for the delayed check
+    # Delayed checks and due reviews: "hardest" asks the check item the learner is least likely
+    # to get right (a pass then means more); "target" picks it like practice (nearest the target).
+    check_item: str = "hardest"
+    # Decisive practice, an answer that if right would bring P(known) within `decisive_margin` of
+    # the proficiency threshold (so the last two of a run of three): "hardest" asks it on the
+    # skill's hardest non-recent item for the learner, "target" like any practice. Easy items
+    # chosen for a 75 % success rate let a partly-known skill string together lucky runs.
+    decisive_item: str = "hardest"
+    decisive_margin: float = 0.15
     modalities: tuple[str, ...] = DEFAULT_MODALITIES
     accommodations: Mapping[str, Any] = field(default_factory=dict)
 
@@ -105,7 +117,8 @@ def _activity(kind: str, skill_id: str | None, code: str, params: dict[str, Any]
 
 
 def _pick_item(state: EngineState, catalog: Catalog, learner_id: str, skill_id: str,
-               options: PolicyOptions, prefer_check: bool = False) -> tuple[Item | None, float | None]:
+               options: PolicyOptions, prefer_check: bool = False,
+               hardest: bool = False) -> tuple[Item | None, float | None]:
     """The item nearest the target success, skipping recent ones (checks prefer check items)."""
     items = catalog.items_by_skill.get(skill_id, [])
     if not items:
@@ -119,7 +132,7 @@ def _pick_item(state: EngineState, catalog: Catalog, learner_id: str, skill_id: 
     pool = [i for i in items if i.id not in recent_ids] or list(items)
     if prefer_check:
         pool = [i for i in pool if i.check] or pool
-    target = options.target
+    target = 0.0 if hardest else options.target
     best, best_p, best_gap = None, None, 2.0
     for item in pool:
         p = state.model.predict(learner_id, item.id, skill_id)
@@ -131,8 +144,11 @@ def _pick_item(state: EngineState, catalog: Catalog, learner_id: str, skill_id: 
 
 def _item_activity(kind: str, state: EngineState, catalog: Catalog, learner_id: str,
                    skill_id: str, code: str, params: dict[str, Any], options: PolicyOptions,
-                   support: str | None = None) -> Activity | None:
-    item, p = _pick_item(state, catalog, learner_id, skill_id, options, kind in ("check", "review"))
+                   support: str | None = None, decisive: bool = False) -> Activity | None:
+    hardest = (options.check_item == "hardest" and code in ("mastery_check", "review_due")) or (
+        decisive and options.decisive_item == "hardest")
+    item, p = _pick_item(state, catalog, learner_id, skill_id, options, kind in ("check", "review"),
+                         hardest)
     if item is None:
         return None
     return _activity(kind, skill_id, code, params, options, item_id=item.id,
@@ -219,7 +235,14 @@ def next_activities(
             if code == "teacher_assigned":
                 ladder.reason["params"]["assigned"] = True
             return ladder
-        return _item_activity("practice", state, catalog, learner_id, skill_id, code, params, options)
+        decisive = False
+        if options.decisive_item != "target" and record.state == m.LEARNING:
+            config = state.config
+            guess, slip = state.guess_slip(skill_id)
+            after = m.update_known(m.known_probability(record, config), True, 0, config, guess, slip)
+            decisive = after >= config.proficient_threshold - options.decisive_margin
+        return _item_activity("practice", state, catalog, learner_id, skill_id, code, params,
+                              options, decisive=decisive)
 
     for skill_id in assignments:
         record = rec(skill_id)
@@ -251,6 +274,14 @@ def next_activities(
     due.sort(key=lambda pair: pair[0])
     recent = activity.recent_review if activity else []
     share = sum(recent) / len(recent) if recent else 0.0
+    # A check already under way (right so far, more items needed) goes on first.
+    under_way = [s for s in catalog.order
+                 if rec(s).check_passed > 0 and rec(s).check_due(now_s, state.config)
+                 and not rec(s).paused]
+    for skill_id in under_way:
+        record = rec(skill_id)
+        offer(_item_activity("check", state, catalog, learner_id, skill_id, "mastery_check",
+                             {"days_since": _days(now_s, record.proficient_at)}, options))
     if due and share < options.review_share:
         offer(due.pop(0)[1])
 
