@@ -19,8 +19,9 @@ Within a skill the item is the one whose predicted success is nearest the target
 to learn from. Evidence is asked on hard items instead: delayed checks and due reviews use the
 check item the learner is least likely to get right, and so does practice whose right answer would
 (nearly) make the skill proficient (`check_item`, `decisive_item`), so a partly-known skill does
-not pass on a run of easy items. A check needing a second item (opt-in) goes on first. Reasons are codes with parameters for the web layer to phrase; `text` is an English
-default.
+not pass on a run of easy items. A check under way (one right, one more to go) comes before
+everything but assignments and test-outs. Reasons are codes with parameters for the web layer to
+phrase; `text` is an English default.
 """
 
 from __future__ import annotations

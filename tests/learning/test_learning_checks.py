@@ -67,7 +67,7 @@ def test_a_decisive_practice_answer_is_asked_on_a_hard_item(spread):
 
 
 def test_a_two_item_check_needs_two_right_answers_in_a_row(spread):
-    state = new_state(spread, config=MasteryConfig(check_items=2))
+    state = new_state(spread)
     make_proficient(state)
     answer(state, "z0", True, T0 + DAY)  # another skill first: the check is mixed
     assert answer(state, "a5", True, T0 + DAY + 60) == ["check_progress"]
@@ -81,7 +81,7 @@ def test_a_two_item_check_needs_two_right_answers_in_a_row(spread):
 
 
 def test_a_miss_in_a_two_item_check_sends_the_skill_back(spread):
-    state = new_state(spread, config=MasteryConfig(check_items=2))
+    state = new_state(spread)
     make_proficient(state)
     answer(state, "z0", True, T0 + DAY)
     answer(state, "a5", True, T0 + DAY + 60)
@@ -90,15 +90,18 @@ def test_a_miss_in_a_two_item_check_sends_the_skill_back(spread):
     assert record.state == "learning" and record.check_passed == 0
 
 
-def test_one_check_item_by_default_and_a_second_only_when_borderline(spread):
+def test_two_check_items_by_default_one_if_asked_and_a_third_when_borderline(spread):
     state = new_state(spread)
     make_proficient(state)
-    answer(state, "z0", True, T0 + DAY)
-    assert answer(state, "a5", True, T0 + DAY + 60) == ["mastery_confirmed"]
+    assert state.peek("l1", "a").check_needed == 2
+    single = new_state(spread, config=MasteryConfig(check_items=1))
+    make_proficient(single)
+    answer(single, "z0", True, T0 + DAY)
+    assert answer(single, "a5", True, T0 + DAY + 60) == ["mastery_confirmed"]
     # With `second_check_p_fresh` above the Elo estimate at proficiency, one more item is needed.
-    strict = new_state(spread, config=MasteryConfig(second_check_p_fresh=0.99))
+    strict = new_state(spread, config=MasteryConfig(check_items=1, second_check_p_fresh=0.99))
     make_proficient(strict)
     assert strict.peek("l1", "a").check_needed == 2
-    lenient = new_state(spread, config=MasteryConfig(second_check_p_fresh=0.01))
+    lenient = new_state(spread, config=MasteryConfig(check_items=1, second_check_p_fresh=0.01))
     make_proficient(lenient)
     assert lenient.peek("l1", "a").check_needed == 1

@@ -64,7 +64,8 @@ def test_check_in_the_next_days_session_counts_even_at_an_earlier_hour(catalog, 
     assert record.state == "proficient"
     next_morning = record.proficient_at + DAY - 3 * 3600  # 21 hours later
     apply_event(state, attempt("l1", "d0", True, next_morning))
-    assert apply_event(state, attempt("l1", "a1", True, next_morning + 60)) == ["mastery_confirmed"]
+    assert apply_event(state, attempt("l1", "a1", True, next_morning + 60)) == ["check_progress"]
+    assert apply_event(state, attempt("l1", "a2", True, next_morning + 120)) == ["mastery_confirmed"]
     same_evening = new_state(catalog)
     answer(same_evening, attempt, [(f"a{k}", True) for k in range(4)], T0)
     apply_event(same_evening, attempt("l1", "d0", True, T0 + 8 * 3600))

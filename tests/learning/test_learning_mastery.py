@@ -35,7 +35,9 @@ def test_mastery_only_after_a_delayed_mixed_check(catalog, attempt):
     assert state.peek("l1", "a").state == "proficient"
     later = T0 + DAY + 7200
     apply_event(state, attempt("l1", "d1", True, later))  # mixed with another skill
-    codes = apply_event(state, attempt("l1", "a1", True, later + 60))
+    assert apply_event(state, attempt("l1", "a1", True, later + 60)) == ["check_progress"]
+    assert state.peek("l1", "a").state == "proficient"  # one check item of two
+    codes = apply_event(state, attempt("l1", "a2", True, later + 120))
     assert codes == ["mastery_confirmed"]
     record = state.peek("l1", "a")
     assert record.state == "mastered" and record.review_card is not None
@@ -50,6 +52,7 @@ def test_missed_check_and_missed_review_demote_one_level(catalog, attempt):
     state = new_state(catalog)
     drill(state, attempt, "a", T0)
     apply_event(state, attempt("l1", "a1", True, T0 + 2 * DAY))
+    apply_event(state, attempt("l1", "a2", True, T0 + 2 * DAY + 60))
     assert state.peek("l1", "a").state == "mastered"
     apply_event(state, attempt("l1", "a2", False, T0 + 9 * DAY))
     assert state.peek("l1", "a").state == "needs_review"
