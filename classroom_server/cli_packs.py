@@ -98,7 +98,7 @@ def _progress_printer():  # type: ignore[no-untyped-def]
 @pack.command("list")
 @data_option
 def pack_list(data_dir: Path) -> None:
-    """List installed packs."""
+    """List installed packs: id, version, skills, items, size on disk and title."""
     _require_initialised(data_dir)
     _load_app(data_dir, {"log_level": "warning"})
     from classroom_server.db import db
@@ -109,7 +109,15 @@ def pack_list(data_dir: Path) -> None:
     if not rows:
         click.echo("No packs installed. Import one with: classroom-server pack import --data DIR PATH")
     for row in rows:
-        click.echo(f"{row.pack_id:36} {row.version:10} {row.skills:4} skills {row.items:6} items  {row.title}")
+        click.echo(f"{row.pack_id:36} {row.version:10} {row.skills:4} skills {row.items:6} items "
+                   f"{_human_size(row.size_bytes):>9}  {row.title}")
+
+
+def _human_size(size: int) -> str:
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} B"
 
 
 @pack.command("remove")

@@ -16,6 +16,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Callable
 
 from .report import Report, UnsafePack, PackInvalid, PackNotFound
 
@@ -176,11 +177,13 @@ def _read_limited(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> byt
 
 
 def extract_pack(zip_path: str | os.PathLike, dest: str | os.PathLike,
-                 limits: Limits = DEFAULT_LIMITS) -> Path:
+                 limits: Limits = DEFAULT_LIMITS,
+                 progress: Callable[[int], None] | None = None) -> Path:
     """Extract a pack .zip into the existing empty folder `dest` and return it.
 
     Raises UnsafePack (traversal, links, bombs, duplicates, unlisted files) or PackInvalid
     (not a zip, no readable pack.json) with a Report of every problem; writes nothing then.
+    `progress`, if given, is called with the number of bytes written after each chunk.
     """
     zip_path, dest = Path(zip_path), Path(dest)
     report = Report()
@@ -208,7 +211,8 @@ def extract_pack(zip_path: str | os.PathLike, dest: str | os.PathLike,
                 raise UnsafePack(f"{info.filename} escapes the destination", report)
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
-                written += _copy_limited(zf, info, target, limits, limits.max_total_bytes - written)
+                written += _copy_limited(zf, info, target, limits, limits.max_total_bytes - written,
+                                         progress, written)
             except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
                 report.error(info.filename, "", f"damaged entry: {exc}", "zip")
                 raise PackInvalid(f"{zip_path.name}: damaged zip", report) from None
@@ -216,7 +220,7 @@ def extract_pack(zip_path: str | os.PathLike, dest: str | os.PathLike,
 
 
 def _copy_limited(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, limits: Limits,
-                  budget: int) -> int:
+                  budget: int, progress: Callable[[int], None] | None = None, before: int = 0) -> int:
     cap = min(info.file_size, limits.max_file_bytes, budget)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
     count = 0
@@ -229,4 +233,6 @@ def _copy_limited(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, limi
                              "unsafe-bomb")
                 raise UnsafePack(f"{info.filename}: too large", report)
             out.write(chunk)
+            if progress is not None:
+                progress(before + count)
     return count

@@ -205,8 +205,14 @@ def _check_resource_file(root: Path, res: dict, ptr: str, path: str, on_disk: se
     size = full.stat().st_size
     for field in ("sha256", "size"):
         if field not in res:
-            (report.error if built else report.warning)(
-                MANIFEST, ptr, f"{field} is not filled in (run checksums or build)", "checksum")
+            if built:
+                report.error(MANIFEST, ptr, f"{field} is not filled in: build the pack with `classroom-server "
+                             "pack build` (or `python -m content_packs checksums` to fill it in here)", "checksum")
+            else:
+                report.warning(MANIFEST, ptr, f"{field} is not filled in, so `classroom-server pack import` "
+                               "will refuse this folder: `classroom-server pack build` writes a .zip with "
+                               "checksums filled in (or `python -m content_packs checksums` fills them in "
+                               "here)", "checksum")
     if isinstance(res.get("size"), int) and res["size"] != size:
         report.error(MANIFEST, f"{ptr}/size", f"size is {res['size']} but {path} has {size} bytes", "size")
     if isinstance(res.get("sha256"), str) and res["sha256"] != sha256_of(full):

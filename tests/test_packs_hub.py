@@ -30,7 +30,8 @@ def _state(data_dir):
     with db.connection_context():
         rows = [(p.pack_id, p.version, p.status) for p in InstalledPack.select().order_by(InstalledPack.id)]
         kinds = [e.kind for e in Event.select().where(Event.kind.startswith("pack."))]
-    folders = sorted(p.name for p in packs.packs_dir(data_dir).iterdir() if not p.name.startswith(".generation"))
+    folders = sorted(p.name for p in packs.packs_dir(data_dir).iterdir()
+                     if p.name not in (packs.GENERATION_FILE, packs.RETIRED_DIR))
     return rows, kinds, folders
 
 
@@ -209,7 +210,11 @@ def test_cli_pack_commands(tmp_path, pack_src):
     assert built.exit_code == 0, built.output
     imported = runner.invoke(main, ["pack", "import", "--data", str(data), str(tmp_path / "p.zip")])
     assert imported.exit_code == 0 and "Installed org.example.test 1.0.0" in imported.output
-    assert "org.example.test" in runner.invoke(main, ["pack", "list", "--data", str(data)]).output
+    listed = runner.invoke(main, ["pack", "list", "--data", str(data)]).output
+    assert "org.example.test" in listed and "1.0.0" in listed and " 3 skills" in listed and " 12 items" in listed
+    with db.connection_context():
+        size = InstalledPack.get(InstalledPack.pack_id == "org.example.test").size_bytes
+    assert f"{size / 1024:.1f} KB" in listed  # the size docs/cli.md promises
     broken = tmp_path / "broken"
     shutil.copytree(pack_src, broken)
     edit_json(broken / "pack.json", lambda m: m.update(version="banana"))
@@ -218,6 +223,58 @@ def test_cli_pack_commands(tmp_path, pack_src):
     assert runner.invoke(main, ["pack", "import", "--data", str(data), str(broken)]).exit_code == 1
     assert runner.invoke(main, ["pack", "remove", "--data", str(data), "org.example.test"], input="n\n").exit_code == 1
     assert runner.invoke(main, ["pack", "remove", "--data", str(data), "org.example.test", "--yes"]).exit_code == 0
+    db.close()
+
+
+def test_cli_a_folder_without_checksums_validates_with_warnings_that_say_import_refuses_it(tmp_path, pack_src):
+    edit_json(pack_src / "pack.json", lambda m: [r.pop("sha256") for r in m["resources"][:3]])
+    runner = CliRunner()
+    data = tmp_path / "hub"
+    assert runner.invoke(main, ["init", "--data", str(data), "--admin-password", "first-admin-pw"]).exit_code == 0
+    validated = runner.invoke(main, ["pack", "validate", str(pack_src)])
+    assert validated.exit_code == 0 and "0 errors, 3 warnings" in validated.output
+    warnings = [line for line in validated.output.splitlines() if ": warning: " in line]
+    assert len(warnings) == 3 and all("`classroom-server pack import` will refuse this folder" in w
+                                      and "`classroom-server pack build`" in w for w in warnings)
+    imported = runner.invoke(main, ["pack", "import", "--data", str(data), str(pack_src)])
+    assert imported.exit_code == 1 and "3 errors" in imported.stderr
+    errors = [line for line in imported.stderr.splitlines() if ": error: " in line]
+    assert len(errors) == 3 and all("sha256 is not filled in: build the pack with `classroom-server pack build`" in e
+                                    for e in errors)
+    built = runner.invoke(main, ["pack", "build", str(pack_src), "-o", str(tmp_path / "p.zip")])
+    assert built.exit_code == 0, built.output
+    assert runner.invoke(main, ["pack", "import", "--data", str(data), str(tmp_path / "p.zip")]).exit_code == 0
+    db.close()
+
+
+def _percentages(stderr):
+    import re
+
+    return [int(p) for p in re.findall(r"\] +(\d+)% ", stderr)]
+
+
+@pytest.mark.parametrize("as_zip", [True, False])
+def test_cli_import_progress_moves_file_by_file(tmp_path, as_zip):
+    from content_packs.build import write_checksums
+
+    big = make_pack(tmp_path / "big", skills=60, items_per_skill=1, pack_id="org.example.big")
+    for lesson in (big / "resources").rglob("*.md"):  # 120 lessons of a few pages each
+        lesson.write_text(lesson.read_text() + "A fraction names equal parts of a whole.\n" * 200)
+    assert write_checksums(big).ok
+    source = big
+    if as_zip:
+        build(big, tmp_path / "big.zip")
+        source = tmp_path / "big.zip"
+    runner = CliRunner()
+    data = tmp_path / "hub"
+    assert runner.invoke(main, ["init", "--data", str(data), "--admin-password", "first-admin-pw"]).exit_code == 0
+    result = runner.invoke(main, ["pack", "import", "--data", str(data), str(source)])
+    assert result.exit_code == 0, result.output
+    shown = _percentages(result.stderr)
+    assert shown == sorted(shown) and shown[0] == 0 and shown[-1] == 100
+    between = set(shown) - {0, 5, 20, 45, 60, 85, 90, 97, 100}
+    assert len(between) >= 20, shown  # verifying (and copying a folder) moves the bar per file
+    assert len(shown) <= 110, shown  # about one update per percent, not one per file
     db.close()
 
 
@@ -260,3 +317,108 @@ def test_a_template_pack_serves_and_grades_its_instances(app, client, school, da
 
     response = post(client, "/learn/item/org.example.templates/add-like~3", {"answer": key_response(item, "en")})
     assert "Right!" in response.get_data(as_text=True)
+
+
+# --- the learning projection across pack upgrades and removals --------------------------------------
+
+def _answer(app, learner, pack_id, item_ids, right=True):
+    from content_packs.testing import key_response
+
+    from classroom_server.services import practice
+
+    engine = app.extensions["engine"]
+    loaded = engine.catalogue_store.get()
+    with db.connection_context():
+        for n, item_id in enumerate(item_ids):
+            item = loaded.catalogue.item(pack_id, item_id)
+            if right if isinstance(right, bool) else right(n):
+                answer = key_response(item, "en")
+            elif item.type in ("single_choice", "multiple_choice"):
+                answer = next(c.id for c in item.choices if not c.correct)
+            else:
+                answer = "1234"
+            practice.record_attempt(engine, learner, pack_id, item_id, {"answer": answer}, event_id=None,
+                                    hints_used=n % 2)
+
+
+def _recompute_check(data_dir):
+    result = CliRunner().invoke(main, ["recompute", "--check", "--data", str(data_dir)])
+    return result.exit_code, result.output
+
+
+def _drop_items(src, keep):
+    from content_packs.build import write_checksums
+
+    for path in sorted((src / "items").glob("*.json")):
+        edit_json(path, lambda items: items.__setitem__(slice(None), [i for i in items if keep(i["id"])]))
+    assert write_checksums(src).ok
+
+
+def _stored(data_dir):
+    from classroom_server.models import MasteryRow
+
+    with db.connection_context():
+        return {(r.learner_uid, r.skill): (r.state, r.p_fresh, r.attempts, r.needs_help, r.event_id)
+                for r in MasteryRow.select()}
+
+
+def test_recompute_check_passes_after_an_upgrade_retires_answered_items(app, data_dir, pack_src, school):
+    from classroom_server.services import practice
+
+    packs.import_pack(data_dir, pack_src)
+    ana, ben = school.learners["ana"], school.learners["ben"]
+    every = [f"skill-{s:04d}-{k:03d}" for s in range(3) for k in range(4)]
+    _answer(app, ana, "org.example.test", every * 2, right=lambda n: n % 5 != 2)
+    _answer(app, ben, "org.example.test", every, right=lambda n: n % 3 == 0)
+    assert _recompute_check(data_dir)[0] == 0
+    before = _stored(data_dir)
+    assert len(before) == 6
+
+    _version(pack_src, "1.1.0")
+    _drop_items(pack_src, keep=lambda item_id: not item_id.endswith(("-001", "-003")))  # answered, now retired
+    packs.import_pack(data_dir, pack_src)
+    code, output = _recompute_check(data_dir)
+    assert code == 0, output
+    assert _stored(data_dir) == before  # retiring items moved nobody's estimates
+
+    engine = app.extensions["engine"]
+    with engine.reading() as snap:  # known to the engine, never offered
+        assert "org.example.test:skill-0000-001" in snap.catalog.items
+        assert all(not i.id.endswith(("-001", "-003")) for items in snap.catalog.items_by_skill.values()
+                   for i in items)
+    with db.connection_context():
+        offered = {c.item_id for c in practice.path_for(engine, ana, "en") if c.item_id}
+    assert offered and not {i for i in offered if i.endswith(("-001", "-003"))}
+
+    # A later upgrade re-calibrates an answered item: estimates move, and the stored rows are
+    # rewritten at once (not only when the hub next serves), so the check passes straight away.
+    _version(pack_src, "1.2.0")
+    edit_json(pack_src / "items" / "skill-0000.json", lambda items: items[0].update(difficulty=2.5))
+    _drop_items(pack_src, keep=lambda item_id: not item_id.endswith("-002"))
+    packs.import_pack(data_dir, pack_src)
+    code, output = _recompute_check(data_dir)
+    assert code == 0, output
+    assert _stored(data_dir) != before
+    _answer(app, ana, "org.example.test", ["skill-0001-000", "skill-0002-000"])
+    assert _recompute_check(data_dir)[0] == 0
+    with engine.reading() as snap:
+        assert {"org.example.test:skill-0000-001", "org.example.test:skill-0000-002"} <= set(snap.catalog.items)
+
+
+def test_recompute_check_passes_after_a_pack_is_removed(app, data_dir, pack_src, school, tmp_path):
+    other = make_pack(tmp_path / "other", skills=2, items_per_skill=3, pack_id="org.example.other")
+    packs.import_pack(data_dir, pack_src)
+    packs.import_pack(data_dir, other)
+    ana = school.learners["ana"]
+    _answer(app, ana, "org.example.test", [f"skill-{s:04d}-{k:03d}" for s in range(3) for k in range(4)])
+    _answer(app, ana, "org.example.other", [f"skill-{s:04d}-{k:03d}" for s in range(2) for k in range(3)],
+            right=lambda n: n % 2 == 0)
+    before = _stored(data_dir)
+    result = CliRunner().invoke(main, ["pack", "remove", "--data", str(data_dir), "org.example.test", "--yes"])
+    assert result.exit_code == 0, result.output
+    code, output = _recompute_check(data_dir)
+    assert code == 0, output
+    assert _stored(data_dir) == before  # the removed pack's items keep their priors: nothing moves
+    packs.import_pack(data_dir, pack_src)  # back again, with its history
+    assert _recompute_check(data_dir)[0] == 0
+    assert _stored(data_dir) == before

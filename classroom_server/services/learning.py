@@ -7,16 +7,25 @@ the order threads happen to finish) is what makes the live projection identical 
 
 The projection is also written to the ``mastery`` table (stamped with the algorithm version and
 the last event applied) so that reports can query it and ``classroom-server recompute --check``
-can prove it equals a fresh rebuild.
+can prove it equals a fresh rebuild. A rebuild rewrites every row, and importing or removing a
+pack rewrites them at once (``rewrite_projection``), so the table never keeps rows computed for
+packs that are no longer installed.
+
+Items retired by an upgrade, and the items of a removed pack, stay known to the engine (skill,
+difficulty prior, check flag) but are never offered: the answers learners gave them keep the
+prior they were given and they still count among their skill's items, so retiring an item or
+removing a pack does not move anyone's estimates.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from peewee import EXCLUDED
 
@@ -41,8 +50,14 @@ def split(qualified: str) -> tuple[str, str]:
     return pack_id, local_id
 
 
-def engine_catalog(content_catalogue: Any) -> Catalog:
-    """The engine's view of the installed packs: skill graph and items, with qualified ids."""
+def engine_catalog(content_catalogue: Any,
+                   retired: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None) -> Catalog:
+    """The engine's view of the installed packs: skill graph and items, with qualified ids.
+
+    ``retired`` (pack id -> item id -> {"skill", "type", "difficulty", "check"}) lists items of
+    earlier versions and of removed packs; those the installed packs no longer have are known to
+    the engine but never offered (``Catalog.retired_by_skill``).
+    """
     skills, items = [], []
     for pack in content_catalogue.packs:
         for skill in pack.skills:
@@ -54,9 +69,14 @@ def engine_catalog(content_catalogue: Any) -> Catalog:
             if item.difficulty is not None:
                 entry["difficulty"] = float(item.difficulty)
             items.append(entry)
+    old = [{"id": qualify(pack_id, item_id), "skill_id": qualify(pack_id, str(meta["skill"])),
+            "type": str(meta.get("type", "practice")), "difficulty": meta.get("difficulty"),
+            "check": bool(meta.get("check"))}
+           for pack_id, pack_items in sorted((retired or {}).items())
+           for item_id, meta in sorted(pack_items.items())]
     from classroom_server.learning import Catalog
 
-    return Catalog.from_dict({"skills": skills, "items": items})
+    return Catalog.from_dict({"skills": skills, "items": items, "retired": old})
 
 
 def engine_event(row: Event) -> dict[str, Any]:
@@ -84,17 +104,26 @@ class Snapshot:
     catalog: Catalog
 
 
+_LIVE: weakref.WeakSet[Engine] = weakref.WeakSet()  # engines that write the table, for rewrite_projection
+_LIVE_LOCK = threading.Lock()
+
+
 class Engine:
     def __init__(self, catalogue_store: Any, persist: bool = True) -> None:
         self.catalogue_store = catalogue_store
         self.persist = persist
         self.lock = threading.RLock()
+        self._write_lock = threading.Lock()  # taken after `lock`, never before it
+        self._epoch = 0  # one more at each rebuild
         self._loaded: Any = None
         self.catalog: Catalog | None = None
         self.state: EngineState | None = None  # built by the first catch_up
         self.last_event_id = 0
         self._recent: OrderedDict[int, list[str]] = OrderedDict()
         self.rows: dict[tuple[str, str], dict[str, Any]] = {}
+        if persist:
+            with _LIVE_LOCK:
+                _LIVE.add(self)
 
     def transitions_for(self, event_row_id: int) -> list[str]:
         """What an event changed (e.g. ``["proficient"]``), for events applied recently."""
@@ -108,10 +137,11 @@ class Engine:
         from classroom_server.learning import new_state
 
         self._loaded = loaded
-        self.catalog = engine_catalog(loaded.catalogue)
+        self.catalog = engine_catalog(loaded.catalogue, getattr(loaded, "retired", None))
         self.state = new_state(catalog=self.catalog)
         self.last_event_id = 0
         self.rows = {}
+        self._epoch += 1
         return True
 
     def _unseen(self) -> Iterable[Event]:
@@ -153,16 +183,25 @@ class Engine:
         equal to a rebuild); the rows they changed are written after the lock is released, with
         an upsert that never lets an older row overwrite a newer one, so a page that only reads
         never waits for another learner's write.
+
+        After a rebuild (the packs changed) every stored row is replaced, still under the lock,
+        so no row computed before the rebuild can land after it; a write that was computed
+        before a rebuild and arrives after it is dropped (the rebuild already wrote its rows).
         """
         with self.lock:
             rebuilt = self._rebuild_if_packs_changed()
             transitions, touched = self._apply(self._unseen())
+            epoch = self._epoch
             if rebuilt:
-                rows = list(self.rows.values())
-            else:
-                rows = [dict(self.rows[key]) for key in touched if key in self.rows]
-        if self.persist and (rows or rebuilt):
-            write_projection(rows, replace=rebuilt)
+                if self.persist:
+                    with self._write_lock:
+                        write_projection(list(self.rows.values()), replace=True)
+                return transitions
+            rows = [dict(self.rows[key]) for key in touched if key in self.rows]
+        if self.persist and rows:
+            with self._write_lock:
+                if epoch == self._epoch:
+                    write_projection(rows)
         return transitions
 
     def reading(self) -> "_Reading":
@@ -181,6 +220,26 @@ class _Reading:
 
     def __exit__(self, *exc: object) -> None:
         self.engine.lock.release()
+
+
+def rewrite_projection(data_dir: Path) -> None:
+    """Rebuild the projection for the packs installed now and rewrite every stored row.
+
+    Called when a pack is imported or removed, so the stored projection equals a fresh rebuild
+    at once, not only after the hub's next request. When this process has an engine for the
+    data directory (the hub, on an admin page) that engine rebuilds, as it would have to anyway
+    on its next request; otherwise (the command line) a short-lived one.
+    """
+    from classroom_server.services.catalogue import CatalogueStore
+
+    wanted = Path(data_dir).resolve()
+    with _LIVE_LOCK:
+        engines = list(_LIVE)
+    engine = next((e for e in engines if Path(getattr(e.catalogue_store, "data_dir", "")).resolve() == wanted), None)
+    if engine is None:
+        engine = Engine(CatalogueStore(data_dir))
+    with db.connection_context():
+        engine.catch_up()
 
 
 def projection_row(state: EngineState, learner_uid: str, skill_id: str, event_id: int) -> dict[str, Any]:

@@ -7,11 +7,20 @@ its final folder, and only then does one transaction switch the active version a
 
 Upgrades keep every learner's history: skill and item ids are stable across versions, events
 keep the ids they were recorded with, and an item missing from the new version simply stops
-being offered (it is retired, never deleted from the log).
+being offered (it is retired, never deleted from the log). What the learning engine needs to
+know about a retired item (its skill, type, difficulty prior and check flag) is kept in
+``DATA/packs/.retired/<pack id>.json``, so learners' estimates stay where they were; the same
+goes for every item of a removed pack. After each change the stored mastery projection is
+rewritten for the packs now installed (it always equals a fresh rebuild).
+
+Progress is reported file by file, weighted by bytes, while a pack is copied or extracted and
+while its checksums are verified; each file is read once for its checksum.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import re
 import secrets
@@ -30,7 +39,11 @@ from classroom_server.services import events
 
 PACKS_DIR = "packs"
 GENERATION_FILE = ".generation"
+RETIRED_DIR = ".retired"
 Progress = Callable[[str, float], None]
+Tick = Callable[[int], None]  # called with the bytes just done
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+log = logging.getLogger("classroom_server.packs")
 
 
 class ImportFailed(Exception):
@@ -106,65 +119,187 @@ def _folder_size(root: Path) -> int:
     return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
 
 
-def _stage(source: Path, staging: Path, progress: Progress) -> None:
-    from content_packs import PackError, extract_pack
-    from content_packs.validate import validate_folder
+class _Meter:
+    """Turns per-file steps into calls of ``progress``: never backwards, at most one per percent.
 
-    progress("checking", 0.05)
+    Phases map their own bytes onto a slice of the bar (``phase``), so a large pack moves the bar
+    smoothly while it extracts and verifies, and a pack of 20,000 small files still makes no
+    more than about a hundred calls.
+    """
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.fraction = 0.0
+        self.shown: tuple[str, int] | None = None
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        self.fraction = max(self.fraction, min(1.0, fraction))
+        key = (stage, int(self.fraction * 100))
+        if key != self.shown:
+            self.shown = key
+            self.progress(stage, self.fraction)
+
+    def phase(self, stage: str, start: float, end: float, total: int) -> Tick:
+        done = 0
+        self(stage, start)
+
+        def tick(count: int) -> None:
+            nonlocal done
+            done += count
+            self(stage, start + (end - start) * (min(done, total) / total if total > 0 else 1.0))
+
+        return tick
+
+
+# Where the bar is at the start of each phase of an import.
+CHECKED, COPIED, VERIFIED, INSTALLED = 0.05, 0.45, 0.9, 0.97
+
+
+def _copy(source: Path, staging: Path, tick: Tick) -> None:
+    def copy(src: str, dst: str) -> str:
+        result = shutil.copy2(src, dst, follow_symlinks=False)
+        tick(os.lstat(dst).st_size)
+        return result
+
+    shutil.copytree(source, staging, symlinks=True, dirs_exist_ok=True, copy_function=copy)
+
+
+def _extract(source: Path, staging: Path, tick: Tick) -> None:
+    """``extract_pack`` (which owns the safety checks), reporting the bytes written as it goes."""
+    from content_packs import extract_pack
+
+    reported = 0
+
+    def written(total: int) -> None:
+        nonlocal reported
+        tick(total - reported)
+        reported = total
+
+    extract_pack(source, staging, progress=written)
+
+
+def _verify(root: Path, meter: _Meter | None) -> Any:
+    """``validate_folder(root, built=True)``, with each resource's sha256 checked here.
+
+    validate_folder offers no progress, so it gets the manifest without the sha256 values that
+    are checked here (no file is hashed twice; its "sha256 is not filled in" errors for exactly
+    those resources are dropped), and the checksums are then computed one file at a time, the
+    bar moving after each by its bytes. Everything else (schema, sizes, items, safety, a
+    missing or malformed sha256) is validate_folder's to report. With ``meter=None`` the files
+    are hashed only if something else is already wrong (so the report still lists every
+    problem): the quick check of a source folder, whose copy is then verified in full.
+    """
+    from content_packs import Report
+    from content_packs.safe_io import MANIFEST, scan_folder
+    from content_packs.validate import read_json, sha256_of, validate_folder
+
+    manifest_path = root / MANIFEST
+    manifest = None if manifest_path.is_symlink() else read_json(manifest_path, MANIFEST, Report())
+    resources = manifest.get("resources") if isinstance(manifest, dict) else None
+    if not isinstance(resources, list):
+        return validate_folder(root, built=True)  # it says what is wrong with pack.json
+    on_disk = set(scan_folder(root, Report()))
+    stripped = dict(manifest, resources=list(resources))
+    deferred: dict[str, tuple[str, str]] = {}  # pointer -> (path, sha256) checked here
+    for i, res in enumerate(resources):
+        if (isinstance(res, dict) and isinstance(res.get("path"), str) and res["path"] in on_disk
+                and isinstance(res.get("sha256"), str) and SHA256.match(res["sha256"])):
+            deferred[f"/resources/{i}"] = (res["path"], res["sha256"])
+            stripped["resources"][i] = {k: v for k, v in res.items() if k != "sha256"}
+    tick: Tick = lambda count: None
+    if meter is not None:
+        sizes = {path: root.joinpath(*path.split("/")).stat().st_size for path in on_disk}
+        hashed = sum(sizes[path] for path, _ in deferred.values())
+        tick = meter.phase("verifying", COPIED, VERIFIED, sum(sizes.values()))
+    checked = validate_folder(root, manifest=stripped, built=True)
+    report = Report([p for p in checked.problems if not (
+        p.file == MANIFEST and p.where in deferred and p.code == "checksum" and p.message.startswith("sha256"))])
+    if meter is None and report.ok:
+        return report
+    if meter is not None:
+        tick(max(0, sum(sizes.values()) - hashed))  # what validate_folder read: pack.json, item files
+    for pointer, (path, sha256) in deferred.items():
+        full = root.joinpath(*path.split("/"))
+        if sha256_of(full) != sha256:
+            report.error(MANIFEST, f"{pointer}/sha256", f"sha256 does not match the contents of {path}", "checksum")
+        tick(full.stat().st_size)
+    return report
+
+
+def _stage(source: Path, staging: Path, meter: _Meter) -> None:
+    meter("checking", 0.0)
     if source.is_dir():
-        report = validate_folder(source)
+        report = _verify(source, meter=None)  # quick: the copy's checksums are verified below
         if not report.ok:
             raise ImportFailed(f"{source.name} is not a valid pack: {report.summary()}", report)
-        progress("copying", 0.2)
-        shutil.copytree(source, staging, symlinks=True, dirs_exist_ok=True)
+        _copy(source, staging, meter.phase("copying", CHECKED, COPIED, _folder_size(source)))
     elif source.is_file() and zipfile.is_zipfile(source):
-        progress("extracting", 0.2)
+        from content_packs import PackError
+
+        total = _zip_size(source)
         try:
-            extract_pack(source, staging)
+            _extract(source, staging, meter.phase("extracting", CHECKED, COPIED, total))
         except PackError as exc:
             raise ImportFailed(f"{source.name} cannot be imported: {exc}", exc.report) from None
     else:
         raise ImportFailed(f"{source.name} is not a pack folder or a .zip file.")
-    progress("verifying", 0.6)
-    report = validate_folder(staging, built=True)
+    report = _verify(staging, meter)
     if not report.ok:
         raise ImportFailed(f"{source.name} failed verification: {report.summary()}", report)
 
 
+def _zip_size(source: Path) -> int:
+    try:
+        with zipfile.ZipFile(source) as zf:
+            return sum(i.file_size for i in zf.infolist() if not i.is_dir())
+    except (zipfile.BadZipFile, OSError):
+        return 0
+
+
 def import_pack(
     data_dir: Path, source: Path, actor: Person | None = None, *, force: bool = False,
-    progress: Progress = lambda stage, fraction: None,
+    progress: Progress = lambda stage, fraction: None, rewrite_projection: bool = True,
 ) -> ImportResult:
-    """Import one pack folder or .zip. See the module docstring for the guarantees."""
+    """Import one pack folder or .zip. See the module docstring for the guarantees.
+
+    ``rewrite_projection=False`` leaves rewriting the stored projection to the caller (call
+    ``rewrite_stored_projection`` once after importing several packs).
+    """
     from content_packs import load_pack
 
+    meter = _Meter(progress)
     root = packs_dir(data_dir)
     staging = root / f".staging-{secrets.token_hex(6)}"
     staging.mkdir()
     final: Path | None = None
     try:
-        _stage(Path(source), staging, progress)
+        _stage(Path(source), staging, meter)
         pack = load_pack(staging, check=False)
         with db.connection_context():
             active = InstalledPack.get_or_none(InstalledPack.pack_id == pack.id, InstalledPack.status == "active")
         if active is not None and active.version == pack.version and not force:
-            progress("done", 1.0)
+            meter("done", 1.0)
             return ImportResult(pack.id, pack.version, active.version, len(pack.skills), len(pack.items), True)
         if active is not None and semver_key(pack.version) < semver_key(active.version) and not force:
             raise ImportFailed(
                 f"{pack.id} {pack.version} is older than the installed {active.version}. "
                 "Use --force to install an older version."
             )
-        progress("installing", 0.85)
+        meter("installing", VERIFIED)
+        if active is not None:
+            _remember_items(data_dir, root / active.folder)  # what this upgrade may retire
         final = root / f"{pack.id}@{pack.version}-{secrets.token_hex(4)}"
         os.replace(staging, final)
         size = _folder_size(final)
         with db.connection_context():
             result = _switch(pack, final.name, size, actor)
-        progress("done", 1.0)
         bump_generation(data_dir)
         if result.previous_folder:
             shutil.rmtree(root / result.previous_folder, ignore_errors=True)
+        if rewrite_projection:
+            meter("installing", INSTALLED)
+            rewrite_stored_projection(data_dir)
+        meter("done", 1.0)
         return ImportResult(pack.id, pack.version, result.previous_version, len(pack.skills), len(pack.items))
     except BaseException:
         if final is not None:
@@ -212,10 +347,15 @@ def installed() -> list[InstalledPack]:
 
 
 def remove_pack(data_dir: Path, pack_id: str, actor: Person | None = None) -> InstalledPack:
-    """Stop offering a pack and delete its files. Learners' history of it stays in the event log."""
+    """Stop offering a pack and delete its files. Learners' history of it stays in the event log.
+
+    Its items stay known to the learning engine (as retired items), so removing a pack does not
+    move learners' estimates on the other packs.
+    """
     active = InstalledPack.get_or_none(InstalledPack.pack_id == pack_id, InstalledPack.status == "active")
     if active is None:
         raise NotFound("No pack %(pack)s is installed.", pack=pack_id)
+    _remember_items(data_dir, packs_dir(data_dir) / active.folder)
 
     def action() -> None:
         InstalledPack.update(status="removed").where(InstalledPack.id == active.id).execute()
@@ -226,7 +366,79 @@ def remove_pack(data_dir: Path, pack_id: str, actor: Person | None = None) -> In
     )
     bump_generation(data_dir)
     shutil.rmtree(packs_dir(data_dir) / active.folder, ignore_errors=True)
+    rewrite_stored_projection(data_dir)
     return active
+
+
+# --- retired items ---------------------------------------------------------------------------------
+
+def _retired_path(data_dir: Path, pack_id: str) -> Path:
+    return packs_dir(data_dir) / RETIRED_DIR / f"{pack_id}.json"
+
+
+def retired_items(data_dir: Path) -> dict[str, dict[str, dict[str, Any]]]:
+    """pack id -> item id -> {"skill", "type", "difficulty", "check"}, for every item of every
+    version of a pack ever replaced or removed on this hub.
+
+    Items the installed version still has are in it too: the learning engine takes the installed
+    version's own, and knows the others as retired (never offered, but their answers keep the
+    difficulty prior they were given).
+    """
+    folder = Path(data_dir) / PACKS_DIR / RETIRED_DIR
+    found: dict[str, dict[str, dict[str, Any]]] = {}
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            log.warning("ignoring unreadable retired-items file %s", path.name)
+            continue
+        if isinstance(data, dict) and isinstance(data.get("items"), dict):
+            found[str(data.get("pack", path.stem))] = data["items"]
+    return found
+
+
+def _remember_items(data_dir: Path, folder: Path) -> None:
+    """Add the items of an installed version (about to be replaced or removed) to its pack's file.
+
+    Written before the switch: if the switch then fails, the file only lists items of a version
+    that was installed, which is true either way.
+    """
+    from content_packs import load_pack
+
+    if not folder.is_dir():
+        return
+    try:
+        pack = load_pack(folder, check=False)
+    except Exception:  # noqa: BLE001 - a damaged installed copy must not block its upgrade or removal
+        log.warning("could not read the installed pack in %s; its items are not kept as retired", folder.name,
+                    exc_info=True)
+        return
+    path = _retired_path(data_dir, pack.id)
+    known = retired_items(data_dir).get(pack.id, {})
+    for item in pack.items:
+        known[item.id] = {"skill": item.skill, "type": item.type,
+                          "difficulty": None if item.difficulty is None else float(item.difficulty),
+                          "check": bool(item.check)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    temp.write_text(json.dumps({"pack": pack.id, "items": known}, sort_keys=True, separators=(",", ":")),
+                    encoding="utf-8")
+    os.replace(temp, path)
+
+
+def rewrite_stored_projection(data_dir: Path) -> None:
+    """After the installed packs changed: rebuild the mastery projection and rewrite every row.
+
+    A failure here is logged, not raised: the pack change is already made, and the hub rewrites
+    the projection itself when it next rebuilds (``classroom-server recompute`` does it too).
+    """
+    from classroom_server.services.learning import rewrite_projection
+
+    try:
+        rewrite_projection(data_dir)
+    except Exception:  # noqa: BLE001 - see the docstring
+        log.exception("the stored mastery projection could not be rewritten after a pack change; "
+                      "run `classroom-server recompute`")
 
 
 def iter_import(
@@ -239,11 +451,20 @@ def iter_import(
     sources = find_packs(path)
     if not sources:
         raise ImportFailed(f"No content packs (.zip files or folders with pack.json) were found in {path}.")
-    for source in sources:
-        try:
-            yield source, import_pack(data_dir, source, actor, force=force, progress=progress)
-        except ImportFailed as exc:
-            yield source, exc
-        except PackError as exc:
-            yield source, ImportFailed(str(exc), exc.report)
+    changed = False
+    try:
+        for source in sources:
+            try:
+                result = import_pack(data_dir, source, actor, force=force, progress=progress,
+                                     rewrite_projection=False)
+            except ImportFailed as exc:
+                yield source, exc
+            except PackError as exc:
+                yield source, ImportFailed(str(exc), exc.report)
+            else:
+                changed = changed or not result.already_installed
+                yield source, result
+    finally:
+        if changed:  # once for all the packs found, even if the caller stopped early
+            rewrite_stored_projection(data_dir)
 

@@ -24,6 +24,15 @@ def test_validate_prints_each_problem(pack_dir: Path, capsys) -> None:
     assert any(line.startswith("pack.json:/skills/0/colour: warning: unknown field") for line in lines)
 
 
+def test_a_folder_without_checksums_is_valid_but_told_import_will_refuse_it(pack_dir: Path, capsys) -> None:
+    edit_json(pack_dir / "pack.json", lambda m: [(r.pop("sha256"), r.pop("size")) for r in m["resources"]])
+    assert main(["validate", str(pack_dir)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines and all(": warning: " in line for line in lines)
+    assert all("`classroom-server pack import` will refuse this folder" in line for line in lines)
+    assert all("`classroom-server pack build` writes a .zip with checksums" in line for line in lines)
+
+
 def test_build_and_checksums(pack_dir: Path, tmp_path: Path, capsys) -> None:
     assert main(["checksums", str(pack_dir)]) == 0
     out = tmp_path / "out.zip"

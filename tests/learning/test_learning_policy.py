@@ -168,3 +168,19 @@ def test_items_per_session_accommodation_is_honoured(catalog):
     assert [a.reason["code"] for a in acts] == ["session_complete"]
     acts = next_activities(state, catalog, "l1", T0, options=options, items_done_in_session=4)
     assert acts[0].kind == "practice" and acts[0].accommodations["read_aloud"] is True
+
+
+def test_retired_items_keep_their_priors_but_are_never_offered():
+    data = {"skills": [{"id": "a"}],
+            "items": [{"id": "a1", "skill_id": "a", "difficulty": 0.0}],
+            "retired": [{"id": "a0", "skill_id": "a", "difficulty": -2.0, "check": True},
+                        {"id": "gone1", "skill_id": "gone", "difficulty": 1.0}]}
+    catalog = Catalog.from_dict(data)
+    assert catalog.skill_priors()["a"] == -1.0  # the mean over offered and retired items
+    assert catalog.item_ids("a") == ["a1", "a0"] and "gone1" in catalog.items
+    state = new_state(catalog)
+    apply_event(state, {"kind": "attempt", "learner_id": "l1", "item_id": "a0", "skill_id": "a",
+                        "correct": True, "at": T0})
+    for step in range(5):
+        for act in next_activities(state, catalog, "l1", T0 + DAY * step):
+            assert act.item_id in (None, "a1"), act
