@@ -56,15 +56,47 @@ def _check_writable(data_dir: Path) -> None:
         ) from None
 
 
-def _check_disk(data_dir: Path, min_free_mb: int) -> None:
+def _check_disk(data_dir: Path, min_free_mb: int, setting: bool = True) -> None:
     from classroom_server.services.hub import disk_free_bytes
 
     free_mb = disk_free_bytes(data_dir) // (1024 * 1024)
     if free_mb < min_free_mb:
+        why = " (setting min_free_disk_mb)" if setting else ""
         raise Fail(
             f"The disk holding {data_dir} is full: {free_mb} MB free, and the hub needs at least "
-            f"{min_free_mb} MB (setting min_free_disk_mb). Free some space, then start again."
+            f"{min_free_mb} MB{why}. Free some space on it, then try again."
         )
+
+
+def _storage_failure(exc: BaseException) -> Fail | None:
+    """A plain error for a full, read-only or missing disk under the hub; None for anything else."""
+    from classroom_server.errors import storage_problem
+
+    if isinstance(exc, PermissionError):
+        return Fail(f"Permission denied: {exc.filename or exc}. Run the command as the user the hub "
+                    f"runs as, or give the user {getpass.getuser()!r} access to it.")
+    kind = storage_problem(exc)
+    if kind is None:
+        return None
+    if isinstance(exc, OSError):
+        where = exc.filename or "a file"
+        if kind == "full":
+            return Fail(f"Could not write {where}: {exc.strerror}. The disk is full (or failing): "
+                        "free some space on it, then try again.")
+        return Fail(f"Could not write {where}: {exc.strerror}. The disk is mounted read-only.")
+    from classroom_server.db import db
+
+    data_dir = Path(db.database).parent if db.database else "the data directory"
+    if kind == "full":
+        return Fail(f"The hub's database in {data_dir} cannot be written: the disk holding it is full "
+                    f"(or failing) ({exc}). Free some space on that disk (see: df -h {data_dir}), then "
+                    "try again. What was saved before is safe.")
+    if kind == "read_only":
+        return Fail(f"The hub's database in {data_dir} is read-only ({exc}). Give the user "
+                    f"{getpass.getuser()!r} write access to {data_dir} and the files in it, or check "
+                    "that the disk is not mounted read-only.")
+    return Fail(f"The hub's database in {data_dir} cannot be opened ({exc}). Check that the disk is "
+                f"mounted and that the user {getpass.getuser()!r} can read and write {data_dir}.")
 
 
 def _without_postgres_drivers() -> None:
@@ -74,11 +106,27 @@ def _without_postgres_drivers() -> None:
 
 
 def _load_app(data_dir: Path, overrides: dict[str, Any] | None = None, config_file: Path | None = None):  # type: ignore[no-untyped-def]
+    if data_dir.is_dir():
+        _check_disk(data_dir, 1, setting=False)  # SQLite cannot even open its database on a full disk
     from classroom_server.app import create_app
     from classroom_server.config import ConfigError
 
     try:
         return create_app(data_dir, overrides, config_file)
+    except ConfigError as exc:
+        raise Fail(str(exc)) from None
+    except Exception as exc:
+        failure = _storage_failure(exc)
+        if failure is None:
+            raise
+        raise failure from None
+
+
+def _settings(data_dir: Path, overrides: dict[str, Any] | None, config_file: Path | None) -> dict[str, Any]:
+    from classroom_server.config import ConfigError, load_settings
+
+    try:
+        return load_settings(data_dir, overrides, config_file)
     except ConfigError as exc:
         raise Fail(str(exc)) from None
 
@@ -97,20 +145,50 @@ def _serve_lock(data_dir: Path, waiting_for: str) -> Iterator[None]:
         handle.close()
 
 
+def _address_by_route() -> str | None:
+    """The address this machine would use toward a private network: a UDP "connect" only picks
+    the route and the source address; it sends nothing, so it works offline with any LAN."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.255.255.255", 1))
+            return str(probe.getsockname()[0])
+    except OSError:
+        return None
+
+
 def lan_addresses() -> list[str]:
-    """This machine's IPv4 addresses other than loopback, from local name resolution only."""
+    """This machine's IPv4 addresses other than loopback, from local name resolution, else the
+    routing table (Debian and Raspberry Pi OS map the host name to 127.0.1.1)."""
     found: list[str] = []
     try:
         for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
-            address = str(info[4][0])
-            if not address.startswith("127.") and address not in found:
-                found.append(address)
+            found.append(str(info[4][0]))
     except OSError:
         pass
-    return found
+    found.append(_address_by_route() or "")
+    usable: list[str] = []
+    for address in found:
+        if address and not address.startswith("127.") and address != "0.0.0.0" and address not in usable:
+            usable.append(address)
+    return usable
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Every command: a full, read-only or missing disk found mid-way is a plain error too."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            failure = _storage_failure(exc)
+            if failure is None:
+                raise
+            raise failure from None
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="classroom-server")
 def main() -> None:
     """The classroom server: personalized practice and mastery for a classroom, offline.
@@ -182,11 +260,12 @@ def _serve(app: Any, data_dir: Path, host: str, port: int, threads: int, banner:
             click.echo(banner)
         sys.stdout.flush()
         try:
-            server.run()
+            server.run()  # waitress returns on Ctrl+C or SIGINT itself
         except KeyboardInterrupt:
-            click.echo("Stopped.")
+            pass
         finally:
             server.close()
+        click.echo("Stopped.")
 
 
 @main.command()
@@ -201,9 +280,10 @@ def serve(data_dir: Path, host: str | None, port: int | None, threads: int | Non
     _without_postgres_drivers()
     _require_initialised(data_dir)
     _check_writable(data_dir)
-    app = _load_app(data_dir, {"host": host, "port": port, "threads": threads}, config_file)
+    overrides = {"host": host, "port": port, "threads": threads}
+    _check_disk(data_dir, _settings(data_dir, overrides, config_file)["min_free_disk_mb"])
+    app = _load_app(data_dir, overrides, config_file)
     settings = app.config["SETTINGS"]
-    _check_disk(data_dir, settings["min_free_disk_mb"])
     from classroom_server import jobs
 
     scheduler = jobs.start(app)
@@ -216,8 +296,10 @@ def serve(data_dir: Path, host: str | None, port: int | None, threads: int | Non
 @main.command()
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where to build the demo school (default: a new temporary directory).")
-@click.option("--host", default="0.0.0.0", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--host", default="0.0.0.0", show_default=True,
+              help="Address to listen on; 0.0.0.0 lets the classroom's devices reach the demo, "
+                   "127.0.0.1 keeps it to this machine.")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
 @click.option("--no-serve", is_flag=True, help="Build the demo school and exit without serving.")
 def demo(data_dir: Path | None, host: str, port: int, no_serve: bool) -> None:
     """Build a complete demo school and serve it, printing the addresses and logins."""
@@ -225,9 +307,18 @@ def demo(data_dir: Path | None, host: str, port: int, no_serve: bool) -> None:
     from classroom_server import demo as demo_school
 
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="classroom-demo-"))
+    if demo_school.holds_another_hub(data_dir):
+        raise Fail(
+            f"{data_dir} already holds a hub that is not a demo (it has no {demo_school.LOGINS_FILE}); "
+            "the demo will not touch it. Choose a new or empty folder with --data, or leave --data out. "
+            "If it is a demo whose set-up was interrupted, delete that folder and run the demo again."
+        )
     _check_writable(data_dir)
     app = _load_app(data_dir, {"host": host, "port": port})
-    logins = demo_school.build(data_dir, engine=app.extensions["engine"])
+    try:
+        logins = demo_school.build(data_dir, engine=app.extensions["engine"])
+    except demo_school.NotADemo as exc:
+        raise Fail(str(exc)) from None
     banner = demo_school.describe(logins, data_dir)
     if no_serve:
         click.echo(banner)
@@ -243,17 +334,24 @@ def backup(data_dir: Path, destination: Path) -> None:
     """Copy the hub database safely while it runs, and verify the copy."""
     _require_initialised(data_dir)
     from classroom_server import clock
-    from classroom_server.db import db
+    from classroom_server import db as database
     from classroom_server.services import hub
 
-    _load_app(data_dir)
-    try:
+    try:  # reads only: a hub on a read-only or nearly full disk can still be backed up
         written = hub.backup(_db_file(data_dir), destination)
     except hub.BackupError as exc:
         raise Fail(str(exc)) from None
-    with db.connection_context():
-        hub.set_meta("last_backup", clock.iso())
     click.echo(f"Backup written and verified: {written}")
+    try:
+        database.configure(_db_file(data_dir))
+        with database.db.connection_context():
+            hub.set_meta("last_backup", clock.iso())
+    except Exception as exc:
+        failure = _storage_failure(exc)
+        if failure is None:
+            raise
+        raise Fail(f"The backup is fine, but its time could not be recorded in the hub (so /healthz "
+                   f"does not show it as last_backup). {failure.message}") from None
 
 
 @main.command()
@@ -276,10 +374,10 @@ def restore(data_dir: Path, backup_file: Path, yes: bool) -> None:
             epoch, kept = hub.restore(backup_file, _db_file(data_dir))
         except hub.BackupError as exc:
             raise Fail(str(exc)) from None
-    _load_app(data_dir)  # runs any migrations the older backup needs
     click.echo(f"Restored {backup_file}. New epoch: {epoch}.")
     if kept:
         click.echo(f"The replaced database is kept at {kept}")
+    _load_app(data_dir)  # runs any migrations the older backup needs (serve would run them too)
 
 
 @main.command()
@@ -287,6 +385,7 @@ def restore(data_dir: Path, backup_file: Path, yes: bool) -> None:
 def migrate(data_dir: Path) -> None:
     """Apply pending schema migrations (serve does this by itself at start)."""
     _require_initialised(data_dir)
+    _check_disk(data_dir, 1, setting=False)
     from classroom_server import db as database
 
     database.configure(_db_file(data_dir))

@@ -67,8 +67,9 @@ def init_app(app) -> None:  # type: ignore[no-untyped-def]
 
     @app.before_request
     def _db_connect() -> None:
-        g.db_context = db.connection_context()
-        g.db_context.__enter__()
+        context = db.connection_context()
+        context.__enter__()  # on a full disk this raises; then there is nothing to close
+        g.db_context = context
 
     @app.teardown_request
     def _db_close(exc: BaseException | None) -> None:

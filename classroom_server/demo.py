@@ -2,6 +2,7 @@
 
 Passwords, pictures and PINs are random for every demo (never shipped in the code) and kept in
 ``demo-logins.json`` (mode 0600) inside the demo's data directory so a restart shows them again.
+That file is also how a demo is told apart from a real hub, which the demo never touches.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ import json
 import os
 import random
 import secrets
+import sqlite3
 from pathlib import Path
 from typing import Any
 
-from classroom_server.db import db
+from classroom_server.db import database_path, db
 from classroom_server.models import Person
 from classroom_server.services import accounts, hub, packs, security
 
@@ -26,14 +28,46 @@ FIRST_NAMES = [
 ]
 
 
+class NotADemo(Exception):
+    """The data directory already holds a hub with people in it that is not a demo."""
+
+
+def holds_another_hub(data_dir: Path) -> bool:
+    """True when ``data_dir`` holds a hub with people in it but no demo logins: not ours to touch.
+
+    Reads the database directly, before anything (such as a migration) could change it.
+    """
+    path = database_path(Path(data_dir))
+    if (Path(data_dir) / LOGINS_FILE).exists() or not path.is_file():
+        return False
+    try:
+        con = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+        try:
+            return con.execute("SELECT 1 FROM person LIMIT 1").fetchone() is not None
+        finally:
+            con.close()
+    except sqlite3.OperationalError as exc:
+        return "no such table" not in str(exc)  # an empty database is fine; an unreadable one is not ours
+    except sqlite3.DatabaseError:
+        return True
+
+
 def build(data_dir: Path, seed: int | None = None, engine: Any = None) -> dict[str, Any]:
-    """Create the demo school in an initialised or empty data directory; reuse it if present."""
+    """Create the demo school in an initialised or empty data directory; reuse it if present.
+
+    Raises NotADemo for a hub that already has people but no demo logins.
+    """
     logins_path = Path(data_dir) / LOGINS_FILE
     if logins_path.exists():
         return json.loads(logins_path.read_text())
     rng = random.Random(seed if seed is not None else secrets.randbits(64))
     logins: dict[str, Any] = {"staff": [], "classes": []}
     with db.connection_context():
+        if Person.select().exists():
+            raise NotADemo(
+                f"{data_dir} already holds a hub that is not a demo (it has no {LOGINS_FILE}); "
+                "the demo will not touch it. Choose a new or empty folder."
+            )
         hub.initialize_identity()
         admin_password = secrets.token_urlsafe(8)
         admin = accounts.create_staff("admin", "admin", "Demo Admin", admin_password)

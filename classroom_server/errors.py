@@ -7,10 +7,16 @@
       NotFound (404)
       Conflict (409)
       Throttled (429)      ``retry_after`` seconds
-      StorageFull (507)
+      StorageFull (507)    the disk under the database is full (or failing)
+
+``storage_problem`` tells the disk's troubles apart from other errors, for the CLI and the web.
 """
 
 from __future__ import annotations
+
+import errno
+import sqlite3
+import sys
 
 
 class ClassroomError(Exception):
@@ -69,3 +75,37 @@ class Throttled(ClassroomError):
 class StorageFull(ClassroomError):
     status = 507
     code = "storage_full"
+
+
+_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO}
+
+
+def _is_sqlite_operational_error(exc: BaseException) -> bool:
+    if isinstance(exc, sqlite3.OperationalError):
+        return True
+    peewee = sys.modules.get("peewee")  # not imported here: the CLI loads peewee only when needed
+    return peewee is not None and isinstance(exc, peewee.OperationalError)
+
+
+def storage_problem(exc: BaseException) -> str | None:
+    """``"full"``, ``"read_only"`` or ``"cannot_open"`` when ``exc`` is the disk's fault, else None.
+
+    SQLite says "database or disk is full", or "disk I/O error" when it cannot even grow its
+    shared-memory file on a full disk; the operating system says ENOSPC.
+    """
+    if isinstance(exc, OSError):
+        if exc.errno in _FULL_ERRNOS:
+            return "full"
+        if exc.errno == errno.EROFS:
+            return "read_only"
+        return None
+    if not _is_sqlite_operational_error(exc):
+        return None
+    text = str(exc).lower()
+    if "database or disk is full" in text or "disk i/o error" in text:
+        return "full"
+    if "readonly database" in text:
+        return "read_only"
+    if "unable to open database" in text:
+        return "cannot_open"
+    return None

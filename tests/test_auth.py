@@ -124,3 +124,33 @@ def test_password_change_bad_inputs(client, school, form, message):
     response = post(client, "/account/password", form)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
+
+
+def test_failures_from_one_address_are_throttled_with_growing_delays(client, school, app):
+    """Guessing across many accounts from one device: the 17th failure waits, and waits longer."""
+    from classroom_server.services.security import ADDRESS_ALLOWANCE_FACTOR
+
+    allowance = app.config["SETTINGS"]["login_free_failures"] * ADDRESS_ALLOWANCE_FACTOR
+    assert allowance == 15  # with the default settings: 15 free, the 16th starts the delays
+    for n in range(allowance + 1):  # a different account each time: only the address adds up
+        assert sign_in_staff(client, f"guess{n}", "wrong-password").status_code == 400
+    refused = sign_in_staff(client, "tess", TEACHER_PASSWORD)  # the 17th try, even a right one
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 3
+    assert "Too many tries" in refused.get_data(as_text=True)
+
+    other_device = app.test_client()
+    other_device.environ_base["REMOTE_ADDR"] = "192.168.4.77"
+    assert sign_in_staff(other_device, "tess", TEACHER_PASSWORD).status_code == 302
+
+    delays = []
+    with db.connection_context():
+        for n in range(3):
+            row = LoginThrottle.get_by_id("addr:127.0.0.1")
+            delays.append(round(row.locked_until - row.updated_at))
+            LoginThrottle.update(locked_until=0).where(LoginThrottle.key == row.key).execute()  # waited it out
+            assert sign_in_staff(client, f"later{n}", "wrong-password").status_code == 400
+        row = LoginThrottle.get_by_id("addr:127.0.0.1")
+        delays.append(round(row.locked_until - row.updated_at))
+    assert delays == [2, 4, 8, 16]
+    assert sign_in_staff(client, "tess", TEACHER_PASSWORD).status_code == 429

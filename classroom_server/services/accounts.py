@@ -97,12 +97,15 @@ def change_own_password(person: Person, current: str, new: str) -> None:
 
 
 def create_class(name: str, login_kind: str, teacher_ids: list[int], actor: Person) -> Classroom:
+    """A class has a name, a way for learners to sign in and at least one teacher."""
     if actor.role != "admin":
         raise Forbidden("Only an admin can create classes.")
     name = _clean_name(name, field="name")
     if login_kind not in ("picture", "pin"):
         raise Invalid("Choose picture password or PIN.", field="login_kind")
-    teachers = list(Person.select().where(Person.id.in_(teacher_ids or [0]), Person.role == "teacher"))
+    if not teacher_ids:
+        raise Invalid("Choose at least one teacher.", field="teachers")
+    teachers = list(Person.select().where(Person.id.in_(teacher_ids), Person.role == "teacher"))
     if len(teachers) != len(set(teacher_ids)):
         raise Invalid("Choose teachers from the list.", field="teachers")
     uid = str(uuid.uuid4())

@@ -8,6 +8,7 @@ under the old epoch.
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import shutil
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from classroom_server import clock
 from classroom_server.db import db
+from classroom_server.errors import storage_problem
 from classroom_server.models import HubMeta
 
 SECRET_KEY_FILE = "secret_key"
@@ -89,13 +91,28 @@ def backup(source: Path, destination: Path) -> Path:
     written beside its final name and renamed into place only once verified.
     """
     destination = Path(destination)
-    if destination.is_dir() or not destination.suffix:
-        destination.mkdir(parents=True, exist_ok=True)
-        stamp = clock.now().strftime("%Y%m%d-%H%M%S")
-        destination = destination / f"classroom-hub-{stamp}.sqlite3"
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if destination.is_dir() or not destination.suffix:
+            destination.mkdir(parents=True, exist_ok=True)
+            stamp = clock.now().strftime("%Y%m%d-%H%M%S")
+            destination = destination / f"classroom-hub-{stamp}.sqlite3"
+        destination.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackupError(
+            f"Cannot make the folder for the backup at {destination}: {_reason(exc)}. "
+            "Choose a folder (or a file name ending in .sqlite3) where you can write."
+        ) from None
     partial = destination.with_name(destination.name + ".partial")
-    src = sqlite3.connect(str(source))
+    # Read-only: a backup never writes the hub's files, so it also works on a read-only data directory.
+    src = sqlite3.connect(f"{Path(source).absolute().as_uri()}?mode=ro", uri=True)
+    try:
+        src.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as exc:
+        src.close()
+        raise BackupError(
+            f"The hub's database {source} cannot be read for a backup ({exc}). Check that its disk is "
+            "mounted and not full, and that this user may read the data directory."
+        ) from None
     try:
         dst = sqlite3.connect(str(partial))
         try:
@@ -105,17 +122,33 @@ def backup(source: Path, destination: Path) -> Path:
             dst.close()
     except sqlite3.Error as exc:
         partial.unlink(missing_ok=True)
-        raise BackupError(f"The backup could not be written to {destination}: {exc}") from None
+        full = " (a disk is full)" if storage_problem(exc) == "full" else ""
+        raise BackupError(f"The backup to {destination} could not be made: {exc}{full}. Nothing was kept.") from None
     finally:
         src.close()
     ok, why = _integrity_ok(partial)
     if not ok:
         partial.unlink(missing_ok=True)
         raise BackupError(f"The backup copy failed its check ({why}); nothing was kept.")
-    with open(partial, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(partial, destination)
+    try:
+        with open(partial, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(partial, destination)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise BackupError(f"The backup could not be written to {destination}: {_reason(exc)}. "
+                          "Nothing was kept.") from None
     return destination
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full"
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST) and exc.filename:
+        for part in (Path(exc.filename), *Path(exc.filename).parents):
+            if part.exists() and not part.is_dir():
+                return f"{part} is a file, not a folder"
+    return exc.strerror or str(exc)
 
 
 def restore(backup_file: Path, database_file: Path) -> tuple[str, Path | None]:
@@ -132,6 +165,40 @@ def restore(backup_file: Path, database_file: Path) -> tuple[str, Path | None]:
         raise BackupError(f"{backup_file} cannot be restored: {why}. Nothing was changed.")
 
     staging = database_file.with_name(database_file.name + ".restoring")
+    kept: Path | None = None
+    made: list[Path] = []
+    try:
+        made.append(staging)
+        new_epoch = _stage(backup_file, staging)
+        if database_file.exists():
+            kept = database_file.with_name(
+                f"{database_file.stem}.before-restore-{clock.now():%Y%m%d-%H%M%S}.sqlite3"
+            )
+            made.append(kept)
+            _copy_database(database_file, kept)
+    except (OSError, sqlite3.Error) as exc:
+        # Up to here only new files were written: remove them and the live database is as it was.
+        for leftover in made:
+            for suffix in ("", "-journal", "-wal", "-shm"):
+                Path(str(leftover) + suffix).unlink(missing_ok=True)
+        if storage_problem(exc) == "full":
+            needed = 2 * backup_file.stat().st_size // (1024 * 1024) + 1
+            raise BackupError(
+                f"The backup could not be copied into {database_file.parent}: the disk is full. It needs "
+                f"about {needed} MB free. Nothing was changed; free some space and try again."
+            ) from None
+        why = exc.strerror if isinstance(exc, OSError) else str(exc)
+        raise BackupError(
+            f"The backup could not be copied into {database_file.parent}: {why}. Nothing was changed."
+        ) from None
+    for suffix in ("-wal", "-shm"):
+        Path(str(database_file) + suffix).unlink(missing_ok=True)
+    os.replace(staging, database_file)
+    return new_epoch, kept
+
+
+def _stage(backup_file: Path, staging: Path) -> str:
+    """Copy the backup beside the database and give the copy a new epoch; returns the epoch."""
     shutil.copyfile(backup_file, staging)
     new_epoch = secrets.token_hex(6)
     con = sqlite3.connect(str(staging))
@@ -150,25 +217,19 @@ def restore(backup_file: Path, database_file: Path) -> tuple[str, Path | None]:
         con.close()
     with open(staging, "rb") as fh:
         os.fsync(fh.fileno())
+    return new_epoch
 
-    kept: Path | None = None
-    if database_file.exists():
-        kept = database_file.with_name(
-            f"{database_file.stem}.before-restore-{clock.now():%Y%m%d-%H%M%S}.sqlite3"
-        )
-        src = sqlite3.connect(str(database_file))
+
+def _copy_database(source: Path, target: Path) -> None:
+    src = sqlite3.connect(str(source))
+    try:
+        dst = sqlite3.connect(str(target))
         try:
-            dst = sqlite3.connect(str(kept))
-            try:
-                src.backup(dst)
-            finally:
-                dst.close()
+            src.backup(dst)
         finally:
-            src.close()
-    for suffix in ("-wal", "-shm"):
-        Path(str(database_file) + suffix).unlink(missing_ok=True)
-    os.replace(staging, database_file)
-    return new_epoch, kept
+            dst.close()
+    finally:
+        src.close()
 
 
 def disk_free_bytes(path: Path) -> int:
