@@ -1,6 +1,7 @@
 """The arrows of the house, enforced: pure layers import no web framework or database."""
 
 import ast
+import subprocess
 import sys
 from pathlib import Path
 
@@ -46,3 +47,22 @@ def test_services_never_touch_the_request():
     for path in _py_files("classroom_server/services"):
         for name in _imports(path):
             assert not name.startswith("flask"), f"{path.relative_to(ROOT)} imports {name}"
+
+
+def test_the_web_layer_loads_the_learning_engine_on_first_use_only():
+    """Idle memory: starting the hub must not import the engine, the pack format or Markdown."""
+    code = ("import sys\n"
+            "from classroom_server.app import create_app\n"
+            "import classroom_server.web.learner, classroom_server.web.teacher, classroom_server.web.practice\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('fsrs', 'markdown', 'content_packs')\n"
+            "             or m.startswith('classroom_server.learning')))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_the_learner_pages_name_the_engines_mastery_states():
+    from classroom_server.learning import mastery
+    from classroom_server.web import learner
+
+    assert set(learner.STATE_ORDER) == {mastery.MASTERED, mastery.PROFICIENT, mastery.NEEDS_REVIEW,
+                                        mastery.LEARNING, mastery.NOT_STARTED}

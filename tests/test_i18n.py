@@ -341,6 +341,20 @@ def test_learner_home_in_french(client, school):
     assert "Mes compétences" in skills and "Retour à mon parcours" in skills
 
 
+@pytest.mark.parametrize("lang, words", [
+    ("es", ("Ahora no hay wifi", "Tus respuestas están guardadas en este aparato.", "Respuestas por enviar:")),
+    ("fr", ("Pas de wifi pour l'instant", "Tes réponses sont enregistrées sur cet appareil.",
+            f"Réponses en attente{NBSP}:")),
+])
+def test_offline_page_in_each_language(client, school, lang, words):
+    client.get(f"/login?lang={lang}")
+    assert sign_in_learner(client, school, "ana").status_code == 302
+    text = page(client.get("/learn/offline"))
+    for word in words:
+        assert word in text
+    assert "No Wi-Fi right now" not in text
+
+
 def test_teacher_class_page_in_spanish_uses_plurals_and_colour_names(client, school):
     client.get("/login?lang=es")
     assert sign_in_staff(client, "tess", TEACHER_PASSWORD).status_code == 302

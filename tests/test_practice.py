@@ -225,3 +225,184 @@ def test_recompute_check_proves_the_projection(learner, app, data_dir, school):
     assert fixed.exit_code == 0
     assert runner.invoke(main, ["recompute", "--data", str(data_dir), "--check"]).exit_code == 0
     db.close()
+
+
+# --- the audit of the learner's experience ---
+
+def _links(body, pattern=r'href="(/learn/(?:item|lesson|example)/[^"]+)"'):
+    return [u.replace("&amp;", "&") for u in re.findall(pattern, body)]
+
+
+def _steps(body):
+    """My path's options: (reason, link), in order."""
+    found = re.findall(r'<a class="step[^"]*" href="([^"]+)"><span class="reason">([^<]+)</span>', body)
+    return [(reason, url.replace("&amp;", "&")) for url, reason in found]
+
+
+def test_my_path_offers_up_to_five_ready_skills(app, client, school, data_dir, tmp_path):
+    src = make_pack(tmp_path / "wide", skills=6, items_per_skill=3, pack_id="org.example.wide")
+
+    def unchain(m):
+        for skill in m["skills"]:
+            skill["prerequisites"] = []
+    edit_json(src / "pack.json", unchain)
+    packs.import_pack(data_dir, src)
+    sign_in_learner(client, school, "ana")
+    steps = _steps(client.get("/learn/").get_data(as_text=True))
+    assert len(steps) == 5, steps
+    assert {reason for reason, _url in steps} == {"Ready for something new"}
+
+
+def test_a_new_learner_with_one_ready_skill_can_also_choose_its_lesson(learner, app):
+    steps = _steps(learner.get("/learn/").get_data(as_text=True))
+    assert [reason for reason, _url in steps] == ["Ready for something new", "Learn about it with a lesson"]
+    assert steps[1][1] == f"/learn/lesson/{PACK}/skill-0000-read-en"
+
+
+def test_continue_where_i_stopped_goes_to_the_item_left_unanswered(learner, app):
+    assert "Continue where I stopped" not in learner.get("/learn/").get_data(as_text=True)
+    item = _pack(app).items[5]
+    url = f"/learn/item/{PACK}/{item.id}"
+    learner.get(url + "?mode=check&hints=1")
+    learner.get(f"/learn/item/{PACK}/{_pack(app).items[6].id}", headers={"X-Prefetch": "1"})  # kept ready only
+    steps = _steps(learner.get("/learn/").get_data(as_text=True))
+    assert steps[0] == ("Continue where I stopped", url + "?mode=check&hints=1")
+    _answer(learner, app, url)
+    steps = _steps(learner.get("/learn/").get_data(as_text=True))
+    assert "Continue where I stopped" not in [reason for reason, _url in steps]
+    assert not any(item.id in link for _reason, link in steps)
+
+
+def test_continue_where_i_stopped_goes_to_an_unfinished_lesson(learner, app):
+    lesson = f"/learn/lesson/{PACK}/skill-0000-read-en"
+    learner.get(lesson)
+    steps = _steps(learner.get("/learn/").get_data(as_text=True))
+    assert steps[0] == ("Continue where I stopped", lesson)
+    assert [link for _reason, link in steps].count(lesson) == 1, "the same lesson is not offered twice"
+    post(learner, lesson)
+    assert "Continue where I stopped" not in learner.get("/learn/").get_data(as_text=True)
+
+
+def test_my_skills_links_the_skills_open_now_to_what_to_do_next(learner, app):
+    page = learner.get("/learn/skills").get_data(as_text=True)
+    pack = _pack(app)
+    links = re.findall(r'<a class="name" href="([^"]+)">([^<]+)</a>', page)
+    assert links == [(f"/learn/skills/{PACK}/{pack.skills[0].id}", pack.skills[0].title.pick("en"))], \
+        "only the skill that is ready now is a link; later ones are not"
+    response = learner.get(links[0][0])
+    assert response.status_code == 302
+    target = response.headers["Location"]
+    assert target.startswith(f"/learn/item/{PACK}/")
+    item_id = target.split("?")[0].rsplit("/", 1)[1]
+    assert app.extensions["catalogue"].get().catalogue.item(PACK, item_id).skill == pack.skills[0].id
+    assert learner.get(f"/learn/skills/{PACK}/nope").status_code == 404
+
+
+def test_the_worked_solution_appears_after_repeated_misses(learner, app):
+    first = _first_item_url(learner)
+    response, item = _answer(learner, app, first, right=False)
+    body = response.get_data(as_text=True)
+    assert "Not quite." in body and "How to solve it" not in body, "one miss: no solution yet"
+    second = next(u for u in _links(learner.get("/learn/").get_data(as_text=True)) if "/learn/item/" in u)
+    response, item = _answer(learner, app, second, right=False)
+    body = response.get_data(as_text=True)
+    assert "How to solve it" in body
+    solution = item.solution.pick("en").split("![")[0].strip()
+    assert solution in body, "the solution of the item just missed"
+
+
+def test_another_learners_event_id_reveals_nothing_of_theirs(app, client, school, data_dir, pack_dir):
+    packs.import_pack(data_dir, pack_dir)
+    item = _pack(app).items[0]
+    url = f"/learn/item/{PACK}/{item.id}"
+    sign_in_learner(client, school, "ben")
+    bens_id = "6c1f1d1e-0000-4000-8000-0000000000be"
+    assert "Right!" in post(client, url, {"event_id": bens_id, **_answer_form(item)}).get_data(as_text=True)
+    post(client, "/logout")
+    sign_in_learner(client, school, "ana")
+    page = client.get(url + f"?event_id={bens_id}").get_data(as_text=True)
+    assert "Right!" not in page and "Ben" not in page and school.learners["ben"].uid not in page
+    for headers in ({}, {"Accept": "application/json"}):
+        response = post(client, url, {"event_id": bens_id, **_answer_form(item, right=False)}, headers=headers)
+        body = response.get_data(as_text=True)
+        assert response.status_code == 400
+        assert "Right!" not in body and "Not quite" not in body and '"correct"' not in body
+        assert "Ben" not in body and school.learners["ben"].uid not in body
+    with db.connection_context():
+        rows = list(Event.select().where(Event.kind == "attempt"))
+    assert [(r.learner_uid, json.loads(r.payload)["correct"]) for r in rows] == [(school.learners["ben"].uid, True)]
+
+
+def test_the_language_switch_keeps_the_items_mode_and_hints(learner, app):
+    url = f"/learn/item/{PACK}/{_pack(app).items[0].id}?mode=check&hints=1"
+    page = learner.get(url).get_data(as_text=True)
+    found = re.findall(r'<a href="(\?[^"]*)" lang="(\w+)"', page)
+    links = {lang: href.replace("&amp;", "&") for href, lang in found}
+    assert links["es"] == "?mode=check&hints=1&lang=es" and links["fr"] == "?mode=check&hints=1&lang=fr"
+    spanish = learner.get(url.split("?")[0] + links["es"]).get_data(as_text=True)
+    assert "Pista 1" in spanish and 'name="mode" value="check"' in spanish
+
+
+def test_every_hint_is_on_the_page_but_only_those_asked_for_show(learner, app):
+    item = _pack(app).items[0]
+    page = learner.get(f"/learn/item/{PACK}/{item.id}").get_data(as_text=True)
+    assert re.search(r'<div class="hints" id="hints"[^>]* hidden>', page)
+    assert len(re.findall(r'<div class="hint" hidden>', page)) == len(item.hints)
+    page = learner.get(f"/learn/item/{PACK}/{item.id}?hints=1").get_data(as_text=True)
+    assert not re.search(r'<div class="hints" id="hints"[^>]* hidden>', page)
+    assert len(re.findall(r'<div class="hint" hidden>', page)) == len(item.hints) - 1
+    assert '<div class="hint"><strong>Hint 1</strong>' in page
+
+
+def test_printables_fold_the_teachers_notes_away(app, client, school, data_dir, pack_dir):
+    (pack_dir / "resources" / "en" / "activity.md").write_text(
+        "# Fair shares\n\n**Goal:** Students split a whole into equal parts.\n\n"
+        "## Common misconceptions to watch\n\n- Counting parts without checking size.\n", encoding="utf-8")
+
+    def add(m):
+        m["resources"].append({"id": "activity-en", "skills": [m["skills"][0]["id"]], "kind": "printable",
+                               "language": "en", "title": {"en": "Fair shares"}, "path": "resources/en/activity.md"})
+    edit_json(pack_dir / "pack.json", add)
+    from content_packs.build import write_checksums
+    assert write_checksums(pack_dir).ok
+    packs.import_pack(data_dir, pack_dir)
+    sign_in_learner(client, school, "ana")
+    page = client.get(f"/learn/lesson/{PACK}/activity-en").get_data(as_text=True)
+    folded = re.search(r'<details class="for-teacher"><summary>For your teacher</summary>(.*?)</details>', page, re.S)
+    assert folded and "Common misconceptions to watch" in folded.group(1)
+    assert page.count("Common misconceptions to watch") == 1, "nowhere else on the page"
+    assert "<details class=\"for-teacher\" open" not in page
+
+
+def test_the_offline_page_names_nobody_and_the_service_worker_keeps_it(learner, school):
+    page = learner.get("/learn/offline").get_data(as_text=True)
+    assert "No Wi-Fi right now" in page and 'id="waiting"' in page
+    assert "Ana" not in page and school.learners["ana"].uid not in page and "csrf-token" not in page
+    worker = learner.get("/learn/sw.js").get_data(as_text=True)
+    home = learner.get("/learn/").get_data(as_text=True)
+    css = re.search(r'<link rel="stylesheet" href="([^"]+)">', home).group(1)
+    script = re.search(r'<script src="([^"]+)">', home).group(1)
+    assert "?v=" in css and f'"{css}"' in worker and f'"{script}"' in worker, "the shell is the URLs pages ask for"
+    assert "var OFFLINE = '/learn/offline';" in worker
+
+
+def test_signing_out_tells_the_browser_to_forget_its_cache(learner):
+    response = post(learner, "/logout")
+    assert response.headers["Clear-Site-Data"] == '"cache"'
+
+
+def test_ordering_items_never_show_their_options_in_the_answers_order():
+    from content_packs import load_pack
+
+    from classroom_server.web.practice import shown_order
+
+    ordering = [i for name in ("fractions", "numbers")
+                for i in load_pack(f"content_packs/library/{name}", check=False).items
+                if i.type == "ordering"]
+    assert any(i.prompt_order for i in ordering)
+    for item in ordering:
+        shown = [o.id for o in shown_order(item)]
+        assert sorted(shown) == sorted(o.id for o in item.options)
+        assert tuple(shown) != tuple(item.answer), item.id
+        if item.prompt_order:
+            assert tuple(shown) == tuple(item.prompt_order), item.id

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from classroom_server import clock
 from classroom_server.errors import Invalid, NotFound
-from classroom_server.learning import Activity, PolicyOptions, next_activities
 from classroom_server.models import Person
 from classroom_server.services import events
 from classroom_server.services.learning import Engine, qualify, split
+
+if TYPE_CHECKING:  # the learning engine is imported on first use (idle memory), not at start
+    from classroom_server.learning import Activity
 
 MODALITY_KINDS = {"text": ("text",), "images": ("image", "text"), "audio": ("audio",), "video": ("video",),
                   "printable": ("printable",), "pdf": ("pdf",)}
@@ -170,18 +172,75 @@ def _to_choice(activity: Activity, loaded: Any, lang: str) -> Choice:
                   activity.support)
 
 
+PATH_CHOICES = 5  # the learner chooses among the next 3 to 5 activities
+PATH_MINIMUM = 3
+
+
+def _lesson_choices(loaded: Any, chosen: list[Choice], lang: str, room: int) -> list[Choice]:
+    """Lessons for the skills already offered, so a learner with one ready skill still chooses."""
+    extra: list[Choice] = []
+    offered = {(c.pack_id, c.skill_id) for c in chosen if c.kind == "lesson"}
+    for choice in chosen:
+        key = (choice.pack_id, choice.skill_id)
+        if len(extra) >= room or not choice.pack_id or not choice.skill_id or key in offered:
+            continue
+        if choice.kind not in ("practice", "check", "review", "worked_example"):
+            continue
+        lessons = lessons_for(loaded, loaded.catalogue.pack(choice.pack_id), choice.skill_id, lang)
+        if lessons:
+            pick = next((r for r in lessons if r.kind == "text"), lessons[0])
+            offered.add(key)
+            extra.append(Choice("lesson", choice.pack_id, choice.skill_id, None, pick.id,
+                                "read_lesson", {"skill": choice.skill_id}))
+    return extra
+
+
 def path_for(engine: Engine, learner: Person, lang: str, items_done_in_session: int = 0,
              challenge: str = "normal", assignments: tuple[str, ...] = (),
              accommodations: Mapping[str, Any] | None = None) -> list[Choice]:
-    """The learner's next options (up to 3), best first, each with its reason."""
+    """The learner's next options (3 to 5 when there are that many), best first, each with its reason.
+
+    The engine offers one activity per ready skill, up to five. When that is fewer than three
+    (a new learner has one ready skill per pack), the offered skills' lessons fill the list.
+    """
+    from classroom_server.learning import PolicyOptions, next_activities
+
     loaded = engine.catalogue_store.get()
-    options = PolicyOptions(challenge=challenge, accommodations=dict(accommodations or {}))
+    options = PolicyOptions(challenge=challenge, accommodations=dict(accommodations or {}),
+                            choices=PATH_CHOICES)
     with engine.reading() as snap:
         activities = next_activities(
             snap.state, snap.catalog, learner.uid, clock.now().timestamp(), assignments=assignments,
             options=options, items_done_in_session=items_done_in_session,
         )
-    return [_to_choice(a, loaded, lang) for a in activities]
+    chosen = [_to_choice(a, loaded, lang) for a in activities]
+    if 0 < len(chosen) < PATH_MINIMUM:
+        chosen += _lesson_choices(loaded, chosen, lang, PATH_MINIMUM - len(chosen))
+    return chosen
+
+
+def next_for_skill(engine: Engine, learner: Person, lang: str, pack_id: str, skill_id: str,
+                   items_done_in_session: int = 0, challenge: str = "normal",
+                   accommodations: Mapping[str, Any] | None = None) -> Choice | None:
+    """What to do next on one skill the learner picked (My skills): the engine's own choice of
+    item, worked example or lesson for it, or None when it offers nothing for that skill now
+    (mastered, paused, or time for a break)."""
+    from classroom_server.learning import PolicyOptions, next_activities
+
+    loaded = engine.catalogue_store.get()
+    find_skill(loaded, pack_id, skill_id)
+    wanted = qualify(pack_id, skill_id)
+    options = PolicyOptions(challenge=challenge, accommodations=dict(accommodations or {}), choices=1)
+    with engine.reading() as snap:
+        activities = next_activities(
+            snap.state, snap.catalog, learner.uid, clock.now().timestamp(), assignments=(wanted,),
+            options=options, items_done_in_session=items_done_in_session,
+        )
+    for activity in activities:
+        params = activity.reason.get("params", {})
+        if activity.skill_id == wanted or params.get("for_skill") == wanted:
+            return _to_choice(activity, loaded, lang)
+    return None
 
 
 def is_paused(engine: Engine, learner: Person) -> bool:

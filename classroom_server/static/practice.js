@@ -1,4 +1,5 @@
-/* The practice page's small helpers: an answer queue that survives Wi-Fi drops, and read-aloud.
+/* The learner pages' small helpers: an answer queue that survives Wi-Fi drops, hints shown in
+ * place, read-aloud, and forgetting this learner's kept pages on sign-out.
  *
  * Every answer gets an id made here, is kept in localStorage until the hub has it, and is sent
  * in order; the hub records an id once, so a resend can never count an answer twice.
@@ -6,13 +7,20 @@
  */
 (function () {
   'use strict';
+  var OFFLINE = '/learn/offline', LAST = 'classroom-learner';
+  var offlinePage = document.getElementById('offline-page');
   var me = document.body.getAttribute('data-learner');
-  var KEY = 'classroom-answer-queue-' + me;  /* per learner: a shared tablet never mixes answers */
   var tokenMeta = document.querySelector('meta[name=csrf-token]');
   var form = document.getElementById('item-form');
   var status = document.getElementById('queue-status');
+  var waiting = document.getElementById('waiting');
   var started = Date.now();
   var sending = false;
+  try {
+    /* The offline page carries no name: it sends the queue of the learner last signed in here. */
+    if (me) { localStorage.setItem(LAST, me); } else if (offlinePage) { me = localStorage.getItem(LAST); }
+  } catch (e) { /* no storage: nothing is queued either */ }
+  var KEY = 'classroom-answer-queue-' + me;  /* per learner: a shared tablet never mixes answers */
 
   function uuid() {
     var b = new Uint8Array(16), i, h = [];
@@ -24,7 +32,10 @@
   }
   function load() { try { return JSON.parse(localStorage.getItem(KEY) || '[]'); } catch (e) { return []; } }
   function save(q) { localStorage.setItem(KEY, JSON.stringify(q)); }
-  function say(text) { if (status) { status.textContent = text || ''; } }
+  function say(text) {
+    if (status) { status.textContent = text || ''; }
+    if (waiting) { waiting.textContent = String(load().length); }
+  }
   function words(name) { return (status && status.getAttribute('data-' + name)) || ''; }
   function encode(fields) {
     var parts = [], i, value;
@@ -53,7 +64,7 @@
   function flush(showId, offline) {
     var q = load(), head, wantPage;
     if (sending) { return; }
-    if (!q.length) { say(''); return; }
+    if (!q.length) { return; }  /* nothing left: "All your answers are sent." stays */
     sending = true;
     head = q[0];
     wantPage = head.id === showId;
@@ -83,23 +94,62 @@
     for (i = 0; i < urls.length; i++) {
       xhr = new XMLHttpRequest();
       xhr.open('GET', urls[i]);
+      xhr.setRequestHeader('X-Prefetch', '1');  /* kept ready, not opened */
       xhr.send();
     }
   }
   function pathOf(url) { var a = document.createElement('a'); a.href = url; return a.pathname; }
+  /* Offline after an answer: on to the next question kept on this device, else to the offline
+   * page (kept by the service worker), never to the browser's "cannot be reached" page. */
   function goOfflineNext() {
-    var urls = upcoming(), seen = load(), i, j, used;
+    var urls = upcoming(), seen = load(), left = [], i, j, used;
+    if (!window.caches || !navigator.serviceWorker || !navigator.serviceWorker.controller) { return; }
     for (i = 0; i < urls.length; i++) {
       used = false;
       for (j = 0; j < seen.length; j++) { if (pathOf(seen[j].url) === pathOf(urls[i])) { used = true; } }
-      if (!used) { window.location.href = urls[i]; return; }
+      if (!used) { left.push(urls[i]); }
     }
+    function tryNext(k) {
+      if (k >= left.length) { window.location.href = OFFLINE; return; }
+      window.caches.match(left[k]).then(function (hit) {
+        if (hit) { window.location.href = left[k]; } else { tryNext(k + 1); }
+      }, function () { tryNext(k + 1); });
+    }
+    tryNext(0);
+  }
+
+  /* Sign-out on a shared tablet: drop this learner's kept pages before leaving, so the next
+   * learner never sees them offline (the hub also sends Clear-Site-Data for the HTTP cache). */
+  function forgetPages() {
+    return window.caches.keys().then(function (names) {
+      return Promise.all(names.map(function (name) {
+        return window.caches.open(name).then(function (cache) {
+          return cache.keys().then(function (requests) {
+            return Promise.all(requests.filter(function (r) {
+              var path = pathOf(r.url);
+              return path.indexOf('/learn/') === 0 && path !== OFFLINE;
+            }).map(function (r) { return cache.delete(r); }));
+          });
+        });
+      }));
+    });
+  }
+  var signOut = document.querySelector('form.sign-out');
+  if (signOut && me && window.caches && window.Promise) {
+    signOut.addEventListener('submit', function (event) {
+      var gone = false;
+      function leave() { if (!gone) { gone = true; signOut.submit(); } }
+      event.preventDefault();
+      try { localStorage.removeItem(LAST); } catch (e) { /* nothing kept */ }
+      forgetPages().then(leave, leave);
+      setTimeout(leave, 2000);
+    });
   }
 
   if (me && window.localStorage && window.XMLHttpRequest && window.JSON) {
     window.addEventListener('online', function () { flush(); });
     setInterval(function () { if (load().length) { flush(); } }, 5000);
-    if (load().length) { say(words('saved')); flush(); }
+    if (load().length) { say(words('saved')); flush(); } else if (waiting) { waiting.textContent = '0'; }
     if (navigator.serviceWorker) { navigator.serviceWorker.register('/learn/sw.js', {scope: '/learn/'}); }
   }
   if (form && me && window.localStorage && window.XMLHttpRequest && window.JSON) {
@@ -125,12 +175,28 @@
     prefetch();
   }
 
-  /* Read aloud: the pack's recording when there is one, else the browser's own voice. */
-  var reader = document.querySelector('.read-aloud');
-  if (reader && window.speechSynthesis && !document.getElementById('prompt-audio')) {
-    reader.hidden = false;
+  /* Hints: shown in place, so the answer already chosen stays chosen. Without JavaScript the
+   * link opens the page again with one more hint. */
+  var hintLink = document.getElementById('hint-link'), hintBox = document.getElementById('hints');
+  if (hintLink && hintBox && form) {
+    hintLink.addEventListener('click', function (event) {
+      var next = hintBox.querySelector('.hint[hidden]'), used = form.elements.hints_used;
+      if (!next) { return; }
+      event.preventDefault();
+      hintBox.removeAttribute('hidden');
+      next.removeAttribute('hidden');
+      used.value = String((parseInt(used.value, 10) || 0) + 1);
+      if (!hintBox.querySelector('.hint[hidden]')) { hintLink.setAttribute('hidden', ''); }
+    });
+  }
+
+  /* Read aloud (when the pack has no recording): the question as shown on the page, so Markdown
+   * marks and picture addresses are never spoken. */
+  var reader = document.querySelector('.read-aloud'), stem = document.getElementById('stem');
+  if (reader && stem && window.speechSynthesis && window.SpeechSynthesisUtterance) {
+    reader.removeAttribute('hidden');
     reader.addEventListener('click', function () {
-      var u = new window.SpeechSynthesisUtterance(reader.getAttribute('data-text'));
+      var u = new window.SpeechSynthesisUtterance((stem.textContent || '').replace(/\s+/g, ' ').replace(/^ | $/g, ''));
       u.lang = reader.getAttribute('data-lang');
       u.rate = 0.85;
       window.speechSynthesis.cancel();

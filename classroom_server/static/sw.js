@@ -1,12 +1,56 @@
 /* Offline shell for learner pages: a dropped Wi-Fi must not blank the screen.
- * Pages: network first, cached copy when the hub cannot be reached. Static files and pack files
- * (content-addressed, never changing): cache first. Answers are never cached: they go through the
- * page's answer queue. ES5 syntax. */
-var CACHE = 'classroom-v1';
+ * Pages: network first, cached copy when the hub cannot be reached, else the offline page (which
+ * says the answers are saved on this device). Static files and pack files (content-addressed,
+ * never changing): cache first. Answers are never cached: they go through the page's answer queue.
+ * Kept pages belong to one learner (the X-Learner header): when another learner's page arrives,
+ * the previous learner's pages are dropped first, so a shared tablet never shows them offline.
+ * The hub fills in VERSION and SHELL (the exact URLs pages ask for) when it serves this file.
+ * ES5 syntax. */
+var VERSION = 'dev';
 var SHELL = ['/static/app.css', '/static/practice.js'];
+var CACHE = 'classroom-' + VERSION;
+var OFFLINE = '/learn/offline';
+var OWNER = '/learn/offline?owner';  /* a cache entry naming the learner whose pages are kept */
+var writing = Promise.resolve();  /* cache writes one after another: an owner change is atomic */
+
+function isPage(url) {
+  var path = new URL(url, self.location.href).pathname;
+  return path.indexOf('/learn/') === 0 && path !== OFFLINE;
+}
+
+function keepOfflinePage(cache) {
+  return fetch(OFFLINE, {credentials: 'same-origin'}).then(function (response) {
+    if (response.ok && !response.redirected) { return cache.put(OFFLINE, response); }
+  }).catch(function () {});
+}
+
+function forgetPages(cache) {
+  return cache.keys().then(function (requests) {
+    return Promise.all(requests.filter(function (r) { return isPage(r.url); })
+      .map(function (r) { return cache.delete(r); }));
+  });
+}
+
+function keep(request, response) {
+  var who = response.headers.get('X-Learner');
+  writing = writing.then(function () {
+    return caches.open(CACHE).then(function (cache) {
+      return cache.match(OWNER).then(function (hit) { return hit ? hit.text() : null; }).then(function (owner) {
+        if (!who || owner === who) { return cache.put(request, response); }
+        return forgetPages(cache).then(function () {
+          return Promise.all([cache.put(OWNER, new Response(who)), cache.put(request, response),
+            keepOfflinePage(cache)]);
+        });
+      });
+    });
+  }).catch(function () {});
+  return writing;
+}
 
 self.addEventListener('install', function (event) {
-  event.waitUntil(caches.open(CACHE).then(function (cache) { return cache.addAll(SHELL); }));
+  event.waitUntil(caches.open(CACHE).then(function (cache) {
+    return cache.addAll(SHELL).then(function () { return keepOfflinePage(cache); });
+  }));
   self.skipWaiting();
 });
 
@@ -33,14 +77,16 @@ self.addEventListener('fetch', function (event) {
   }
   if (url.pathname.indexOf('/learn/') === 0) {
     event.respondWith(fetch(request).then(function (response) {
-      if (response.ok && !response.redirected) {
-        var copy = response.clone();
-        caches.open(CACHE).then(function (cache) { cache.put(request, copy); });
+      if (response.ok && !response.redirected && url.pathname !== OFFLINE) {
+        event.waitUntil(keep(request, response.clone()));
       }
       return response;
     }).catch(function () {
-      return caches.match(request, {ignoreSearch: false}).then(function (hit) {
-        return hit || caches.match(url.pathname).then(function (page) { return page || Response.error(); });
+      return caches.match(request).then(function (hit) {
+        return hit || caches.match(url.pathname);
+      }).then(function (page) {
+        if (page || request.mode !== 'navigate') { return page || Response.error(); }
+        return caches.match(OFFLINE).then(function (offline) { return offline || Response.error(); });
       });
     }));
   }

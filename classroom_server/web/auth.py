@@ -136,7 +136,11 @@ def logout() -> Response:
     if lang:
         session["lang"] = lang
     flash(_("You are signed out."))
-    return redirect(url_for("auth.choose"))
+    response = redirect(url_for("auth.choose"))
+    # A shared tablet: the browser forgets the pages it kept for the person signing out (the
+    # learner pages' script also drops them from the service worker's cache).
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -8,15 +8,16 @@ import json
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, session, url_for
 
 from classroom_server import clock
-from classroom_server.errors import Invalid
+from classroom_server.errors import Invalid, NotFound
 from classroom_server.i18n import gettext as _
 from classroom_server.i18n import ngettext
-from classroom_server.learning import mastery
 from classroom_server.models import Event
 from classroom_server.services import accounts, events, practice, teaching
 from classroom_server.web.access import requires
+from classroom_server.web.practice import STOPPED_KEY, learner_header
 
 bp = Blueprint("learner", __name__, url_prefix="/learn")
+bp.after_request(learner_header)
 
 CHALLENGES = ("easier", "normal", "harder")
 GOAL_TARGETS = {"skills": (1, 2, 3, 4, 5), "minutes": (30, 60, 90, 120)}
@@ -46,6 +47,8 @@ def reason_words(code: str, params: dict) -> str:  # type: ignore[type-arg]
         "review_early": _("Review a skill you know"),
         "session_complete": _("Well done! Time for a break."),
         "nothing_ready": _("Nothing ready yet. Ask your teacher."),
+        "read_lesson": _("Learn about it with a lesson"),
+        "resume": _("Continue where I stopped"),
     }
     return words.get(code, _("Keep practising"))
 
@@ -82,13 +85,59 @@ def choices_for_page():  # type: ignore[no-untyped-def]
     return describe_path(g.person, session.get("session_items", 0), session.get("challenge", "normal"))
 
 
+def resume_entry() -> dict | None:  # type: ignore[type-arg]
+    """The item, lesson or worked example this learner opened last and left unfinished."""
+    stopped = session.get(STOPPED_KEY)
+    if not isinstance(stopped, dict):
+        return None
+    loaded = current_app.extensions["catalogue"].get()
+    kind, pack_id, thing = stopped.get("kind"), str(stopped.get("pack")), str(stopped.get("id"))
+    try:
+        if kind == "item":
+            pack, found = practice.find_item(loaded, pack_id, thing)
+            skill_id = found.skill
+            mode = stopped.get("mode")
+            url = url_for("practice.item", pack_id=pack.id, item_id=found.id,
+                          mode=mode if mode in ("check", "review", "test_out") else None,
+                          hints=stopped.get("hints") or None)
+        elif kind == "lesson":
+            pack, resource = practice.find_resource(loaded, pack_id, thing)
+            skill_id = resource.skills[0]
+            url = url_for("practice.lesson", pack_id=pack.id, resource_id=resource.id)
+        elif kind == "example":
+            pack, found = practice.find_item(loaded, pack_id, thing)
+            skill_id = found.skill
+            url = url_for("practice.example", pack_id=pack.id, item_id=found.id)
+        else:
+            return None
+        skill = loaded.catalogue.skill(pack.id, skill_id)
+    except (NotFound, KeyError):
+        session.pop(STOPPED_KEY, None)
+        return None
+    title = skill.title.pick(practice.content_language(pack, g.lang))
+    return {"choice": None, "kind": kind, "id": thing, "title": title, "url": url,
+            "reason": reason_words("resume", {})}
+
+
+def _same_activity(shown: dict, resume: dict) -> bool:  # type: ignore[type-arg]
+    choice = shown["choice"]
+    if resume["kind"] == "lesson":
+        return choice.kind == "lesson" and choice.resource_id == resume["id"]
+    return choice.item_id == resume["id"] and choice.kind != "lesson"
+
+
 @bp.route("/")
 @requires("learner")
 def home() -> str:
+    choices = choices_for_page()
+    paused = practice.is_paused(engine(), g.person)
+    resume = None if paused else resume_entry()
+    if resume is not None:
+        choices = [resume] + [c for c in choices if not _same_activity(c, resume)]
     return render_template(
-        "learner/home.html", classes=accounts.classes_for(g.person), choices=choices_for_page(),
+        "learner/home.html", classes=accounts.classes_for(g.person), choices=choices,
         goal=current_goal(), challenge=session.get("challenge", "normal"), challenges=CHALLENGES,
-        paused=practice.is_paused(engine(), g.person),
+        paused=paused,
     )
 
 
@@ -110,7 +159,11 @@ def set_challenge() -> Response:
     return redirect(url_for("learner.home"))
 
 
-STATE_ORDER = (mastery.MASTERED, mastery.PROFICIENT, mastery.NEEDS_REVIEW, mastery.LEARNING, mastery.NOT_STARTED)
+# The learning engine's mastery states (classroom_server.learning.mastery), named here so that
+# this module does not load the engine at start.
+MASTERED, PROFICIENT, NEEDS_REVIEW, LEARNING, NOT_STARTED = (
+    "mastered", "proficient", "needs_review", "learning", "not_started")
+STATE_ORDER = (MASTERED, PROFICIENT, NEEDS_REVIEW, LEARNING, NOT_STARTED)
 
 
 @bp.route("/skills")
@@ -118,22 +171,36 @@ STATE_ORDER = (mastery.MASTERED, mastery.PROFICIENT, mastery.NEEDS_REVIEW, maste
 def skills() -> str:
     loaded = current_app.extensions["catalogue"].get()
     states = practice.skill_states(engine(), g.person)
-    unlocked = (mastery.MASTERED, mastery.NEEDS_REVIEW, mastery.PROFICIENT)
+    unlocked = (MASTERED, NEEDS_REVIEW, PROFICIENT)
     packs = []
     for pack in loaded.catalogue.packs:
         lang = practice.content_language(pack, g.lang)
         rows = []
         for pack_id, skill_id in loaded.catalogue.topological_order(pack.id):
             skill = loaded.catalogue.skill(pack_id, skill_id)
-            state = states.get(practice.qualified(pack_id, skill_id), mastery.NOT_STARTED)
-            ready = all(states.get(practice.qualified(pack_id, p), mastery.NOT_STARTED) in unlocked
+            state = states.get(practice.qualified(pack_id, skill_id), NOT_STARTED)
+            ready = all(states.get(practice.qualified(pack_id, p), NOT_STARTED) in unlocked
                         for p in skill.prerequisites)
+            open_now = state in (LEARNING, NEEDS_REVIEW) or (
+                ready and state == NOT_STARTED)
             rows.append({"skill": skill, "title": skill.title.pick(lang), "state": state,
-                         "ready": ready or state != mastery.NOT_STARTED,
+                         "ready": ready or state != NOT_STARTED,
+                         "url": url_for("learner.skill_next", pack_id=pack_id, skill_id=skill_id) if open_now else None,
                          "after": [loaded.catalogue.skill(pack_id, p).title.pick(lang) for p in skill.prerequisites]})
-        done = sum(1 for r in rows if r["state"] in (mastery.MASTERED, mastery.PROFICIENT))
+        done = sum(1 for r in rows if r["state"] in (MASTERED, PROFICIENT))
         packs.append({"pack": pack, "title": pack.title.pick(lang), "rows": rows, "done": done})
     return render_template("learner/skills.html", packs=packs)
+
+
+@bp.route("/skills/<pack_id>/<skill_id>")
+@requires("learner")
+def skill_next(pack_id: str, skill_id: str) -> Response:
+    """A skill tapped on My skills: straight to what to do next on it."""
+    choice = practice.next_for_skill(
+        engine(), g.person, g.lang, pack_id, skill_id, session.get("session_items", 0),
+        session.get("challenge", "normal"), accommodations=teaching.policy_accommodations(g.person))
+    url = url_for_choice(choice) if choice is not None else None
+    return redirect(url or url_for("learner.home"))
 
 
 def _week_start() -> dt.datetime:

@@ -1,17 +1,21 @@
 """The activity players: one practice item at a time, lessons, worked examples, test-out.
 
-Plain HTML forms do everything; static/practice.js only adds the offline answer queue and
-read-aloud. Each item page carries a fresh event id, so a double tap or a resent form is
-recorded once.
+Plain HTML forms do everything; static/practice.js only adds the offline answer queue,
+hints shown in place and read-aloud. Each item page carries a fresh event id, so a double tap or
+a resent form is recorded once. The session remembers the activity a learner opened and has not
+finished yet, for "Continue where I stopped" on My path.
 """
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
+from pathlib import Path
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, session, url_for
 
+from classroom_server import __version__
 from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
 from classroom_server.services import practice
@@ -23,8 +27,34 @@ bp = Blueprint("practice", __name__, url_prefix="/learn")
 MODES = ("practice", "check", "review", "test_out")
 PROFICIENT_CODES = {"became_proficient", "test_out_passed"}
 MASTERED_CODES = {"mastery_confirmed", "mastery_restored"}
+STOPPED_KEY = "stopped_at"  # the session's note of the activity opened and not finished
 KIND_TO_MODALITY = {"text": "text", "printable": "printable", "audio": "audio", "video": "video",
                     "image": "images", "pdf": "text", "html5": "text"}
+
+
+def learner_header(response: Response) -> Response:
+    """Name the learner a page belongs to, so the service worker never keeps two learners' pages."""
+    person = g.get("person")
+    if person is not None and person.role == "learner":
+        response.headers["X-Learner"] = person.uid
+    return response
+
+
+bp.after_request(learner_header)
+
+
+def _stopped_at(kind: str, pack_id: str, thing_id: str, **extra: object) -> None:
+    """Remember what the learner opened, unless the browser is only keeping it ready (prefetch)."""
+    if request.headers.get("X-Prefetch") or request.headers.get("Sec-Purpose", "").startswith("prefetch"):
+        return
+    session[STOPPED_KEY] = {"kind": kind, "pack": pack_id, "id": thing_id, **extra}
+
+
+def _finished(kind: str, pack_id: str, thing_id: str) -> None:
+    stopped = session.get(STOPPED_KEY)
+    if isinstance(stopped, dict) and (stopped.get("kind"), stopped.get("pack"), stopped.get("id")) == (
+            kind, pack_id, thing_id):
+        session.pop(STOPPED_KEY)
 
 
 def _engine():  # type: ignore[no-untyped-def]
@@ -49,16 +79,27 @@ def _audio_url(pack, item, lang):  # type: ignore[no-untyped-def]
     return current_app.jinja_env.globals["content_url"](pack.id, path) if path else None
 
 
+def shown_order(item):  # type: ignore[no-untyped-def]
+    """An ordering item's options in the order to show: the pack's `prompt_order`, else the order
+    listed; never the answer's own order (then turned by one place), which would give it away."""
+    by_id = {o.id: o for o in item.options}
+    ids = [i for i in (item.prompt_order or ()) if i in by_id]
+    ids += [o.id for o in item.options if o.id not in ids]
+    if len(ids) > 1 and item.type == "ordering" and tuple(ids) == tuple(item.answer or ()):
+        ids = ids[1:] + ids[:1]
+    return [by_id[i] for i in ids]
+
+
 def item_view(pack, item, lang: str, hints: int) -> dict:  # type: ignore[no-untyped-def,type-arg]
     """Everything a template needs to show one item, rendered from the pack's Markdown."""
     md = lambda loc: render_markdown(loc.pick(lang), pack.id)  # noqa: E731
     md_inline = lambda loc: inline(loc.pick(lang), pack.id)  # noqa: E731
     return {
         "pack": pack, "item": item, "lang": lang, "stem": md(item.stem),
-        "stem_text": item.stem.pick(lang),
         "hints": [md(h) for h in item.hints[:hints]], "more_hints": hints < len(item.hints),
+        "all_hints": [md(h) for h in item.hints],
         "choices": [{"id": c.id, "text": md_inline(c.text)} for c in item.choices],
-        "options": [{"id": o.id, "text": md_inline(o.text)} for o in item.options],
+        "options": [{"id": o.id, "text": md_inline(o.text)} for o in shown_order(item)],
         "left": [{"id": o.id, "text": md_inline(o.text)} for o in item.left],
         "right": [{"id": o.id, "text": md_inline(o.text)} for o in item.right],
         "audio": _audio_url(pack, item, lang),
@@ -80,11 +121,13 @@ def item(pack_id: str, item_id: str) -> str:
     lang = practice.content_language(pack, g.lang)
     hints = _int_arg("hints", 0, len(found.hints))
     mode = request.args.get("mode", "practice")
+    mode = mode if mode in MODES else "practice"
+    _stopped_at("item", pack.id, found.id, mode=mode, hints=hints)
     return render_template(
         "learner/item.html", v=item_view(pack, found, lang, hints), hints_used=hints,
         upcoming=_upcoming(pack, found),
         event_id=request.args.get("event_id") or str(uuid.uuid4()), started=int(time.time() * 1000),
-        mode=mode if mode in MODES else "practice", error=None,
+        mode=mode, error=None,
     )
 
 
@@ -116,6 +159,7 @@ def answer(pack_id: str, item_id: str):  # type: ignore[no-untyped-def]
         ), 400
     if not outcome.duplicate:
         session["session_items"] = session.get("session_items", 0) + 1
+    _finished("item", outcome.pack.id, outcome.item.id)
     return _feedback(outcome)
 
 
@@ -163,7 +207,9 @@ def lesson(pack_id: str, resource_id: str):  # type: ignore[no-untyped-def]
             "pack": pack.id, "resource": resource.id, "skill": resource.skills[0],
             "modality": KIND_TO_MODALITY.get(resource.kind, "text"),
         }, event_id=request.form.get("event_id") or None)
+        _finished("lesson", pack.id, resource.id)
         return redirect(url_for("learner.next_activity"))
+    _stopped_at("lesson", pack.id, resource.id)
     lang = practice.content_language(pack, g.lang)
     body = None
     if resource.kind in ("text", "printable"):
@@ -187,7 +233,9 @@ def example(pack_id: str, item_id: str):  # type: ignore[no-untyped-def]
         practice.record_simple(_engine(), g.person, "worked_example_viewed",
                                {"pack": pack.id, "item": found.id, "skill": found.skill},
                                event_id=request.form.get("event_id") or None)
+        _finished("example", pack.id, found.id)
         return redirect(url_for("learner.next_activity"))
+    _stopped_at("example", pack.id, found.id)
     lang = practice.content_language(pack, g.lang)
     return render_template("learner/example.html", v=item_view(pack, found, lang, 0),
                            solution=render_markdown(found.solution.pick(lang), pack.id), event_id=str(uuid.uuid4()))
@@ -203,11 +251,27 @@ def test_out(pack_id: str, skill_id: str) -> Response:
     return redirect(url_for("learner.next_activity"))
 
 
+@bp.route("/offline")
+@requires("learner")
+def offline() -> str:
+    """The page the service worker shows for any learner page it has not kept, when the hub
+    cannot be reached. It is kept on the device for whoever signs in next: no name on it."""
+    return render_template("learner/offline.html", neutral=True)
+
+
 @bp.route("/sw.js")
 @requires("learner")
 def service_worker() -> Response:
-    """The offline shell's service worker, served under /learn/ so it may control learner pages."""
-    response = current_app.send_static_file("sw.js")
+    """The offline shell's service worker, served under /learn/ so it may control learner pages.
+
+    It is given the hub's version: it keeps the very URLs pages ask for (`/static/app.css?v=…`),
+    and an upgraded hub installs a new worker that drops the old copies."""
+    source = (Path(current_app.static_folder or "") / "sw.js").read_text(encoding="utf-8")
+    shell = [current_app.jinja_env.globals["asset"](name) for name in ("app.css", "practice.js")]
+    source = source.replace("var VERSION = 'dev';", f"var VERSION = {json.dumps(__version__)};", 1)
+    source = source.replace("var SHELL = ['/static/app.css', '/static/practice.js'];",
+                            f"var SHELL = {json.dumps(shell)};", 1)
+    response = Response(source, mimetype="text/javascript")
     response.headers["Content-Type"] = "text/javascript; charset=utf-8"
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/learn/"

@@ -72,6 +72,7 @@ def phone(browser):  # type: ignore[no-untyped-def]
     context.close()
 
 
-def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+def screenshot(page, name: str, full_page: bool = True) -> None:  # type: ignore[no-untyped-def]
+    """Into test-artifacts/; the guides' pictures in docs/images are copies of some of these."""
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)

@@ -1,6 +1,7 @@
-"""A learner's journeys in a real browser: practice to mastery, Wi-Fi drops, double taps,
-no JavaScript, small screens, page weight, and privacy."""
+"""A learner's journeys in a real browser: practice to mastery, Wi-Fi drops, shared tablets,
+double taps, hints, read-aloud, no JavaScript, small screens, page weight, and privacy."""
 
+import html
 import json
 import re
 from pathlib import Path
@@ -55,21 +56,33 @@ def current_item(app, page):
 
 
 def fill_answer(page, item, right=True):
-    """Answer the item on the page the way a child would: tap, type or choose."""
+    """Answer the item on the page the way a child would: tap, type or choose. A wrong answer is
+    a common mistake when the item names one; returns that mistake's feedback (Markdown) or None."""
     key = key_response(item, "en")
+    feedback = None
     if item.type == "single_choice":
-        choice = key if right else next(c.id for c in item.choices if not c.correct)
+        wrong = sorted((c for c in item.choices if not c.correct), key=lambda c: c.feedback is None)
+        choice = key if right else wrong[0].id
+        feedback = None if right or wrong[0].feedback is None else wrong[0].feedback.pick("en")
         page.locator(f'input[name=answer][value="{choice}"]').check()
     elif item.type == "multiple_choice":
         chosen = list(key) if right else [next(c.id for c in item.choices if not c.correct)]
         for choice in chosen:
             page.locator(f'input[name=answer][value="{choice}"]').check()
     elif item.type in ("numeric", "short_text"):
-        page.locator("input[name=answer]").fill(str(key) if right else "999")
+        value = str(key)
+        if not right:
+            value = "999"
+            if item.wrong_answers:
+                mistake = item.wrong_answers[0]
+                value = mistake.value if isinstance(mistake.value, str) else mistake.value.pick("en")
+                feedback = mistake.feedback.pick("en")
+        page.locator("input[name=answer]").fill(value)
     elif item.type == "ordering":
         order = list(key) if right else list(reversed(key))
         for position, option_id in enumerate(order, start=1):
             page.locator(f'select[name="rank.{option_id}"]').select_option(str(position))
+        feedback = None if right or item.feedback_wrong is None else item.feedback_wrong.pick("en")
     elif item.type == "matching":
         pairs = dict(key)
         if not right:
@@ -77,6 +90,16 @@ def fill_answer(page, item, right=True):
             pairs[lefts[0]], pairs[lefts[1]] = pairs[lefts[1]], pairs[lefts[0]]
         for left, right_id in pairs.items():
             page.locator(f'select[name="match.{left}"]').select_option(right_id)
+        feedback = None if right or item.feedback_wrong is None else item.feedback_wrong.pick("en")
+    return feedback
+
+
+def shown_text(markdown):
+    """What a Markdown text looks like on the page, as plain words."""
+    from markdown_it import MarkdownIt
+
+    rendered = re.sub(r"<[^>]+>", " ", MarkdownIt("commonmark").render(markdown))
+    return " ".join(html.unescape(rendered).split())
 
 
 def attempts(learner_uid=None):
@@ -93,18 +116,20 @@ def test_the_whole_journey_to_mastery_of_a_skill(app, hub_with_fractions, phone,
     screenshot(phone, "10-my-path")
     phone.locator(".step.first").click()
     if "/learn/lesson/" in phone.url:
-        screenshot(phone, "11-lesson")
+        screenshot(phone, "11-lesson", full_page=False)  # the top of a long page is enough for the guide
         phone.get_by_role("button", name="Done").click()
     assert "/learn/item/" in phone.url
     screenshot(phone, "12-item")
     phone.get_by_role("link", name="Show a hint").click()
     assert phone.get_by_text("Hint 1").is_visible()
     item = current_item(app, phone)
-    fill_answer(phone, item, right=False)
+    mistake = fill_answer(phone, item, right=False)
     phone.get_by_role("button", name="Check my answer").click()
     phone.wait_for_selector(".verdict")
     assert "Not quite." in phone.inner_text(".verdict")
-    assert phone.inner_text(".feedback").strip(), "the misconception feedback is shown"
+    assert mistake, f"{item.id}: the wrong answer chosen names no misconception"
+    assert shown_text(mistake) in " ".join(phone.inner_text(".feedback").split()), \
+        "the feedback is the one written for the mistake just made"
     screenshot(phone, "13-feedback-wrong")
     celebrated = False
     for _ in range(30):
@@ -135,36 +160,90 @@ def _wait_for_service_worker(page):
     page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=10000)
 
 
+CACHED_JS = "(path) => caches.match(path).then(hit => !!hit)"
+KEPT_JS = """() => caches.keys().then(names => Promise.all(names.map(n => caches.open(n).then(c => c.keys()))))
+    .then(lists => lists.flat().map(r => new URL(r.url).pathname + new URL(r.url).search))"""
+
+
 def test_answers_given_offline_are_recorded_once_each_in_order(app, hub_with_pack, browser, school):
     base = hub_with_pack
-    context = browser.new_context(viewport={"width": 360, "height": 640})
+    context = browser.new_context(viewport={"width": 320, "height": 568})
     page = context.new_page()
     sign_in(page, base, school)
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.ready.then(() => true)")
+    assert page.evaluate(CACHED_JS, page.get_attribute("link[rel=stylesheet]", "href")), \
+        "the stylesheet, at the very URL pages ask for, is kept when the service worker installs"
+    page.wait_for_function(CACHED_JS, arg="/learn/offline")
     page.reload()
     _wait_for_service_worker(page)
     page.locator(".step.first").click()
     if "/learn/lesson/" in page.url:
         page.get_by_role("button", name="Done").click()
     page.wait_for_url("**/learn/item/**")
-    page.wait_for_timeout(800)  # the next items are being kept ready
+    page.wait_for_function("""() => Promise.all(JSON.parse(document.getElementById('item-form').dataset.upcoming)
+        .map(u => caches.match(u))).then(hits => hits.every(Boolean))""")  # the next items are kept ready
     base.drop()  # the Wi-Fi drops
     answered = []
-    for n in range(3):
+    for _ in range(8):
         item = current_item(app, page)
         event_id = page.locator("input[name=event_id]").input_value()
         fill_answer(page, item)
         answered.append((item.id, event_id))
         page.get_by_role("button", name="Check my answer").click()
-        if n < 2:
-            page.wait_for_function(f"!location.pathname.endsWith('/{item.id}')", timeout=10000)
-    page.wait_for_selector("#queue-status:not(:empty)")
-    screenshot(page, "16-offline-saved")
+        page.wait_for_function(f"!location.pathname.endsWith('/{item.id}')", timeout=10000)
+        page.wait_for_load_state()
+        if "/learn/offline" in page.url:
+            break
+        # the next question kept on the device; the message is at the top, seen without scrolling
+        page.wait_for_selector("#queue-status:not(:empty)")
+        box = page.locator("#queue-status").bounding_box()
+        assert box["y"] + box["height"] <= 568, "the saved message is below the fold"
+        if len(answered) == 1:
+            screenshot(page, "16-offline-saved")
+    assert "/learn/offline" in page.url, "answering went past the kept questions"
+    assert len(answered) >= 4, "the three questions kept ready were answered first"
+    assert page.locator("#offline-page").is_visible(), "the offline page, not the browser's error"
+    assert page.inner_text("#waiting") == str(len(answered))
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(251, 250, 247)", \
+        "the stylesheet comes from the service worker's cache"
+    screenshot(page, "17-offline-page")
     assert attempts() == [], "nothing reached the hub while offline"
     base.restore()  # and comes back
-    page.wait_for_function("localStorage.getItem('classroom-answer-queue-' + document.body.dataset.learner) === '[]'",
-                           timeout=20000)
-    recorded = attempts(school.learners["ana"].uid)
+    ana = school.learners["ana"].uid
+    page.wait_for_function(f"localStorage.getItem('classroom-answer-queue-{ana}') === '[]'", timeout=20000)
+    page.wait_for_function("document.getElementById('waiting').textContent === '0'")
+    assert "All your answers are sent." in page.inner_text("#queue-status")
+    recorded = attempts(ana)
     assert [(json.loads(e.payload)["item"], e.event_id) for e in recorded] == answered
+    context.close()
+
+
+def test_the_next_learner_on_a_shared_tablet_never_sees_the_last_ones_pages(app, hub_with_pack, browser, school):
+    base = hub_with_pack
+    context = browser.new_context(viewport={"width": 360, "height": 640})
+    page = context.new_page()
+    sign_in(page, base, school, "ana")
+    page.reload()
+    _wait_for_service_worker(page)
+    for path in ("/learn/goals", "/learn/skills"):
+        page.goto(base + path)
+        page.wait_for_function(CACHED_JS, arg=path)
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/login**")
+    kept = page.evaluate(KEPT_JS)
+    assert "/learn/offline" in kept, "the offline page stays for the next learner"
+    assert [p for p in kept if p.startswith("/learn/") and not p.startswith("/learn/offline")] == [], \
+        "signing out dropped the learner's pages"
+    sign_in(page, base, school, "ben")
+    page.wait_for_function(CACHED_JS, arg="/learn/")
+    base.drop()
+    for path in ("/learn/goals", "/learn/skills", "/learn/"):
+        page.goto(base + path)
+        content = page.content()
+        assert "Ana" not in content and school.learners["ana"].uid not in content, path
+    page.goto(base + "/learn/goals")
+    assert page.locator("#offline-page").is_visible()
+    base.restore()
     context.close()
 
 
@@ -184,10 +263,15 @@ def test_without_javascript_a_learner_can_answer_and_get_feedback(app, hub_with_
     sign_in(page, hub_with_pack, school)
     item = next(i for i in app.extensions["catalogue"].get().catalogue.pack(PACK).items if i.type == "ordering")
     page.goto(f"{hub_with_pack}/learn/item/{PACK}/{item.id}")
+    assert not page.locator(".read-aloud").is_visible(), "read-aloud needs JavaScript: hidden without it"
+    page.get_by_role("link", name="Show a hint").click()  # without JavaScript: the page again, one more hint
+    assert "hints=1" in page.url and page.get_by_text("Hint 1").is_visible()
+    assert not page.get_by_text("Hint 2").is_visible()
     fill_answer(page, item)
     page.get_by_role("button", name="Check my answer").click()
     assert "Right!" in page.inner_text(".verdict")
     assert len(attempts()) == 1
+    assert json.loads(attempts()[0].payload)["hints_used"] == 1
     context.close()
 
 
@@ -197,7 +281,7 @@ def learner_pages(app, school):
     return {
         "path": "/learn/", "skills": "/learn/skills", "goals": "/learn/goals",
         "item": f"/learn/item/{PACK}/{pack.items[0].id}", "lesson": f"/learn/lesson/{PACK}/{lesson.id}",
-        "example": f"/learn/example/{PACK}/{pack.items[1].id}",
+        "example": f"/learn/example/{PACK}/{pack.items[1].id}", "offline": "/learn/offline",
     }
 
 
@@ -267,3 +351,102 @@ def test_a_learner_cannot_reach_another_learners_data(app, hub_with_pack, phone,
         phone.goto(hub_with_pack + path)
         content = phone.content()
         assert "Ben" not in content and school.learners["ben"].uid not in content
+
+
+def test_a_hint_keeps_the_answer_already_chosen(app, hub_with_pack, phone, school):
+    sign_in(phone, hub_with_pack, school)
+    item = next(i for i in app.extensions["catalogue"].get().catalogue.pack(PACK).items if i.type == "single_choice")
+    url = f"{hub_with_pack}/learn/item/{PACK}/{item.id}"
+    phone.goto(url)
+    fill_answer(phone, item)
+    assert not phone.get_by_text("Hint 1").is_visible()
+    phone.get_by_role("link", name="Show a hint").click()
+    assert phone.get_by_text("Hint 1").is_visible() and not phone.get_by_text("Hint 2").is_visible()
+    phone.get_by_role("link", name="Show a hint").click()
+    assert phone.get_by_text("Hint 2").is_visible()
+    assert not phone.get_by_role("link", name="Show a hint").is_visible(), "no more hints to show"
+    assert phone.url == url, "the hints came without leaving the page"
+    assert phone.locator("input[name=answer]:checked").input_value() == key_response(item, "en"), "still chosen"
+    phone.get_by_role("button", name="Check my answer").click()
+    phone.wait_for_selector(".verdict")
+    assert json.loads(attempts()[0].payload)["hints_used"] == 2
+
+
+SPEECH_STUB = """
+window.spoken = [];
+window.SpeechSynthesisUtterance = function (text) { this.text = text; };
+Object.defineProperty(window, 'speechSynthesis', {configurable: true, value: {
+  speak: function (u) { window.spoken.push({text: u.text, lang: u.lang}); }, cancel: function () {}}});
+"""
+NO_SPEECH = "Object.defineProperty(window, 'speechSynthesis', {configurable: true, value: undefined});"
+
+
+def test_read_aloud_speaks_the_question_as_shown(app, hub_with_fractions, browser, school):
+    catalogue = app.extensions["catalogue"].get().catalogue
+    item = next(i for i in catalogue.pack("org.openclassroom.fractions").items
+                if "**" in i.stem.pick("en") and "![" in i.stem.pick("en") and not i.audio)
+    context = browser.new_context(viewport={"width": 360, "height": 640})
+    context.add_init_script(SPEECH_STUB)
+    page = context.new_page()
+    sign_in(page, hub_with_fractions, school)
+    page.goto(f"{hub_with_fractions}/learn/item/org.openclassroom.fractions/{item.id}")
+    page.get_by_role("button", name="Read aloud").click()
+    spoken = page.evaluate("window.spoken")
+    assert len(spoken) == 1 and spoken[0]["lang"] == "en"
+    said = spoken[0]["text"]
+    assert said == " ".join(page.inner_text("#stem").split()), "the words on the screen"
+    assert "**" not in said and "](" not in said and ".svg" not in said, "no Markdown read aloud"
+    context.close()
+    quiet = browser.new_context(viewport={"width": 360, "height": 640})
+    quiet.add_init_script(NO_SPEECH)
+    page = quiet.new_page()
+    sign_in(page, hub_with_fractions, school)
+    page.goto(f"{hub_with_fractions}/learn/item/org.openclassroom.fractions/{item.id}")
+    assert page.locator(".read-aloud").count() == 1 and not page.locator(".read-aloud").is_visible(), \
+        "no voice on this device: no button"
+    quiet.close()
+
+
+def test_each_matching_pair_is_its_own_card_at_320_px(app, hub_with_pack, browser, school):
+    context = browser.new_context(viewport={"width": 320, "height": 568})
+    page = context.new_page()
+    sign_in(page, hub_with_pack, school)
+    item = next(i for i in app.extensions["catalogue"].get().catalogue.pack(PACK).items if i.type == "matching")
+    page.goto(f"{hub_with_pack}/learn/item/{PACK}/{item.id}")
+    pairs = page.locator("label.match")
+    assert pairs.count() == len(item.left)
+    for n in range(pairs.count()):
+        pair = pairs.nth(n)
+        assert pair.evaluate("e => getComputedStyle(e).borderTopStyle") != "none", "each pair has its border"
+        card, what = pair.bounding_box(), pair.locator(".what").bounding_box()
+        select = pair.locator("select").bounding_box()
+        assert select["y"] >= what["y"] + what["height"] - 1, "the dropdown is under its picture or words"
+        assert card["y"] <= what["y"] and select["y"] + select["height"] <= card["y"] + card["height"], \
+            "and both are inside the same card"
+    screenshot(page, "320-matching")
+    context.close()
+
+
+def test_lessons_and_goals_as_the_guide_shows_them(app, hub_with_fractions, phone, school):
+    base = hub_with_fractions
+    sign_in(phone, base, school)
+    steps = phone.locator(".step")
+    assert steps.count() >= 2, "a new learner chooses: practise, or the lesson first"
+    phone.get_by_role("link", name=re.compile("Learn about it with a lesson")).first.click()
+    phone.wait_for_url("**/learn/lesson/**")
+    assert phone.locator("article.lesson").is_visible()
+    screenshot(phone, "11-lesson", full_page=False)  # the top of a long page is enough for the guide
+    phone.goto(base + "/learn/")
+    assert "Continue where I stopped" in phone.inner_text(".step.first"), "the lesson left open comes first"
+    phone.locator(".step.first").click()
+    phone.wait_for_url("**/learn/lesson/**")
+    phone.get_by_role("button", name="Done").click()
+    phone.wait_for_url("**/learn/item/**")
+    phone.goto(base + "/learn/goals")
+    phone.get_by_label("2 skills").check()
+    phone.get_by_role("button", name="Set my goal").click()
+    phone.wait_for_url("**/learn/goals")
+    assert "0 of 2 new skills" in phone.inner_text("main")
+    screenshot(phone, "18-my-goals")
+    phone.goto(base + "/learn/")
+    assert "This week: 0 of 2 new skills" in phone.inner_text(".goal")
