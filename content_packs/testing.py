@@ -2,11 +2,15 @@
 
 make_pack writes a valid pack of any size: one item of each type in turn, two languages, a
 text resource per skill and a shared SVG referenced from Markdown, with checksums filled in.
+On request (`media`), each skill also gets a picture listed with it and shown in its text
+lesson, and audio, video and PDF lessons in each language: tiny but real files (silent Ogg
+Opus, a one-frame WebM, a one-page PDF) written here, so a browser can load and play them.
 """
 from __future__ import annotations
 
 import json
 import os
+import struct
 from pathlib import Path
 from typing import Any, Callable
 
@@ -14,7 +18,12 @@ from .build import write_checksums
 
 SVG = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 10">'
        '<rect width="30" height="10" fill="#48c"/><rect x="30" width="10" height="10" fill="#eee"/></svg>\n')
+PICTURE = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 40">'
+           '<path d="M20 2a18 18 0 0 1 0 36z" fill="#48c"/><circle cx="20" cy="20" r="18" fill="none" '
+           'stroke="#333" stroke-width="2"/><path d="M20 2v36" stroke="#333" stroke-width="2"/></svg>\n')
+PICTURE_ALT = ("A circle cut into two equal halves", "Un círculo cortado en dos mitades iguales")
 LANGS = ("en", "es")
+MEDIA_KINDS = ("image", "audio", "video", "pdf")  # what make_pack(media=...) may add to every skill
 TYPES = ("single_choice", "multiple_choice", "numeric", "short_text", "ordering", "matching")
 
 
@@ -93,8 +102,117 @@ def make_template_item(item_id: str, skill: str, instances: int = 12,
     }
 
 
-def make_manifest(skills: int, langs: tuple[str, ...] = LANGS, pack_id: str = "org.example.generated") -> dict[str, Any]:
+# --- tiny media files -------------------------------------------------------------------------
+
+def _ogg_crc(data: bytes) -> int:
+    """Ogg's CRC-32: polynomial 0x04c11db7, not reflected, starting at 0."""
+    crc = 0
+    for byte in data:
+        crc ^= byte << 24
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x04C11DB7 if crc & 0x80000000 else crc << 1) & 0xFFFFFFFF
+    return crc
+
+
+def _ogg_page(packets: list[bytes], granule: int, seq: int, flags: int, serial: int = 0x636C6173) -> bytes:
+    lacing = b"".join(bytes([255] * (len(p) // 255) + [len(p) % 255]) for p in packets)
+    header = b"OggS" + struct.pack("<BBqIII", 0, flags, granule, serial, seq, 0) + bytes([len(lacing)]) + lacing
+    page = header + b"".join(packets)
+    return page[:22] + struct.pack("<I", _ogg_crc(page)) + page[26:]
+
+
+def silent_opus(seconds: float = 0.5, language: str | None = None) -> bytes:
+    """A valid mono Ogg Opus file of silence (.opus/.ogg): 20 ms CELT frames that decode to zeros,
+    tagged with its language (so each language's file has its own checksum)."""
+    pre_skip, frames = 312, max(1, round(seconds * 50))
+    head = b"OpusHead" + struct.pack("<BBHIhB", 1, 1, pre_skip, 48000, 0, 0)
+    vendor = b"content_packs.testing"
+    comments = [f"LANGUAGE={language}".encode("ascii")] if language else []
+    tags = (b"OpusTags" + struct.pack("<I", len(vendor)) + vendor + struct.pack("<I", len(comments))
+            + b"".join(struct.pack("<I", len(c)) + c for c in comments))
+    silence = b"\xf8\xff\xfe"  # TOC: CELT full band 20 ms mono, one frame; then a silent frame
+    return (_ogg_page([head], 0, 0, 0x02) + _ogg_page([tags], 0, 1, 0)
+            + _ogg_page([silence] * frames, pre_skip + 960 * frames, 2, 0x04))
+
+
+# One 16x16 VP8 key frame of the picture's blue, as a WebM muxer stores it.
+_VP8_FRAME = bytes.fromhex("b002009d012a1000100000470885858885848802020275aa03f8020cfdc400fee78bfffcb42f"
+                           "9685f2d0bfe5a17ff7faaf7f55efeabfda10")
+
+
+def _ebml(element_id: int, payload: bytes | int | str) -> bytes:
+    if isinstance(payload, int):
+        payload = payload.to_bytes(max(1, (payload.bit_length() + 7) // 8), "big")
+    elif isinstance(payload, str):
+        payload = payload.encode("ascii")
+    size = (1 << 56 | len(payload)).to_bytes(8, "big")  # 8-byte size: simple and always valid
+    return element_id.to_bytes((element_id.bit_length() + 7) // 8, "big") + size + payload
+
+
+def tiny_webm() -> bytes:
+    """A valid WebM video (.webm) of one 16x16 frame shown for 40 ms."""
+    header = _ebml(0x1A45DFA3, _ebml(0x4286, 1) + _ebml(0x42F7, 1) + _ebml(0x42F2, 4) + _ebml(0x42F3, 8)
+                   + _ebml(0x4282, "webm") + _ebml(0x4287, 2) + _ebml(0x4285, 2))
+    info = _ebml(0x1549A966, _ebml(0x2AD7B1, 1_000_000) + _ebml(0x4489, struct.pack(">f", 40.0))
+                 + _ebml(0x4D80, "content_packs") + _ebml(0x5741, "content_packs"))
+    video = _ebml(0xE0, _ebml(0xB0, 16) + _ebml(0xBA, 16))
+    tracks = _ebml(0x1654AE6B, _ebml(0xAE, _ebml(0xD7, 1) + _ebml(0x73C5, 1) + _ebml(0x83, 1)
+                                     + _ebml(0x86, "V_VP8") + video))
+    cluster = _ebml(0x1F43B675, _ebml(0xE7, 0) + _ebml(0xA3, b"\x81\x00\x00\x80" + _VP8_FRAME))
+    return header + _ebml(0x18538067, info + tracks + cluster)
+
+
+def tiny_pdf(text: str) -> bytes:
+    """A valid one-page PDF (.pdf) showing one line of text (Latin-1)."""
+    line = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)").encode("latin-1")
+    stream = b"BT /F1 24 Tf 40 760 Td (" + line + b") Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"), []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _media_resources(sid: str, kinds: tuple[str, ...], langs: tuple[str, ...]) -> list[dict[str, Any]]:
+    """A skill's media: a picture that its Markdown lessons show (SPEC: a picture is media, not a
+    lesson, even listed with a skill), audio and PDF lessons in each language, and a video
+    without words (one file, no `language`, titled in every language)."""
+    found: list[dict[str, Any]] = []
+    for kind in kinds:
+        if kind == "image":
+            found.append({"id": f"{sid}-picture", "skills": [sid], "kind": "image",
+                          "title": _loc(*PICTURE_ALT, langs), "path": f"media/{sid}-picture.svg"})
+        elif kind == "video":
+            found.append({"id": f"{sid}-watch", "skills": [sid], "kind": "video",
+                          "title": _loc("Watch: halves", "Mira: mitades", langs), "path": f"media/{sid}.webm",
+                          "duration_minutes": 1})
+        else:
+            name, ext, en, es = {"audio": ("listen", "opus", "Listen: halves", "Escucha: mitades"),
+                                 "pdf": ("document", "pdf", "Document: halves", "Documento: mitades")}[kind]
+            found += [{"id": f"{sid}-{name}-{lang}", "skills": [sid], "kind": kind, "language": lang,
+                       "title": {lang: _loc(en, es, langs)[lang]}, "path": f"resources/{lang}/{sid}.{ext}",
+                       "duration_minutes": 1} for lang in langs]
+    return found
+
+
+def make_manifest(skills: int, langs: tuple[str, ...] = LANGS, pack_id: str = "org.example.generated",
+                  media: tuple[str, ...] = ()) -> dict[str, Any]:
     """pack.json for make_pack (without files)."""
+    unknown = set(media) - set(MEDIA_KINDS)
+    if unknown:
+        raise ValueError(f"unknown media kinds {sorted(unknown)}: choose from {MEDIA_KINDS}")
     skill_ids = [f"skill-{i:04d}" for i in range(skills)]
     return {
         "format": 1, "id": pack_id, "version": "1.0.0", "languages": list(langs),
@@ -111,16 +229,21 @@ def make_manifest(skills: int, langs: tuple[str, ...] = LANGS, pack_id: str = "o
                        "path": "media/bar.svg"}]
         + [{"id": f"{sid}-read-{lang}", "skills": [sid], "kind": "text", "language": lang,
             "title": {lang: f"Read about {sid}"}, "path": f"resources/{lang}/{sid}.md", "duration_minutes": 5}
-           for sid in skill_ids for lang in langs],
+           for sid in skill_ids for lang in langs]
+        + [r for sid in skill_ids for r in _media_resources(sid, tuple(media), langs)],
         "item_files": [f"items/{sid}.json" for sid in skill_ids],
     }
 
 
 def make_pack(dest: str | os.PathLike, *, skills: int = 3, items_per_skill: int = 6,
-              langs: tuple[str, ...] = LANGS, pack_id: str = "org.example.generated") -> Path:
-    """Write a valid pack folder at `dest` (created) and return its path."""
+              langs: tuple[str, ...] = LANGS, pack_id: str = "org.example.generated",
+              media: tuple[str, ...] = ()) -> Path:
+    """Write a valid pack folder at `dest` (created) and return its path.
+
+    `media` (any of MEDIA_KINDS) adds those to every skill (see _media_resources); without it
+    the pack is byte for byte what it always was (tests and benchmarks rely on it)."""
     root = Path(dest)
-    manifest = make_manifest(skills, langs, pack_id)
+    manifest = make_manifest(skills, langs, pack_id, media)
     (root / "media").mkdir(parents=True, exist_ok=True)
     (root / "media" / "bar.svg").write_text(SVG, encoding="utf-8")
     for lang in langs:
@@ -130,8 +253,10 @@ def make_pack(dest: str | os.PathLike, *, skills: int = 3, items_per_skill: int 
     for skill in manifest["skills"]:
         sid = skill["id"]
         for lang in langs:
+            picture = (f"\n![{_loc(*PICTURE_ALT, langs)[lang]}](../../media/{sid}-picture.svg)\n"
+                       if "image" in media else "")
             (root / "resources" / lang / f"{sid}.md").write_text(
-                f"# {sid}\n\nA fraction names equal parts of a whole.\n\n![bar](../../media/bar.svg)\n",
+                f"# {sid}\n\nA fraction names equal parts of a whole.\n\n![bar](../../media/bar.svg)\n{picture}",
                 encoding="utf-8")
         items = []
         for k in range(items_per_skill):
@@ -139,6 +264,15 @@ def make_pack(dest: str | os.PathLike, *, skills: int = 3, items_per_skill: int 
             n += 1
         (root / "items" / f"{sid}.json").write_text(json.dumps(items, ensure_ascii=False, indent=1) + "\n",
                                                     encoding="utf-8")
+    for resource in manifest["resources"]:
+        if resource["kind"] in MEDIA_KINDS and resource["skills"]:  # not the shared bar.svg
+            kind, where = resource["kind"], root.joinpath(*resource["path"].split("/"))
+            if kind == "image":
+                where.write_text(PICTURE, encoding="utf-8")
+            else:
+                maker = {"audio": lambda: silent_opus(language=resource["language"]), "video": tiny_webm,
+                         "pdf": lambda: tiny_pdf(next(iter(resource["title"].values())))}[kind]
+                where.write_bytes(maker())
     (root / "pack.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     report = write_checksums(root)
     assert report.ok, report.format()

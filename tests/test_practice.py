@@ -406,3 +406,135 @@ def test_ordering_items_never_show_their_options_in_the_answers_order():
         assert tuple(shown) != tuple(item.answer), item.id
         if item.prompt_order:
             assert tuple(shown) == tuple(item.prompt_order), item.id
+
+
+# --- lessons of every kind: audio, video, PDF; pictures and read-aloud prompts are media ---------
+
+MEDIA_PACK = "org.example.media"
+SHA_URL = r"/content/[0-9a-f]{64}/"
+
+
+@pytest.fixture
+def media_pack(tmp_path):
+    return make_pack(tmp_path / "media", skills=2, items_per_skill=3, pack_id=MEDIA_PACK,
+                     media=("image", "audio", "video", "pdf"))
+
+
+@pytest.fixture
+def media_learner(app, client, school, data_dir, media_pack):
+    packs.import_pack(data_dir, media_pack)
+    sign_in_learner(client, school, "ana")
+    return client
+
+
+def _lesson(client, resource_id, lang):
+    response = client.get(f"/learn/lesson/{MEDIA_PACK}/{resource_id}?lang={lang}")
+    assert response.status_code == 200, resource_id
+    return response.get_data(as_text=True)
+
+
+def _file_sha(app, path):
+    return app.extensions["catalogue"].get().sha_for(MEDIA_PACK, path)
+
+
+def _fetch(client, url):
+    """A pack file as the browser gets it: (status, mimetype, bytes); the file is closed after."""
+    response = client.get(url)
+    try:
+        return response.status_code, response.mimetype, response.get_data()
+    finally:
+        response.close()
+
+
+@pytest.mark.parametrize("lang, title, open_pdf", [("en", "Listen: halves", "Open the document"),
+                                                    ("es", "Escucha: mitades", "Abrir el documento")])
+def test_audio_video_and_pdf_lessons_show_their_player_in_the_learners_language(
+        media_learner, app, lang, title, open_pdf):
+    page = _lesson(media_learner, f"skill-0000-listen-{lang}", lang)
+    assert f'<h1 id="lesson-title" lang="{lang}">{title}</h1>' in page
+    audio = re.search(r'<audio src="([^"]+)" controls preload="none" aria-labelledby="lesson-title">', page)
+    assert audio and audio.group(1) == f"/content/{_file_sha(app, f'resources/{lang}/skill-0000.opus')}/skill-0000.opus"
+    status, mimetype, data = _fetch(media_learner, audio.group(1))
+    assert status == 200 and mimetype == "audio/ogg" and data[:4] == b"OggS"
+
+    page = _lesson(media_learner, "skill-0000-watch", lang)
+    watch = {"en": "Watch: halves", "es": "Mira: mitades"}[lang]
+    assert f'<h1 id="lesson-title" lang="{lang}">{watch}</h1>' in page, "a video without words: title in any language"
+    video = re.search(rf'<video src="({SHA_URL}skill-0000\.webm)" controls preload="metadata" playsinline '
+                      r'aria-labelledby="lesson-title">', page)
+    assert video and _fetch(media_learner, video.group(1))[:2] == (200, "video/webm")
+
+    page = _lesson(media_learner, f"skill-0000-document-{lang}", lang)
+    pdf = re.search(rf'<a class="button" href="({SHA_URL}skill-0000\.pdf)" type="application/pdf">{open_pdf}</a>', page)
+    assert pdf, "a plain link: the phone's own viewer opens it, from the hub"
+    status, mimetype, data = _fetch(media_learner, pdf.group(1))
+    assert status == 200 and mimetype == "application/pdf" and data.startswith(b"%PDF-")
+    assert ("Documento: mitades" if lang == "es" else "Document: halves").encode() in data
+
+
+def test_a_language_the_pack_lacks_gets_the_packs_first_language_marked_as_such(media_learner):
+    page = _lesson(media_learner, "skill-0000-listen-en", "fr")
+    assert '<html lang="fr">' in page and '<h1 id="lesson-title" lang="en">Listen: halves</h1>' in page
+    assert re.search(r"""class="go">C(&#39;|')est fait</button>""", page), "the buttons in French"
+
+
+def test_other_ways_to_learn_it_are_titled_in_the_learners_language(media_learner):
+    page = _lesson(media_learner, "skill-0000-read-es", "es")
+    others = re.search(r"<p>Otras formas de aprenderlo: (.*?)</p>", page).group(1)
+    links = re.findall(r'href="/learn/lesson/[^/]+/([^"]+)" lang="es">([^<]+)</a>', others)
+    assert links == [("skill-0000-listen-es", "Escucha: mitades"), ("skill-0000-watch", "Mira: mitades"),
+                     ("skill-0000-document-es", "Documento: mitades")], "a video without words too, and no picture"
+
+
+def test_a_picture_is_shown_in_its_lesson_with_alt_text_and_is_not_a_lesson_itself(media_learner, app):
+    page = _lesson(media_learner, "skill-0000-read-es", "es")
+    assert re.search(rf'<img src="{SHA_URL}skill-0000-picture.svg" alt="Un círculo cortado en dos mitades iguales"',
+                     page)
+    assert media_learner.get(f"/learn/lesson/{MEDIA_PACK}/skill-0000-picture").status_code == 404
+    assert media_learner.get(f"/learn/lesson/{MEDIA_PACK}/bar-image").status_code == 404, "shared picture"
+
+
+@pytest.mark.parametrize("resource_id, modality", [("skill-0000-listen-en", "audio"), ("skill-0000-watch", "video"),
+                                                   ("skill-0000-document-en", "text"), ("skill-0000-read-en", "text")])
+def test_done_records_the_lesson_viewed_with_its_modality(media_learner, resource_id, modality):
+    page = _lesson(media_learner, resource_id, "en")
+    event_id = re.search(r'name="event_id" value="([^"]+)"', page).group(1)
+    url = f"/learn/lesson/{MEDIA_PACK}/{resource_id}"
+    for _twice in range(2):  # a double tap is one view
+        assert post(media_learner, url, {"event_id": event_id}).status_code == 302
+    with db.connection_context():
+        views = [json.loads(e.payload) for e in Event.select().where(Event.kind == "lesson_viewed")]
+    assert views == [{"pack": MEDIA_PACK, "resource": resource_id, "skill": "skill-0000", "modality": modality}]
+
+
+def test_a_read_aloud_prompt_is_not_offered_as_a_lesson(app, client, school, data_dir, media_pack):
+    """SPEC: an `audio` resource named by an item's `audio` field is that item's prompt."""
+    from content_packs.build import write_checksums
+
+    def prompt(items):
+        items[0]["audio"] = {"en": "resources/en/skill-0000.opus"}
+    edit_json(media_pack / "items" / "skill-0000.json", prompt)
+    assert write_checksums(media_pack).ok
+    packs.import_pack(data_dir, media_pack)
+    sign_in_learner(client, school, "ana")
+    assert client.get(f"/learn/lesson/{MEDIA_PACK}/skill-0000-listen-en").status_code == 404
+    assert client.get(f"/learn/lesson/{MEDIA_PACK}/skill-0001-listen-en").status_code == 200, "still a lesson"
+    page = _lesson(client, "skill-0000-read-en", "en")
+    assert "skill-0000-listen-en" not in page and "skill-0000-watch" in page
+
+
+def test_the_numbers_packs_read_aloud_prompts_are_not_its_lessons():
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from content_packs import Catalogue, load_pack
+
+    from classroom_server.services.practice import lessons_for
+
+    pack = load_pack(Path(__file__).resolve().parents[1] / "content_packs" / "library" / "numbers", check=False)
+    loaded = SimpleNamespace(catalogue=Catalogue([pack]))
+    assert sum(r.kind == "audio" for r in pack.resources) > 100, "the pack reads its questions aloud"
+    for skill in pack.skills:
+        for lang in pack.languages:
+            kinds = sorted(r.kind for r in lessons_for(loaded, pack, skill.id, lang))
+            assert kinds == ["printable", "text"], (skill.id, lang, kinds)

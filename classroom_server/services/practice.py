@@ -50,15 +50,32 @@ def find_resource(loaded: Any, pack_id: str, resource_id: str) -> tuple[Any, Any
     except KeyError:
         raise NotFound("There is no such lesson.") from None
     for resource in pack.resources:
-        if resource.id == resource_id and resource.kind != "image":
+        if resource.id == resource_id and is_lesson(resource, _prompts(loaded, pack.id, resource.skills)):
             return pack, resource
     raise NotFound("There is no such lesson.")
 
 
+def _prompts(loaded: Any, pack_id: str, skill_ids: Any) -> set[str]:
+    """Paths of the read-aloud prompts of these skills' items (the items' `audio` field)."""
+    return {path for skill_id in skill_ids for item in loaded.catalogue.items_for(pack_id, skill_id)
+            if item.audio for path in item.audio.values()}
+
+
+def is_lesson(resource: Any, prompts: set[str]) -> bool:
+    """Is this resource something to learn from on its own page? Per SPEC.md an `image` is a
+    picture used from Markdown (even when listed with the skills it illustrates) and an `audio`
+    file named by an item's `audio` field is that item's read-aloud prompt: both are media, not
+    lessons. A lesson teaches at least one skill."""
+    if not resource.skills or resource.kind == "image":
+        return False
+    return not (resource.kind == "audio" and resource.path in prompts)
+
+
 def lessons_for(loaded: Any, pack: Any, skill_id: str, lang: str) -> list[Any]:
-    """A skill's lessons in the learner's language (or the pack's first), pictures left out."""
+    """A skill's lessons in the learner's language (or the pack's first): no pictures, no prompts."""
     want = content_language(pack, lang)
-    found = [r for r in loaded.catalogue.resources_for(pack.id, skill_id) if r.kind != "image"]
+    prompts = _prompts(loaded, pack.id, (skill_id,))
+    found = [r for r in loaded.catalogue.resources_for(pack.id, skill_id) if is_lesson(r, prompts)]
     own = [r for r in found if r.language in (want, None)]
     return own or found
 

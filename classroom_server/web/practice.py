@@ -217,11 +217,12 @@ def lesson(pack_id: str, resource_id: str):  # type: ignore[no-untyped-def]
         base_dir = resource.path.rsplit("/", 1)[0] if "/" in resource.path else ""
         body = render_markdown(path.read_text(encoding="utf-8"), pack.id, base_dir)
     skill = loaded.catalogue.skill(pack.id, resource.skills[0])
+    others = [r for r in practice.lessons_for(loaded, pack, skill.id, lang) if r.id != resource.id]
     return render_template(
         "learner/lesson.html", pack=pack, resource=resource, title=resource.title.pick(lang), body=body,
         file_url=current_app.jinja_env.globals["content_url"](pack.id, resource.path),
-        skill_title=skill.title.pick(lang), event_id=str(uuid.uuid4()),
-        others=[r for r in practice.lessons_for(loaded, pack, skill.id, lang) if r.id != resource.id],
+        content_lang=resource.language or lang, skill_title=skill.title.pick(lang), event_id=str(uuid.uuid4()),
+        others=[(r, r.title.pick(lang)) for r in others],
     )
 
 

@@ -450,3 +450,51 @@ def test_lessons_and_goals_as_the_guide_shows_them(app, hub_with_fractions, phon
     screenshot(phone, "18-my-goals")
     phone.goto(base + "/learn/")
     assert "This week: 0 of 2 new skills" in phone.inner_text(".goal")
+
+
+MEDIA_PACK = "org.example.media"
+
+
+@pytest.fixture
+def hub_with_media(app, school, data_dir, tmp_path, live_hub):
+    src = make_pack(tmp_path / "media", skills=1, items_per_skill=3, pack_id=MEDIA_PACK, media=("audio",))
+    packs.import_pack(data_dir, src)
+    return live_hub
+
+
+def test_an_audio_lesson_plays_from_the_hub_on_a_320_px_phone(app, hub_with_media, browser, school):
+    context = browser.new_context(viewport={"width": 320, "height": 568}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    sign_in(page, hub_with_media, school)
+    page.goto(f"{hub_with_media}/learn/lesson/{MEDIA_PACK}/skill-0000-listen-es?lang=es")
+    audio = page.locator("main audio[controls]")
+    assert audio.count() == 1 and audio.is_visible()
+    assert audio.evaluate("e => document.getElementById(e.getAttribute('aria-labelledby')).textContent") \
+        == "Escucha: mitades", "the player is labelled by the lesson's title, in Spanish"
+    screenshot(page, "320-audio-lesson")
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"the audio lesson scrolls sideways by {overflow}px"
+    box = audio.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 320 and box["height"] >= 44, box
+
+    src = audio.evaluate("e => e.src")
+    assert src.startswith(hub_with_media + "/content/") and src.endswith("/skill-0000.opus")
+    whole = page.request.get(src)
+    assert whole.status == 200 and whole.headers["content-type"] == "audio/ogg"
+    size = len(whole.body())
+    part = page.request.get(src, headers={"Range": "bytes=0-99"})
+    assert part.status == 206 and part.headers["content-range"] == f"bytes 0-99/{size}"
+    assert part.body() == whole.body()[:100]
+    duration = audio.evaluate("""e => new Promise((done, fail) => {
+        e.addEventListener('loadedmetadata', () => done(e.duration), {once: true});
+        e.addEventListener('error', () => fail(new Error('media error ' + (e.error && e.error.code))), {once: true});
+        e.preload = 'metadata'; e.load();
+    })""")
+    assert 0.4 < duration < 0.6, "the browser reads the hub's file as half a second of sound"
+
+    page.get_by_role("button", name="Listo").click()
+    page.wait_for_url(lambda url: "/learn/lesson/" not in url)
+    with db.connection_context():
+        views = [json.loads(e.payload) for e in Event.select().where(Event.kind == "lesson_viewed")]
+    assert [(v["resource"], v["modality"]) for v in views] == [("skill-0000-listen-es", "audio")]
+    context.close()
