@@ -90,7 +90,8 @@
     try { return JSON.parse((form && form.getAttribute('data-upcoming')) || '[]'); } catch (e) { return []; }
   }
   function prefetch() {
-    var urls = upcoming(), i, xhr;
+    var urls = upcoming(), i, xhr, prompt = document.getElementById('prompt-audio');
+    if (prompt && prompt.getAttribute('src')) { urls = urls.concat([prompt.getAttribute('src')]); }  /* plays offline */
     for (i = 0; i < urls.length; i++) {
       xhr = new XMLHttpRequest();
       xhr.open('GET', urls[i]);

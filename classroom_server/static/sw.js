@@ -2,6 +2,9 @@
  * Pages: network first, cached copy when the hub cannot be reached, else the offline page (which
  * says the answers are saved on this device). Static files and pack files (content-addressed,
  * never changing): cache first. Answers are never cached: they go through the page's answer queue.
+ * Audio and video players ask for byte ranges (206), which a cache cannot keep: a range of a file
+ * kept whole is cut from the cached copy, and a file of at most MEDIA_KEEP bytes seen in a range
+ * is fetched whole once, in the background, so it plays offline later.
  * Kept pages belong to one learner (the X-Learner header): when another learner's page arrives,
  * the previous learner's pages are dropped first, so a shared tablet never shows them offline.
  * The hub fills in VERSION and SHELL (the exact URLs pages ask for) when it serves this file.
@@ -12,6 +15,7 @@ var CACHE = 'classroom-' + VERSION;
 var OFFLINE = '/learn/offline';
 var OWNER = '/learn/offline?owner';  /* a cache entry naming the learner whose pages are kept */
 var writing = Promise.resolve();  /* cache writes one after another: an owner change is atomic */
+var MEDIA_KEEP = 4 * 1024 * 1024;
 
 function isPage(url) {
   var path = new URL(url, self.location.href).pathname;
@@ -47,6 +51,44 @@ function keep(request, response) {
   return writing;
 }
 
+/* "bytes=a-b", "bytes=a-" or "bytes=-n" of a file of `size` bytes: [first, last], or null. */
+function byteRange(header, size) {
+  var m = /^bytes=(\d*)-(\d*)$/.exec(header || ''), first, last;
+  if (!m || (m[1] === '' && m[2] === '')) { return null; }
+  if (m[1] === '') { first = Math.max(0, size - parseInt(m[2], 10)); last = size - 1; }
+  else { first = parseInt(m[1], 10); last = m[2] === '' ? size - 1 : Math.min(parseInt(m[2], 10), size - 1); }
+  return first <= last && first < size ? [first, last] : null;
+}
+
+function cutRange(whole, header) {
+  return whole.arrayBuffer().then(function (body) {
+    var range = byteRange(header, body.byteLength);
+    if (!range) {
+      return new Response('', {status: 416, headers: {'Content-Range': 'bytes */' + body.byteLength}});
+    }
+    return new Response(body.slice(range[0], range[1] + 1), {status: 206, headers: {
+      'Content-Type': whole.headers.get('Content-Type') || 'application/octet-stream',
+      'Content-Range': 'bytes ' + range[0] + '-' + range[1] + '/' + body.byteLength,
+      'Content-Length': String(range[1] - range[0] + 1), 'Accept-Ranges': 'bytes'}});
+  });
+}
+
+function mediaRange(event, url) {
+  var header = event.request.headers.get('Range');
+  return caches.match(url).then(function (whole) {
+    if (whole) { return cutRange(whole, header); }
+    return fetch(event.request).then(function (response) {
+      var total = /\/(\d+)$/.exec(response.headers.get('Content-Range') || '');
+      if (response.status === 206 && total && parseInt(total[1], 10) <= MEDIA_KEEP) {
+        event.waitUntil(fetch(url, {credentials: 'same-origin'}).then(function (full) {
+          if (full.status === 200) { return caches.open(CACHE).then(function (cache) { return cache.put(url, full); }); }
+        }).catch(function () {}));
+      }
+      return response;
+    });
+  });
+}
+
 self.addEventListener('install', function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) {
     return cache.addAll(SHELL).then(function () { return keepOfflinePage(cache); });
@@ -63,6 +105,10 @@ self.addEventListener('activate', function (event) {
 self.addEventListener('fetch', function (event) {
   var request = event.request, url = new URL(request.url);
   if (request.method !== 'GET' || url.origin !== self.location.origin) { return; }
+  if (url.pathname.indexOf('/content/') === 0 && request.headers.get('Range')) {
+    event.respondWith(mediaRange(event, url.href));
+    return;
+  }
   if (url.pathname.indexOf('/static/') === 0 || url.pathname.indexOf('/content/') === 0) {
     event.respondWith(caches.match(request).then(function (hit) {
       return hit || fetch(request).then(function (response) {

@@ -498,3 +498,36 @@ def test_an_audio_lesson_plays_from_the_hub_on_a_320_px_phone(app, hub_with_medi
         views = [json.loads(e.payload) for e in Event.select().where(Event.kind == "lesson_viewed")]
     assert [(v["resource"], v["modality"]) for v in views] == [("skill-0000-listen-es", "audio")]
     context.close()
+
+
+RANGE_JS = """([src, range]) => fetch(src, {headers: {Range: range}}).then(r => r.arrayBuffer().then(b =>
+    ({status: r.status, range: r.headers.get('Content-Range'), bytes: Array.from(new Uint8Array(b))})))"""
+
+
+def test_a_sound_heard_once_plays_again_after_the_wifi_drops(app, hub_with_media, browser, school):
+    """Players ask for byte ranges, which a cache cannot keep: the service worker keeps the whole
+    file and cuts the ranges from it, so a prompt or lesson heard once still plays offline."""
+    base = hub_with_media
+    context = browser.new_context(viewport={"width": 320, "height": 568})
+    page = context.new_page()
+    sign_in(page, base, school)
+    page.goto(f"{base}/learn/lesson/{MEDIA_PACK}/skill-0000-listen-es?lang=es")
+    _wait_for_service_worker(page)
+    src = page.locator("main audio[controls]").evaluate("e => e.src")
+    whole = list(page.request.get(src).body())
+    online = page.evaluate(RANGE_JS, [src, "bytes=0-99"])  # as the player asks, through the worker
+    assert online["status"] == 206 and online["bytes"] == whole[:100]
+    page.wait_for_function(CACHED_JS, arg=src)  # kept whole, in the background
+    base.drop()  # the Wi-Fi drops
+    try:
+        for header, first, last in (("bytes=0-99", 0, 99), ("bytes=100-", 100, len(whole) - 1),
+                                    ("bytes=-10", len(whole) - 10, len(whole) - 1)):
+            offline = page.evaluate(RANGE_JS, [src, header])
+            assert offline["status"] == 206, (header, offline["status"])
+            assert offline["range"] == f"bytes {first}-{last}/{len(whole)}", header
+            assert offline["bytes"] == whole[first:last + 1], header
+        beyond = page.evaluate(RANGE_JS, [src, f"bytes={len(whole) + 5}-"])
+        assert beyond["status"] == 416 and beyond["range"] == f"bytes */{len(whole)}"
+    finally:
+        base.restore()
+    context.close()
