@@ -13,7 +13,7 @@ import re
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .graph import find_cycles
 from .item_checks import IMAGE_REF, check_answer_key, check_languages, check_media_ref, image_refs
@@ -81,8 +81,14 @@ def validate(path: str | os.PathLike) -> Report:
         return validate_folder(Path(tmp), built=True)
 
 
-def validate_folder(root: Path, *, manifest: Any = None, built: bool = False) -> Report:
-    """Check an unpacked pack. `manifest` replaces pack.json on disk (build checks before writing)."""
+def validate_folder(root: Path, *, manifest: Any = None, built: bool = False, checksums: bool = True,
+                    progress: Callable[[int], None] | None = None) -> Report:
+    """Check an unpacked pack. `manifest` replaces pack.json on disk (build checks before writing).
+
+    `checksums=False` skips comparing each file with its sha256 (a quick look before a copy
+    whose checksums are then verified); `progress`, if given, is called with each resource
+    file's size once that file has been checked.
+    """
     report = Report()
     if manifest is None:
         if (root / MANIFEST).is_symlink():
@@ -100,7 +106,8 @@ def validate_folder(root: Path, *, manifest: Any = None, built: bool = False) ->
     on_disk = scan_folder(root, report)
     listed = manifest_paths(manifest)
     skills = _check_skills(manifest, report)
-    resources = _check_resources(root, manifest, languages, skills, found, set(on_disk), built, report)
+    resources = _check_resources(root, manifest, languages, skills, found, set(on_disk), built, report,
+                                 checksums, progress or (lambda size: None))
     items_per_skill = _check_item_files(root, manifest, languages, skills, listed, set(on_disk), report)
     _check_listing(listed, on_disk, report)
     for skill_id, index in skills.items():
@@ -147,7 +154,8 @@ def _check_grades(grades: Any, pointer: str, report: Report) -> None:
 
 
 def _check_resources(root: Path, manifest: dict, languages: list[str], skills: dict[str, int],
-                     found: list, on_disk: set[str], built: bool, report: Report) -> set[str]:
+                     found: list, on_disk: set[str], built: bool, report: Report, checksums: bool,
+                     progress: Callable[[int], None]) -> set[str]:
     """Check each resource; return the skills that have at least one."""
     taught: set[str] = set()
     ids: dict[str, int] = {}
@@ -188,12 +196,13 @@ def _check_resources(root: Path, manifest: dict, languages: list[str], skills: d
             report.error(MANIFEST, f"{ptr}/path", f"path also used by /resources/{paths[fold(path)]} "
                          "(names differing only in case count as the same)", "duplicate")
         paths.setdefault(fold(path), i)
-        _check_resource_file(root, res, ptr, path, on_disk, listed, built, report)
+        _check_resource_file(root, res, ptr, path, on_disk, listed, built, report, checksums, progress)
     return taught
 
 
 def _check_resource_file(root: Path, res: dict, ptr: str, path: str, on_disk: set[str], listed: set[str],
-                         built: bool, report: Report) -> None:
+                         built: bool, report: Report, checksums: bool = True,
+                         progress: Callable[[int], None] = lambda size: None) -> None:
     kind = res.get("kind")
     if kind in EXTENSIONS and not path.lower().endswith(EXTENSIONS[kind]):
         report.warning(MANIFEST, f"{ptr}/path", f"a {kind} resource is expected to end with "
@@ -215,8 +224,9 @@ def _check_resource_file(root: Path, res: dict, ptr: str, path: str, on_disk: se
                                "here)", "checksum")
     if isinstance(res.get("size"), int) and res["size"] != size:
         report.error(MANIFEST, f"{ptr}/size", f"size is {res['size']} but {path} has {size} bytes", "size")
-    if isinstance(res.get("sha256"), str) and res["sha256"] != sha256_of(full):
+    if checksums and isinstance(res.get("sha256"), str) and res["sha256"] != sha256_of(full):
         report.error(MANIFEST, f"{ptr}/sha256", f"sha256 does not match the contents of {path}", "checksum")
+    progress(size)
     if path.lower().endswith(".svg") and _SVG_ACTIVE.search(full.read_bytes()):
         report.error(path, "", "SVG contains script, event handlers or embedded content: packs are data, "
                      "never code", "unsafe-svg")

@@ -14,7 +14,7 @@ goes for every item of a removed pack. After each change the stored mastery proj
 rewritten for the packs now installed (it always equals a fresh rebuild).
 
 Progress is reported file by file, weighted by bytes, while a pack is copied or extracted and
-while its checksums are verified; each file is read once for its checksum.
+while its checksums are verified; each file is hashed once.
 """
 
 from __future__ import annotations
@@ -42,7 +42,6 @@ GENERATION_FILE = ".generation"
 RETIRED_DIR = ".retired"
 Progress = Callable[[str, float], None]
 Tick = Callable[[int], None]  # called with the bytes just done
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
 log = logging.getLogger("classroom_server.packs")
 
 
@@ -178,59 +177,24 @@ def _extract(source: Path, staging: Path, tick: Tick) -> None:
     extract_pack(source, staging, progress=written)
 
 
-def _verify(root: Path, meter: _Meter | None) -> Any:
-    """``validate_folder(root, built=True)``, with each resource's sha256 checked here.
+def _verify(root: Path, meter: _Meter) -> Any:
+    """``validate_folder(root, built=True)``, the bar moving as each file's checksum is checked."""
+    from content_packs.validate import validate_folder
 
-    validate_folder offers no progress, so it gets the manifest without the sha256 values that
-    are checked here (no file is hashed twice; its "sha256 is not filled in" errors for exactly
-    those resources are dropped), and the checksums are then computed one file at a time, the
-    bar moving after each by its bytes. Everything else (schema, sizes, items, safety, a
-    missing or malformed sha256) is validate_folder's to report. With ``meter=None`` the files
-    are hashed only if something else is already wrong (so the report still lists every
-    problem): the quick check of a source folder, whose copy is then verified in full.
-    """
-    from content_packs import Report
-    from content_packs.safe_io import MANIFEST, scan_folder
-    from content_packs.validate import read_json, sha256_of, validate_folder
-
-    manifest_path = root / MANIFEST
-    manifest = None if manifest_path.is_symlink() else read_json(manifest_path, MANIFEST, Report())
-    resources = manifest.get("resources") if isinstance(manifest, dict) else None
-    if not isinstance(resources, list):
-        return validate_folder(root, built=True)  # it says what is wrong with pack.json
-    on_disk = set(scan_folder(root, Report()))
-    stripped = dict(manifest, resources=list(resources))
-    deferred: dict[str, tuple[str, str]] = {}  # pointer -> (path, sha256) checked here
-    for i, res in enumerate(resources):
-        if (isinstance(res, dict) and isinstance(res.get("path"), str) and res["path"] in on_disk
-                and isinstance(res.get("sha256"), str) and SHA256.match(res["sha256"])):
-            deferred[f"/resources/{i}"] = (res["path"], res["sha256"])
-            stripped["resources"][i] = {k: v for k, v in res.items() if k != "sha256"}
-    tick: Tick = lambda count: None
-    if meter is not None:
-        sizes = {path: root.joinpath(*path.split("/")).stat().st_size for path in on_disk}
-        hashed = sum(sizes[path] for path, _ in deferred.values())
-        tick = meter.phase("verifying", COPIED, VERIFIED, sum(sizes.values()))
-    checked = validate_folder(root, manifest=stripped, built=True)
-    report = Report([p for p in checked.problems if not (
-        p.file == MANIFEST and p.where in deferred and p.code == "checksum" and p.message.startswith("sha256"))])
-    if meter is None and report.ok:
-        return report
-    if meter is not None:
-        tick(max(0, sum(sizes.values()) - hashed))  # what validate_folder read: pack.json, item files
-    for pointer, (path, sha256) in deferred.items():
-        full = root.joinpath(*path.split("/"))
-        if sha256_of(full) != sha256:
-            report.error(MANIFEST, f"{pointer}/sha256", f"sha256 does not match the contents of {path}", "checksum")
-        tick(full.stat().st_size)
-    return report
+    tick = meter.phase("verifying", COPIED, VERIFIED, _folder_size(root))
+    return validate_folder(root, built=True, progress=tick)
 
 
 def _stage(source: Path, staging: Path, meter: _Meter) -> None:
     meter("checking", 0.0)
     if source.is_dir():
-        report = _verify(source, meter=None)  # quick: the copy's checksums are verified below
+        from content_packs.validate import validate_folder
+
+        # A quick look before copying (no checksums: the copy's are verified below, so no file
+        # is hashed twice); it refuses symbolic links and special files before copytree meets them.
+        report = validate_folder(source, built=True, checksums=False)
         if not report.ok:
+            report = validate_folder(source, built=True)  # every problem, the checksums' too
             raise ImportFailed(f"{source.name} is not a valid pack: {report.summary()}", report)
         _copy(source, staging, meter.phase("copying", CHECKED, COPIED, _folder_size(source)))
     elif source.is_file() and zipfile.is_zipfile(source):

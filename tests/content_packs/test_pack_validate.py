@@ -5,6 +5,7 @@ pointer (or line) and a fragment of the message. Cases are data so adding one is
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Callable
 
@@ -188,3 +189,15 @@ def test_symlinked_manifest_is_not_followed(pack_dir: Path, tmp_path: Path) -> N
     (pack_dir / "pack.json").symlink_to(real)
     report = validate(pack_dir)
     assert [(p.file, p.code) for p in report.errors] == [("pack.json", "unsafe-symlink")]
+
+
+def test_a_quick_look_skips_checksums_and_progress_counts_every_resource(pack_dir: Path) -> None:
+    from content_packs.validate import validate_folder
+
+    _same_size_edit(pack_dir)  # the file changes, its size does not: only its sha256 tells
+    assert "sha256 does not match" in validate_folder(pack_dir).format()
+    assert validate_folder(pack_dir, checksums=False).ok
+    sizes: list[int] = []
+    validate_folder(pack_dir, progress=sizes.append)
+    manifest_sizes = [r["size"] for r in json.loads((pack_dir / "pack.json").read_text())["resources"]]
+    assert sorted(sizes) == sorted(manifest_sizes)
