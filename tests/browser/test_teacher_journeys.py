@@ -101,3 +101,19 @@ def test_teacher_sees_who_needs_help_and_acts_on_a_phone(app, school, busy_class
 
     phone.goto(busy_class + "/teach/classes/%d/progress" % school.classes["pictures"].id)
     expect(phone.locator(".help-now")).to_contain_text("No one is stuck right now.")
+
+
+def test_the_admin_pages_fit_a_320_px_phone(app, school, busy_class, browser):
+    from tests.conftest import ADMIN_PASSWORD
+
+    context = browser.new_context(viewport={"width": 320, "height": 568})
+    page = context.new_page()
+    page.goto(busy_class + "/login/staff")
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/admin/")
+    assert fits_the_screen(page), "the hub facts (version and schema) push the admin page sideways"
+    page.get_by_role("link", name="Content packs").click()
+    assert fits_the_screen(page)
+    context.close()
