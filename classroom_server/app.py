@@ -64,6 +64,11 @@ def create_app(
 
     from classroom_server.services.learning import Engine
 
+    from classroom_server.services import packs, projections
+
+    with database.db.connection_context():
+        packs.backfill_manifests(data_path)  # hubs from before manifests were kept (once)
+        projections.ensure_current()  # projections of another algorithm version are rebuilt
     app.extensions["catalogue"] = CatalogueStore(data_path)
     app.extensions["engine"] = Engine(app.extensions["catalogue"])
 

@@ -400,36 +400,33 @@ def migrate(data_dir: Path) -> None:
 @data_option
 @click.option("--check", is_flag=True, help="Compare a fresh rebuild with the stored projection; change nothing.")
 def recompute(data_dir: Path, check: bool) -> None:
-    """Rebuild mastery and the learner model from the event log.
+    """Rebuild every stored projection (mastery, assignments, accommodations, goals) from the
+    event log.
 
-    With --check, exit 1 and list every difference if the stored projection is not exactly
-    what the event log gives today.
+    With --check, exit 1 and list every difference if a stored projection is not exactly what
+    the event log gives today.
     """
     _require_initialised(data_dir)
     app = _load_app(data_dir, {"log_level": "warning"})
-    from classroom_server.db import db
     from classroom_server.learning import ALGORITHM_VERSION
-    from classroom_server.services.learning import Engine, compare_with_stored
+    from classroom_server.services import projections
 
     started = time.perf_counter()
-    with db.connection_context():
-        engine = Engine(app.extensions["catalogue"], persist=not check)
-        engine.catch_up()
-        seconds = time.perf_counter() - started
-        learners = len(engine.state.mastery)
-        if not check:
-            click.echo(f"Rebuilt the projection ({ALGORITHM_VERSION}) for {learners} learners "
-                       f"from {engine.last_event_id} events in {seconds:.2f} s.")
-            return
-        problems = compare_with_stored(engine.rows)
+    outcomes = projections.recompute(app.extensions["catalogue"], check)
+    seconds = time.perf_counter() - started
+    if not check:
+        click.echo(f"Rebuilt every projection ({ALGORITHM_VERSION}) from the event log in {seconds:.2f} s: "
+                   f"{projections.describe(outcomes)} rows.")
+        return
+    problems = [p for o in outcomes for p in o.problems]
     for problem in problems[:100]:
         click.echo(problem)
     if problems:
-        click.echo(f"{len(problems)} differences between the stored projection and a rebuild. "
-                   "Run `classroom-server recompute` to rewrite it.")
+        click.echo(f"{len(problems)} differences between the stored projections and a rebuild. "
+                   "Run `classroom-server recompute` to rewrite them.")
         sys.exit(1)
-    click.echo(f"The stored projection equals a fresh rebuild ({ALGORITHM_VERSION}, {learners} learners, "
-               f"{seconds:.2f} s).")
+    click.echo(f"Every stored projection equals a fresh rebuild ({ALGORITHM_VERSION}; "
+               f"{projections.describe(outcomes)} rows; {seconds:.2f} s).")
 
 
 @main.command()

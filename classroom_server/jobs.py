@@ -1,5 +1,6 @@
-"""Scheduled jobs, run by APScheduler inside `classroom-server serve`: nightly backup and a
-nightly check that the stored projection still equals a rebuild from the event log.
+"""Scheduled jobs, run by APScheduler inside `classroom-server serve`: nightly backup, a nightly
+calibration of the learner model's shared terms (a ``model.calibrated`` event), and a nightly
+check that every stored projection still equals a rebuild from the event log.
 
 Jobs are registered at every start with fixed ids (no job store: nothing to migrate). A Pi has no
 battery clock, so its time may jump when the network sets it; jobs coalesce and have a generous
@@ -8,6 +9,7 @@ misfire grace time, so a jump runs a missed job once instead of never or many ti
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -45,19 +47,34 @@ def nightly_backup(settings: dict[str, Any]) -> Path | None:
 
 
 def projection_check(app: Any) -> list[str]:
-    """Rebuild the projection from the log without writing; log any difference with the stored one."""
-    from classroom_server.services.learning import Engine, compare_with_stored
+    """Rebuild every projection from the log without writing; log any difference with the stored ones."""
+    from classroom_server.services import projections
 
-    with db.connection_context():
-        engine = Engine(app.extensions["catalogue"], persist=False)
-        engine.catch_up()
-        problems = compare_with_stored(engine.rows)
+    problems = [p for o in projections.recompute(app.extensions["catalogue"], check=True) for p in o.problems]
     if problems:
         log.warning("the stored projection differs from a rebuild in %d places, e.g. %s; "
                     "run `classroom-server recompute` to rewrite it", len(problems), problems[0])
     else:
         log.info("projection check: the stored projection equals a rebuild")
     return problems
+
+
+def nightly_calibration(app: Any) -> Any:
+    """Fit item difficulties (and guess and slip) on the whole log; record them as an event."""
+    from classroom_server.services.learning import calibrate
+
+    try:
+        with db.connection_context():
+            recorded = calibrate(app.extensions["engine"])
+    except Exception:  # noqa: BLE001 - a failed fit must not stop the scheduler; it is logged
+        log.exception("nightly calibration failed; the model keeps its current calibration")
+        return None
+    if recorded is None:
+        log.info("calibration: no new answers since the last one")
+    else:
+        log.info("calibration recorded: %s answers, %s items", json.loads(recorded.payload)["answers"],
+                 len(json.loads(recorded.payload)["items"]))
+    return recorded
 
 
 def start(app: Any) -> Any:
@@ -75,5 +92,8 @@ def start(app: Any) -> Any:
     check_minute = (hour * 60 + minute + 30) % (24 * 60)
     scheduler.add_job(projection_check, CronTrigger(hour=check_minute // 60, minute=check_minute % 60),
                       args=[app], id="projection-check", replace_existing=True)
+    calibrate_minute = (hour * 60 + minute + 15) % (24 * 60)  # after the backup, before the check
+    scheduler.add_job(nightly_calibration, CronTrigger(hour=calibrate_minute // 60, minute=calibrate_minute % 60),
+                      args=[app], id="nightly-calibration", replace_existing=True)
     scheduler.start()
     return scheduler

@@ -31,7 +31,7 @@ def _state(data_dir):
         rows = [(p.pack_id, p.version, p.status) for p in InstalledPack.select().order_by(InstalledPack.id)]
         kinds = [e.kind for e in Event.select().where(Event.kind.startswith("pack."))]
     folders = sorted(p.name for p in packs.packs_dir(data_dir).iterdir()
-                     if p.name not in (packs.GENERATION_FILE, packs.RETIRED_DIR))
+                     if p.name != packs.GENERATION_FILE)
     return rows, kinds, folders
 
 
@@ -422,3 +422,73 @@ def test_recompute_check_passes_after_a_pack_is_removed(app, data_dir, pack_src,
     packs.import_pack(data_dir, pack_src)  # back again, with its history
     assert _recompute_check(data_dir)[0] == 0
     assert _stored(data_dir) == before
+
+
+def test_a_copy_of_the_database_alone_rebuilds_the_same_projections(app, data_dir, pack_src, school, tmp_path):
+    """The catalogue a fold needs comes from the pack versions the events name, kept in the
+    database: a copy of the log with no packs folder at all (no retired-items files, no pack
+    files) rebuilds every stored projection byte for byte."""
+    import sqlite3
+
+    from classroom_server.services import learning, teaching
+
+    packs.import_pack(data_dir, pack_src)
+    ana, ben = school.learners["ana"], school.learners["ben"]
+    every = [f"skill-{s:04d}-{k:03d}" for s in range(3) for k in range(4)]
+    _answer(app, ana, "org.example.test", every * 2, right=lambda n: n % 5 != 2)
+    _version(pack_src, "1.1.0")
+    _drop_items(pack_src, keep=lambda item_id: not item_id.endswith(("-001", "-003")))  # answered, now retired
+    packs.import_pack(data_dir, pack_src)
+    kept = [i for i in every if not i.endswith(("-001", "-003"))]
+    _answer(app, ben, "org.example.test", kept, right=lambda n: n % 3 == 0)
+    with db.connection_context():
+        learning.calibrate(app.extensions["engine"])
+        teaching.set_assignment(app.extensions["engine"], school.teachers["tess"], school.classes["pictures"],
+                                ["org.example.test:skill-0001"])
+        teaching.set_accommodations(school.teachers["tess"], school.classes["pictures"], ana,
+                                    {"items_per_session": "8", "read_aloud": "on"})
+    _answer(app, ana, "org.example.test", kept[:4])
+    assert _recompute_check(data_dir)[0] == 0
+
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    with db.connection_context():
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    source = sqlite3.connect(data_dir / "hub.sqlite3")
+    target = sqlite3.connect(copy / "hub.sqlite3")
+    source.backup(target)
+    source.close()
+    target.close()
+    assert not (copy / "packs").exists()
+
+    def dump(folder):
+        con = sqlite3.connect(folder / "hub.sqlite3")
+        try:
+            return {table: con.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+                    for table in ("mastery", "class_assignment", "learner_accommodations", "weekly_goal")}
+        finally:
+            con.close()
+
+    stored = dump(data_dir)
+    assert stored["mastery"] and stored["class_assignment"] and stored["learner_accommodations"]
+    code, output = _recompute_check(copy)
+    assert code == 0, output
+    result = CliRunner().invoke(main, ["recompute", "--data", str(copy)])  # rewrite every row from the log
+    assert result.exit_code == 0, result.output
+    assert dump(copy) == stored
+
+
+def test_no_file_outside_the_database_holds_engine_data(app, data_dir, pack_src, school):
+    """Upgrades and removals leave only pack folders and the generation marker under packs/."""
+    packs.import_pack(data_dir, pack_src)
+    _version(pack_src, "1.1.0")
+    _drop_items(pack_src, keep=lambda item_id: not item_id.endswith("-001"))
+    packs.import_pack(data_dir, pack_src)
+    CliRunner().invoke(main, ["pack", "remove", "--data", str(data_dir), "org.example.test", "--yes"])
+    left = sorted(p.name for p in packs.packs_dir(data_dir).iterdir())
+    assert left == [packs.GENERATION_FILE]
+    with db.connection_context():
+        from classroom_server.models import PackManifest
+
+        versions = sorted((m.pack_id, m.version) for m in PackManifest.select())
+    assert versions == [("org.example.test", "1.0.0"), ("org.example.test", "1.1.0")]

@@ -13,6 +13,14 @@ residual: it follows the learner's current form (a good or bad run, fatigue) acr
 
 Item difficulties start from the content pack's prior (logit scale, optional) or, when an item has
 no prior, from the skill's current difficulty, which is itself learned from all answers on the skill.
+
+Who learns what. Ability, offsets and momentum belong to one learner and move with that learner's
+answers. Item and skill difficulties are shared by every learner, so in the hub's projection they
+are *frozen* (``learn_items=False``): they change only when a ``model.calibrated`` event sets them
+(``calibrate``), which keeps each learner's numbers a function of that learner's own events and
+the recorded calibrations, whatever order other learners' answers arrive in. The calibration
+itself is fitted by replaying the log with ``learn_items=True`` (learning/calibration.py), the
+way this model used to learn online.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from typing import Any, Mapping, Sequence
 
 from .model import answer_credit, check_version, clamp_probability, sigmoid
 
-ALGORITHM_VERSION = "elo-hierarchical-1"
+ALGORITHM_VERSION = "elo-hierarchical-2"
 
 
 @dataclass(frozen=True)
@@ -69,8 +77,10 @@ class EloModel:
         params: EloParams | None = None,
         item_priors: Mapping[str, float] | None = None,
         skill_priors: Mapping[str, float] | None = None,
+        learn_items: bool = True,
     ) -> None:
         self.params = params or EloParams()
+        self.learn_items = learn_items
         self.item_priors: dict[str, float] = dict(item_priors or {})
         self.skill_priors: dict[str, float] = dict(skill_priors or {})
         self.learners: dict[str, list[float]] = {}  # id -> [ability, n, momentum]
@@ -151,14 +161,8 @@ class EloModel:
         offset = skills.get(skill_id)
         if offset is None:
             offset = skills[skill_id] = [0.0, 0.0]
-        item = self.items.get(item_id)
-        if item is None:
-            item = self.items[item_id] = [self.item_difficulty(item_id, skill_id), 0.0]
-        skill = self.skills.get(skill_id)
-        if skill is None:
-            skill = self.skills[skill_id] = [self.skill_difficulty(skill_id), 0.0]
-
-        prediction = clamp_probability(sigmoid(learner[0] + learner[2] + offset[0] - item[0]))
+        difficulty = self.item_difficulty(item_id, skill_id)
+        prediction = clamp_probability(sigmoid(learner[0] + learner[2] + offset[0] - difficulty))
         credit = answer_credit(
             correct, hints_used, duration_ms,
             hint_credit=p.hint_credit, slow_after_ms=p.slow_after_ms,
@@ -169,6 +173,14 @@ class EloModel:
         learner[2] = p.momentum_decay * learner[2] + p.momentum_step * residual
         offset[0] += max(p.offset_floor, p.offset_a / (1.0 + p.offset_b * offset[1])) * residual
         offset[1] += 1.0
+        if not self.learn_items:
+            return prediction
+        item = self.items.get(item_id)
+        if item is None:
+            item = self.items[item_id] = [difficulty, 0.0]
+        skill = self.skills.get(skill_id)
+        if skill is None:
+            skill = self.skills[skill_id] = [self.skill_difficulty(skill_id), 0.0]
         item[0] -= p.item_a / (1.0 + p.item_b * item[1]) * residual
         item[1] += 1.0
         # The skill's typical difficulty follows its items' residuals, more slowly.
@@ -181,9 +193,15 @@ class EloModel:
         if skills is not None:
             skills.pop(skill_id, None)
 
+    def calibrate(self, items: Mapping[str, Sequence[float]], skills: Mapping[str, Sequence[float]]) -> None:
+        """Take fitted item and skill difficulties (``id -> [difficulty, answers]``) as the
+        shared terms from now on; items and skills not named fall back to the pack's priors."""
+        self.items = {str(k): [float(v[0]), float(v[1])] for k, v in items.items()}
+        self.skills = {str(k): [float(v[0]), float(v[1])] for k, v in skills.items()}
+
     def without_learners(self) -> "EloModel":
         """Keep calibrated items and skills, drop learners: a fitted prior for a new class."""
-        fresh = EloModel(self.params, self.item_priors, self.skill_priors)
+        fresh = EloModel(self.params, self.item_priors, self.skill_priors, self.learn_items)
         fresh.items = {k: list(v) for k, v in self.items.items()}
         fresh.skills = {k: list(v) for k, v in self.skills.items()}
         return fresh
@@ -193,6 +211,7 @@ class EloModel:
         return {
             "algorithm_version": ALGORITHM_VERSION,
             "params": self.params.to_dict(),
+            "learn_items": self.learn_items,
             "learners": {k: list(v) for k, v in self.learners.items()},
             "offsets": {k: {s: list(o) for s, o in v.items()} for k, v in self.offsets.items()},
             "items": {k: list(v) for k, v in self.items.items()},
@@ -208,7 +227,8 @@ class EloModel:
     ) -> "EloModel":
         """Rebuild from `to_dict`; pack priors are passed again because the pack owns them."""
         check_version(data, ALGORITHM_VERSION)
-        model = cls(EloParams.from_dict(data["params"]), item_priors, skill_priors)
+        model = cls(EloParams.from_dict(data["params"]), item_priors, skill_priors,
+                    bool(data.get("learn_items", True)))
         model.learners = {k: [float(x) for x in v] for k, v in data["learners"].items()}
         model.offsets = {
             k: {s: [float(x) for x in o] for s, o in v.items()} for k, v in data["offsets"].items()

@@ -2,8 +2,16 @@
 
 Events are the truth; this module is the one function from events to state, used by the hub after
 each event and by the rebuild command (hub or district), which must give identical results.
-Events must be given in log order. Unknown kinds are ignored, so the hub can keep other events
-(goal set, page views, ...) in the same stream.
+Events must be given in the log's canonical order. Unknown kinds are ignored, so the hub can keep
+other events (goal set, page views, ...) in the same stream.
+
+A learner's projection is a function of that learner's events and of the ``model.calibrated``
+events before them, nothing else: terms shared by many learners (item and skill difficulties,
+the skills' guess and slip) are frozen in the fold and change only at a calibration event. So any
+interleaving of different learners' events that keeps each learner's order, and keeps every
+event on its side of each calibration, gives every learner the same projection (tested with
+hypothesis). ``cohort_learning=True`` turns the old online learning of shared terms back on: it
+is how a calibration is fitted (learning/calibration.py), never how the hub folds.
 
 Event payloads (plain dicts; `at` is epoch seconds, an ISO-8601 string or a datetime):
 
@@ -16,6 +24,8 @@ Event payloads (plain dicts; `at` is epoch seconds, an ISO-8601 string or a date
     {"kind": "test_out_started", "learner_id": str, "skill_id": str, "at": time}
     {"kind": "lesson_viewed", "learner_id": str, "skill_id": str, "modality": str, "at": time}
     {"kind": "worked_example_viewed", "learner_id": str, "skill_id": str, "at": time}
+    {"kind": "model.calibrated", "items": {id: [difficulty, n]}, "skills": {id: [difficulty, n]},
+     "guess_slip": {skill id: SkillStats.to_dict()}}   (no learner: it applies to every learner)
 """
 
 from __future__ import annotations
@@ -28,7 +38,9 @@ from .catalog import Catalog
 from .elo import EloModel, EloParams
 from .model import to_seconds
 
-ALGORITHM_VERSION = "projection-3"
+ALGORITHM_VERSION = "projection-4"
+ENGINE_KINDS = frozenset({"attempt", "override", "test_out_started", "lesson_viewed",
+                          "worked_example_viewed", "model.calibrated"})
 RECENT_WINDOW = 20  # answers remembered per learner, for "recently seen" and the review share
 SEEN_IDS = 1000  # event ids remembered per learner, so a re-delivered event counts once
 
@@ -72,6 +84,8 @@ class EngineState:
     skill_stats: dict[str, m.SkillStats] = field(default_factory=dict)
     # learner -> the last SEEN_IDS event ids applied (a dict used as an ordered set)
     seen_ids: dict[str, dict[str, None]] = field(default_factory=dict)
+    cohort_learning: bool = False  # True only while fitting a calibration (see the module docstring)
+    calibrations: int = 0  # model.calibrated events applied
 
     def guess_slip(self, skill_id: str) -> tuple[float, float]:
         """The skill's guess and slip: cohort estimates, or the config's when that is off."""
@@ -124,6 +138,8 @@ class EngineState:
             "events_applied": self.events_applied,
             "skill_stats": {sid: st.to_dict() for sid, st in self.skill_stats.items()},
             "seen_ids": {lid: list(ids) for lid, ids in self.seen_ids.items()},
+            "cohort_learning": self.cohort_learning,
+            "calibrations": self.calibrations,
         }
 
     @classmethod
@@ -148,6 +164,8 @@ class EngineState:
                          for sid, st in data.get("skill_stats", {}).items()},
             seen_ids={lid: dict.fromkeys(str(x) for x in ids)
                       for lid, ids in data.get("seen_ids", {}).items()},
+            cohort_learning=bool(data.get("cohort_learning", False)),
+            calibrations=int(data.get("calibrations", 0)),
         )
 
 
@@ -156,13 +174,15 @@ def new_state(
     params: EloParams | None = None,
     config: m.MasteryConfig | None = None,
     model: EloModel | None = None,
+    cohort_learning: bool = False,
 ) -> EngineState:
     """An empty projection; item difficulties start from the catalog's priors."""
     if model is None:
         priors = catalog.item_priors() if catalog else None
         skill_priors = catalog.skill_priors() if catalog else None
-        model = EloModel(params, priors, skill_priors)
-    return EngineState(model=model, config=config or m.MasteryConfig(), catalog=catalog)
+        model = EloModel(params, priors, skill_priors, learn_items=cohort_learning)
+    return EngineState(model=model, config=config or m.MasteryConfig(), catalog=catalog,
+                       cohort_learning=cohort_learning)
 
 
 def _field(event: Mapping[str, Any], name: str) -> Any:
@@ -179,9 +199,10 @@ def apply_event(state: EngineState, event: Mapping[str, Any]) -> list[str]:
     Events without an id are always applied (the hub dedupes by its own row id first).
     """
     kind = event.get("kind")
-    if kind not in {"attempt", "override", "test_out_started", "lesson_viewed",
-                    "worked_example_viewed"}:
+    if kind not in ENGINE_KINDS:
         return []
+    if kind == "model.calibrated":
+        return apply_calibration(state, event)
     learner_id = str(_field(event, "learner_id"))
     at = to_seconds(_field(event, "at"))
     event_id = event.get("event_id")
@@ -197,6 +218,23 @@ def apply_event(state: EngineState, event: Mapping[str, Any]) -> list[str]:
     if len(seen) > SEEN_IDS:
         del seen[next(iter(seen))]
     return codes
+
+
+def apply_calibration(state: EngineState, event: Mapping[str, Any]) -> list[str]:
+    """Shared terms from a fitted calibration, in force for every answer after it in the log.
+
+    In a calibration fit (``cohort_learning``) the shared terms are being learned, not set.
+    """
+    if state.cohort_learning:
+        return []
+    items, skills = event.get("items"), event.get("skills")
+    if not isinstance(items, Mapping) or not isinstance(skills, Mapping):
+        raise ValueError("model.calibrated event needs 'items' and 'skills'")
+    state.model.calibrate(items, skills)
+    state.skill_stats = {str(sid): m.SkillStats.from_dict(st)
+                         for sid, st in (event.get("guess_slip") or {}).items()}
+    state.calibrations += 1
+    return ["calibrated"]
 
 
 def _apply_new(state: EngineState, kind: str, learner_id: str, event: Mapping[str, Any],
@@ -255,10 +293,10 @@ def _apply_attempt(
         guess=guess, slip=slip,
     )
     if state.config.guess_slip_weight > 0.0 and not hints:
-        stats = state.skill_stats.get(skill_id)
-        if stats is None:
-            stats = state.skill_stats[skill_id] = m.SkillStats()
-        if record.pending is not None:
+        if state.cohort_learning and record.pending is not None:
+            stats = state.skill_stats.get(skill_id)
+            if stats is None:
+                stats = state.skill_stats[skill_id] = m.SkillStats()
             stats.add(float(record.pending[0]), bool(record.pending[1]), state.config, correct)
         record.pending = [p_before, correct]
     # Practice on other skills counts toward a struggling skill's prerequisite remediation.
@@ -280,9 +318,10 @@ def fold_events(
     params: EloParams | None = None,
     config: m.MasteryConfig | None = None,
     model: EloModel | None = None,
+    cohort_learning: bool = False,
 ) -> EngineState:
     """Rebuild the projection from the log. Same events in, bit-identical `to_dict()` out."""
-    state = new_state(catalog, params, config, model)
+    state = new_state(catalog, params, config, model, cohort_learning)
     for event in events:
         apply_event(state, event)
     return state

@@ -1,12 +1,16 @@
 """Peewee models, one module per domain. The schema itself is owned by migrations/."""
 
-from classroom_server.models.content import InstalledPack
+from classroom_server.models.content import InstalledPack, PackManifest
 from classroom_server.models.events import Event, OriginCounter
 from classroom_server.models.hub import HubMeta, LoginThrottle
-from classroom_server.models.projections import MasteryRow
+from classroom_server.models.projections import ClassAssignment, LearnerAccommodations, MasteryRow, WeeklyGoal
 from classroom_server.models.people import ClassTeacher, Classroom, Enrollment, Person
 
 __all__ = [
+    "ClassAssignment",
+    "LearnerAccommodations",
+    "PackManifest",
+    "WeeklyGoal",
     "ClassTeacher",
     "Classroom",
     "Enrollment",

@@ -19,3 +19,16 @@ class InstalledPack(BaseModel):
 
     class Meta:
         table_name = "pack"
+
+
+class PackManifest(BaseModel):
+    """What the learning engine needs of one pack version (learning/adapter.py), kept for good:
+    a rebuild of the projection reads these, never the pack folders."""
+
+    key = TextField(primary_key=True)  # SHA-256 of body, or <pack>@<version> for older installs
+    pack_id = TextField()
+    version = TextField()
+    body = TextField()
+
+    class Meta:
+        table_name = "pack_manifest"

@@ -18,6 +18,7 @@ class Event(BaseModel):
     recorded_at = TextField()
     payload = TextField()
     result = TextField(null=True)
+    payload_hash = TextField(null=True)  # see classroom_server/eventkinds.py
 
 
 class OriginCounter(BaseModel):

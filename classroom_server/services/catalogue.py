@@ -51,9 +51,6 @@ class Loaded:
     catalogue: Any  # content_packs.Catalogue, imported when first needed (it costs ~4 MB)
     files: dict[str, PackFile] = field(default_factory=dict)
     urls: dict[tuple[str, str], str] = field(default_factory=dict)  # (pack id, path) -> sha256
-    # pack id -> item id -> {"skill", "type", "difficulty", "check"}: items of versions replaced
-    # or removed earlier, for the learning engine (see packs.retired_items)
-    retired: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     def sha_for(self, pack_id: str, path: str) -> str | None:
         return self.urls.get((pack_id, path))
@@ -96,7 +93,7 @@ class CatalogueStore:
             folder = root / row.folder
             if folder.is_dir():
                 loaded_packs.append(load_pack(folder, check=False))
-        loaded = Loaded(Catalogue(loaded_packs), retired=packs.retired_items(self.data_dir))
+        loaded = Loaded(Catalogue(loaded_packs))
         for pack in loaded_packs:
             _index(pack, loaded)
         return loaded

@@ -4,7 +4,9 @@
 ``BEGIN IMMEDIATE`` transaction. The per-origin sequence number is taken from
 ``origin_counter`` inside that transaction, so it is gapless: a rolled-back action leaves no
 hole. An event id seen before returns the first result and changes nothing, which is what
-lets a learner's browser resend an answer safely.
+lets a learner's browser resend an answer safely. Every payload is checked against its kind's
+schema and stored as canonical JSON with its hash; the stored projections are written in the same
+transaction as the event.
 """
 
 from __future__ import annotations
@@ -14,13 +16,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from classroom_server import clock
+from classroom_server import clock, eventkinds
 from classroom_server.db import db
 from classroom_server.errors import Invalid
 from classroom_server.models import Event, OriginCounter
-from classroom_server.services import hub
+from classroom_server.services import hub, projections
 
-MAX_PAYLOAD_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,10 @@ class Recorded:
     event: Event
     result: Any
     duplicate: bool
+
+
+class _Duplicate(Exception):
+    """The event id is in the log already: undo this transaction, return the first result."""
 
 
 def _valid_event_id(event_id: str | None) -> str:
@@ -40,15 +45,25 @@ def _valid_event_id(event_id: str | None) -> str:
 
 
 def _next_seq(origin: str) -> int:
-    updated = (
+    bumped = list(
         OriginCounter.update(last_seq=OriginCounter.last_seq + 1)
         .where(OriginCounter.origin == origin)
+        .returning(OriginCounter.last_seq)
         .execute()
     )
-    if not updated:
+    if not bumped:
         OriginCounter.create(origin=origin, last_seq=1)
         return 1
-    return OriginCounter.get_by_id(origin).last_seq
+    return int(bumped[0].last_seq)
+
+
+def _existing(event_id: str, kind: str, learner_uid: str | None) -> Recorded | None:
+    existing = Event.get_or_none(Event.event_id == event_id)
+    if existing is None:
+        return None
+    if existing.kind != kind or existing.learner_uid != learner_uid:
+        raise Invalid("This event id was already used for something else.", field="event_id")
+    return Recorded(existing, json.loads(existing.result) if existing.result else None, True)
 
 
 def record(
@@ -61,35 +76,59 @@ def record(
     class_uid: str | None = None,
     occurred_at: str | None = None,
     action: Callable[[], Any] | None = None,
+    result: Any = None,
 ) -> Recorded:
-    """Run ``action`` and append its event atomically; a repeated event id is a no-op."""
-    event_id = _valid_event_id(event_id)
-    body = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-    if len(body.encode()) > MAX_PAYLOAD_BYTES:
-        raise Invalid("The event is too large.", field="payload")
+    """Run ``action`` and append its event atomically; a repeated event id is a no-op.
 
-    with db.atomic("IMMEDIATE"):
-        existing = Event.get_or_none(Event.event_id == event_id)
-        if existing is not None:
-            if existing.kind != kind or existing.learner_uid != learner_uid:
-                raise Invalid("This event id was already used for something else.", field="event_id")
-            return Recorded(existing, json.loads(existing.result) if existing.result else None, True)
-        result = action() if action is not None else None
-        origin = hub.origin()
-        now = clock.iso()
-        event = Event.create(
-            event_id=event_id,
-            origin=origin,
-            seq=_next_seq(origin),
-            kind=kind,
-            learner_uid=learner_uid,
-            actor_uid=actor_uid,
-            class_uid=class_uid,
-            occurred_at=occurred_at or now,
-            recorded_at=now,
-            payload=body,
-            result=None if result is None else json.dumps(result, sort_keys=True),
-        )
+    The payload must match its kind's schema (classroom_server/eventkinds.py). ``result`` (or
+    what ``action`` returns) is stored with the event and returned again for a resend. Every
+    stored projection is brought up to the event in the same transaction (services/projections.py).
+    An answer is five statements: BEGIN, the sequence number, the event, its mastery rows, COMMIT.
+    """
+    given_id = event_id is not None
+    event_id = _valid_event_id(event_id)
+    try:
+        body = eventkinds.check(kind, payload, learner_uid)
+    except ValueError as exc:
+        too_large = "larger than" in str(exc)
+        raise Invalid("The event is too large." if too_large else "This is not a valid %(kind)s event: %(why)s",
+                      field="payload", kind=kind, why=str(exc)) from None
+    digest = eventkinds.payload_hash(kind, body, learner_uid, actor_uid, class_uid)
+    origin = hub.origin()
+    projected = False
+    try:
+        with db.atomic("IMMEDIATE"):
+            if action is not None and given_id:
+                # An action has effects of its own: never run it for an event already recorded.
+                earlier = _existing(event_id, kind, learner_uid)
+                if earlier is not None:
+                    return earlier
+            if action is not None:
+                result = action()
+            now = clock.iso()
+            fields = dict(
+                event_id=event_id, origin=origin, seq=_next_seq(origin), kind=kind, learner_uid=learner_uid,
+                actor_uid=actor_uid, class_uid=class_uid, occurred_at=occurred_at or now, recorded_at=now,
+                payload=body, result=None if result is None else json.dumps(result, sort_keys=True),
+                payload_hash=digest,
+            )
+            inserted = list(Event.insert(**fields)
+                            .on_conflict(conflict_target=[Event.event_id], action="NOTHING")
+                            .returning(Event.id).execute())
+            if not inserted:
+                raise _Duplicate
+            event = Event(id=inserted[0].id, **fields)
+            projected = True
+            projections.project(event)
+    except _Duplicate:
+        earlier = _existing(event_id, kind, learner_uid)
+        if earlier is None:  # pragma: no cover - the id was there a moment ago, and events are never deleted
+            raise RuntimeError("an event vanished from the append-only log") from None
+        return earlier
+    except BaseException:
+        if projected:
+            projections.abandoned()
+        raise
     return Recorded(event, result, False)
 
 

@@ -35,6 +35,7 @@ def get_meta(key: str, default: str | None = None) -> str | None:
 
 def set_meta(key: str, value: str) -> None:
     HubMeta.insert(key=key, value=value).on_conflict_replace().execute()
+    _ORIGINS.clear()
 
 
 def initialize_identity() -> bool:
@@ -48,11 +49,28 @@ def initialize_identity() -> bool:
     return True
 
 
+_ORIGINS: dict[tuple[str, int, int], str] = {}  # (database path, device, inode) -> origin
+
+
 def origin() -> str:
+    """``<hub id>.<epoch>``, read once per database file: every event needs it, and it changes
+    only by ``init`` or ``restore`` (which replaces the file, so the cache key changes with it)."""
+    path = str(db.database)
+    try:
+        stat = os.stat(path)
+        key: tuple[str, int, int] | None = (path, stat.st_dev, stat.st_ino)
+    except OSError:
+        key = None
+    found = _ORIGINS.get(key) if key else None
+    if found is not None:
+        return found
     hub_id, epoch = get_meta("hub_id"), get_meta("epoch")
     if not hub_id or not epoch:
         raise RuntimeError("This hub has no identity yet: run `classroom-server init` first.")
-    return f"{hub_id}.{epoch}"
+    found = f"{hub_id}.{epoch}"
+    if key:
+        _ORIGINS[key] = found
+    return found
 
 
 def ensure_secret_key(data_dir: Path) -> str:
@@ -194,6 +212,7 @@ def restore(backup_file: Path, database_file: Path) -> tuple[str, Path | None]:
     for suffix in ("-wal", "-shm"):
         Path(str(database_file) + suffix).unlink(missing_ok=True)
     os.replace(staging, database_file)
+    _ORIGINS.clear()
     return new_epoch, kept
 
 

@@ -1,20 +1,17 @@
 """The learning engine on the hub: the event log folded into learner model and mastery.
 
 One ``Engine`` per hub process holds the projection in memory. It is rebuilt from the whole
-event log when it starts or when the installed packs change, and kept current by applying, in
-log order, every learning event it has not yet seen (``catch_up``). Applying in log order (not in
-the order threads happen to finish) is what makes the live projection identical to a rebuild.
+event log when it starts or when the installed packs change, and kept current event by event:
+``events.record`` calls ``project_event`` inside the transaction that appends the event, so the
+event, the engine's memory and the ``mastery`` rows it changed are one commit. If that commit
+fails (a full disk, a kill), ``forget_uncommitted`` drops what memory learned and the next read
+rebuilds from the log. ``catch_up`` applies, in log order, events recorded by another process.
 
-The projection is also written to the ``mastery`` table (stamped with the algorithm version and
-the last event applied) so that reports can query it and ``classroom-server recompute --check``
-can prove it equals a fresh rebuild. A rebuild rewrites every row, and importing or removing a
-pack rewrites them at once (``rewrite_projection``), so the table never keeps rows computed for
-packs that are no longer installed.
-
-Items retired by an upgrade, and the items of a removed pack, stay known to the engine (skill,
-difficulty prior, check flag) but are never offered: the answers learners gave them keep the
-prior they were given and they still count among their skill's items, so retiring an item or
-removing a pack does not move anyone's estimates.
+A learner's projection depends only on that learner's events, the ``model.calibrated`` events
+and the pack versions that ``pack.installed`` events name (learning/adapter.py): never on other
+learners' answers or on files outside the database. The ``mastery`` rows are stamped with the
+algorithm version and the last event applied, and ``classroom-server recompute --check``
+proves they equal a fresh rebuild.
 """
 
 from __future__ import annotations
@@ -25,75 +22,44 @@ import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable
 
 from peewee import EXCLUDED
 
 from classroom_server.db import db
-from classroom_server.models import Event, MasteryRow
+from classroom_server.models import Event, MasteryRow, PackManifest
 
 if TYPE_CHECKING:  # the engine itself is imported on first use, not at start
     from classroom_server.learning import Catalog, EngineState
 
-ENGINE_KINDS = ("attempt", "override", "test_out_started", "lesson_viewed", "worked_example_viewed")
-SEP = ":"
-RECENT_TRANSITIONS = 2000
+PACK_KINDS = ("pack.installed", "pack.removed")
+SEP = ":"  # engine ids are <pack id>:<skill or item id>, as in learning/adapter.py
 
 
 def qualify(pack_id: str, local_id: str) -> str:
-    """Engine ids are unique across packs: ``<pack id>:<skill or item id>``."""
+    """The engine's id of a pack's skill or item (learning/adapter.qualify, without loading the
+    engine: the hub imports the engine on first use, for its idle memory)."""
     return f"{pack_id}{SEP}{local_id}"
 
 
-def split(qualified: str) -> tuple[str, str]:
-    pack_id, _, local_id = qualified.partition(SEP)
+def split(engine_id: str) -> tuple[str, str]:
+    pack_id, _, local_id = engine_id.partition(SEP)
     return pack_id, local_id
 
-
-def engine_catalog(content_catalogue: Any,
-                   retired: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None) -> Catalog:
-    """The engine's view of the installed packs: skill graph and items, with qualified ids.
-
-    ``retired`` (pack id -> item id -> {"skill", "type", "difficulty", "check"}) lists items of
-    earlier versions and of removed packs; those the installed packs no longer have are known to
-    the engine but never offered (``Catalog.retired_by_skill``).
-    """
-    skills, items = [], []
-    for pack in content_catalogue.packs:
-        for skill in pack.skills:
-            skills.append({"id": qualify(pack.id, skill.id),
-                           "prerequisites": [qualify(pack.id, p) for p in skill.prerequisites]})
-        for item in pack.items:
-            entry: dict[str, Any] = {"id": qualify(pack.id, item.id), "skill_id": qualify(pack.id, item.skill),
-                                     "type": item.type, "check": bool(item.check)}
-            if item.difficulty is not None:
-                entry["difficulty"] = float(item.difficulty)
-            items.append(entry)
-    old = [{"id": qualify(pack_id, item_id), "skill_id": qualify(pack_id, str(meta["skill"])),
-            "type": str(meta.get("type", "practice")), "difficulty": meta.get("difficulty"),
-            "check": bool(meta.get("check"))}
-           for pack_id, pack_items in sorted((retired or {}).items())
-           for item_id, meta in sorted(pack_items.items())]
-    from classroom_server.learning import Catalog
-
-    return Catalog.from_dict({"skills": skills, "items": items, "retired": old})
+ENGINE_KINDS = ("attempt", "override", "test_out_started", "lesson_viewed", "worked_example_viewed",
+                "model.calibrated")
+RECENT_TRANSITIONS = 2000
+_FIELDS = (Event.id, Event.kind, Event.learner_uid, Event.recorded_at, Event.payload)
 
 
-def engine_event(row: Event) -> dict[str, Any]:
-    """An event row as the engine reads it. Time is the hub's record time, the same everywhere."""
-    payload = json.loads(row.payload)
-    event: dict[str, Any] = {"kind": row.kind, "learner_id": row.learner_uid, "at": row.recorded_at}
-    pack_id = payload.get("pack")
-    if "skill" in payload and payload["skill"] is not None:
-        event["skill_id"] = qualify(pack_id, payload["skill"])
-    elif row.kind == "override":
-        event["skill_id"] = None
-    if "item" in payload:
-        event["item_id"] = qualify(pack_id, payload["item"])
-    for key in ("correct", "hints_used", "duration_ms", "action", "modality"):
-        if key in payload:
-            event[key] = payload[key]
-    return event
+def catalog_from_log() -> Catalog:
+    """The engine's catalogue from the pack events in the log and the manifests they name."""
+    from classroom_server.learning.adapter import engine_catalog
+
+    pack_events = (Event.select(Event.kind, Event.payload).where(Event.kind.in_(PACK_KINDS))
+                   .order_by(Event.id).dicts())
+    manifests = {row.key: json.loads(row.body) for row in PackManifest.select()}
+    return engine_catalog(list(pack_events), manifests)
 
 
 @dataclass(frozen=True)
@@ -104,25 +70,60 @@ class Snapshot:
     catalog: Catalog
 
 
-_LIVE: weakref.WeakSet[Engine] = weakref.WeakSet()  # engines that write the table, for rewrite_projection
+_LIVE: weakref.WeakSet[Engine] = weakref.WeakSet()  # engines that write the table
 _LIVE_LOCK = threading.Lock()
+
+
+def _live_engines() -> list[Engine]:
+    with _LIVE_LOCK:
+        return list(_LIVE)
+
+
+def _engine_for_database() -> Engine | None:
+    """The live engine of the database this process has open (the newest, when tests make many)."""
+    path = str(db.database)
+    found = None
+    for engine in _live_engines():
+        if engine.database == path and (found is None or engine.serial > found.serial):
+            found = engine
+    return found
+
+
+def project_event(event: Event) -> None:
+    """Called by ``events.record`` inside the transaction that appends ``event``."""
+    engine = _engine_for_database()
+    if engine is not None and db.transaction_depth() == 1:
+        engine.project(event)
+    # Nested in a larger transaction (a pack switch), the engine catches up after it commits.
+
+
+def forget_uncommitted() -> None:
+    engine = _engine_for_database()
+    if engine is not None:
+        engine.invalidate()
+
+
+_SERIAL = [0]
 
 
 class Engine:
     def __init__(self, catalogue_store: Any, persist: bool = True) -> None:
         self.catalogue_store = catalogue_store
         self.persist = persist
+        self.database = str(db.database)
         self.lock = threading.RLock()
-        self._write_lock = threading.Lock()  # taken after `lock`, never before it
         self._epoch = 0  # one more at each rebuild
         self._loaded: Any = None
         self.catalog: Catalog | None = None
         self.state: EngineState | None = None  # built by the first catch_up
-        self.last_event_id = 0
+        self.last_event_id = 0  # the last engine event applied
+        self.last_row_id = 0  # the last event of any kind looked at
         self._recent: OrderedDict[int, list[str]] = OrderedDict()
         self.rows: dict[tuple[str, str], dict[str, Any]] = {}
         if persist:
             with _LIVE_LOCK:
+                _SERIAL[0] += 1
+                self.serial = _SERIAL[0]
                 _LIVE.add(self)
 
     def transitions_for(self, event_row_id: int) -> list[str]:
@@ -130,37 +131,43 @@ class Engine:
         with self.lock:
             return list(self._recent.get(event_row_id, []))
 
+    def invalidate(self) -> None:
+        """Memory may hold an event that never committed: rebuild from the log at the next read."""
+        with self.lock:
+            self._loaded = None
+            self.state = None
+
     def _rebuild_if_packs_changed(self) -> bool:
         loaded = self.catalogue_store.get()
-        if loaded is self._loaded:
+        if loaded is self._loaded and self.state is not None:
             return False
         from classroom_server.learning import new_state
 
         self._loaded = loaded
-        self.catalog = engine_catalog(loaded.catalogue, getattr(loaded, "retired", None))
+        self.catalog = catalog_from_log()
         self.state = new_state(catalog=self.catalog)
-        self.last_event_id = 0
+        self.last_event_id = self.last_row_id = 0
         self.rows = {}
+        self._recent.clear()
         self._epoch += 1
         return True
 
     def _unseen(self) -> Iterable[Event]:
-        return (
-            Event.select()
-            .where(Event.id > self.last_event_id, Event.kind.in_(ENGINE_KINDS))
-            .order_by(Event.id)
-            .iterator()
-        )
+        return Event.select(*_FIELDS).where(Event.id > self.last_row_id).order_by(Event.id).iterator()
 
-    def _apply(self, rows: Iterable[Event]) -> tuple[dict[int, list[str]], set[tuple[str, str]]]:
+    def _apply(self, rows: Iterable[Event]) -> set[tuple[str, str]]:
         from classroom_server.learning import apply_event
+        from classroom_server.learning.adapter import engine_event
 
-        transitions: dict[int, list[str]] = {}
         touched: set[tuple[str, str]] = set()
+        assert self.state is not None
         for row in rows:
-            event = engine_event(row)
-            transitions[row.id] = apply_event(self.state, event)
-            self._recent[row.id] = transitions[row.id]
+            self.last_row_id = row.id
+            if row.kind not in ENGINE_KINDS:
+                continue
+            event = engine_event({"kind": row.kind, "learner_uid": row.learner_uid,
+                                  "recorded_at": row.recorded_at, "payload": row.payload})
+            self._recent[row.id] = apply_event(self.state, event)
             if len(self._recent) > RECENT_TRANSITIONS:
                 self._recent.popitem(last=False)
             self.last_event_id = row.id
@@ -169,40 +176,56 @@ class Engine:
             elif row.learner_uid:
                 now_touched = {(row.learner_uid, s) for s in self.state.mastery.get(row.learner_uid, {})}
             else:
-                now_touched = set()
+                now_touched = set()  # a calibration: rows keep the estimate of their own last event
             for learner_uid, skill_id in now_touched:
                 if skill_id in self.state.mastery.get(learner_uid, {}):
                     self.rows[(learner_uid, skill_id)] = projection_row(self.state, learner_uid, skill_id, row.id)
             touched |= now_touched
-        return transitions, touched
+        return touched
 
-    def catch_up(self) -> dict[int, list[str]]:
-        """Apply every learning event not yet applied; returns transition codes by event row id.
+    def project(self, event: Event) -> None:
+        """Apply ``event`` (just appended, not yet committed) and write the rows it changed in
+        the same transaction. The caller holds the database's write lock."""
+        with self.lock:
+            if self.state is None or self.catalogue_store.get() is not self._loaded:
+                self._rebuild_if_packs_changed()
+                self._apply(self._unseen())  # the whole log, this event included
+                if self.persist:
+                    write_projection(list(self.rows.values()), replace=True)
+                return
+            if event.id == self.last_row_id + 1:
+                touched = self._apply((event,))
+            else:  # another process wrote events since: read them, in order, this one included
+                touched = self._apply(self._unseen())
+            rows = [self.rows[key] for key in touched if key in self.rows]
+            if self.persist and rows:
+                write_projection(rows)
 
-        Events are applied in log order under the lock (that is what keeps the live projection
-        equal to a rebuild); the rows they changed are written after the lock is released, with
-        an upsert that never lets an older row overwrite a newer one, so a page that only reads
-        never waits for another learner's write.
+    def catch_up(self) -> None:
+        """Apply every event not yet applied (written by another process, or all of them after a
+        rebuild); write the rows they changed.
 
-        After a rebuild (the packs changed) every stored row is replaced, still under the lock,
-        so no row computed before the rebuild can land after it; a write that was computed
-        before a rebuild and arrives after it is dropped (the rebuild already wrote its rows).
+        Lock order is the database's write lock, then ``lock``, never the other way round (that
+        is the order ``events.record`` takes them in). So rows are computed under ``lock`` and
+        written after it is released, with an upsert that never lets an older row overwrite a
+        newer one; after a rebuild every stored row is replaced under both locks.
         """
         with self.lock:
             rebuilt = self._rebuild_if_packs_changed()
-            transitions, touched = self._apply(self._unseen())
+            touched = self._apply(self._unseen())
             epoch = self._epoch
-            if rebuilt:
-                if self.persist:
-                    with self._write_lock:
-                        write_projection(list(self.rows.values()), replace=True)
-                return transitions
             rows = [dict(self.rows[key]) for key in touched if key in self.rows]
-        if self.persist and rows:
-            with self._write_lock:
-                if epoch == self._epoch:
+        if not self.persist or not (rows or rebuilt):
+            return
+        with db.atomic("IMMEDIATE"):
+            with self.lock:
+                if epoch != self._epoch:
+                    return  # rebuilt again meanwhile: that rebuild writes its own rows
+                if rebuilt:
+                    self._apply(self._unseen())
+                    write_projection(list(self.rows.values()), replace=True)
+                else:
                     write_projection(rows)
-        return transitions
 
     def reading(self) -> "_Reading":
         """``with engine.reading() as snap:`` gives a consistent, current view of the projection."""
@@ -216,6 +239,7 @@ class _Reading:
     def __enter__(self) -> Snapshot:
         self.engine.catch_up()
         self.engine.lock.acquire()
+        assert self.engine.state is not None and self.engine.catalog is not None
         return Snapshot(self.engine.state, self.engine.catalog)
 
     def __exit__(self, *exc: object) -> None:
@@ -233,8 +257,7 @@ def rewrite_projection(data_dir: Path) -> None:
     from classroom_server.services.catalogue import CatalogueStore
 
     wanted = Path(data_dir).resolve()
-    with _LIVE_LOCK:
-        engines = list(_LIVE)
+    engines = _live_engines()
     engine = next((e for e in engines if Path(getattr(e.catalogue_store, "data_dir", "")).resolve() == wanted), None)
     if engine is None:
         engine = Engine(CatalogueStore(data_dir))
@@ -260,17 +283,23 @@ def projection_row(state: EngineState, learner_uid: str, skill_id: str, event_id
 
 
 def write_projection(rows: list[dict[str, Any]], *, replace: bool = False) -> None:
-    """Upsert projection rows; a row only replaces one stamped with an older (or equal) event."""
+    """Upsert projection rows; a row only replaces one stamped with an older (or equal) event.
+
+    Inside a transaction (an answer's) the rows join it; otherwise they get one of their own.
+    """
+    if not db.in_transaction():
+        with db.atomic():
+            write_projection(rows, replace=replace)
+        return
     newer = {name: getattr(EXCLUDED, name) for name in
              ("state", "p_fresh", "attempts", "needs_help", "algorithm", "event_id")}
-    with db.atomic():
-        if replace:
-            MasteryRow.delete().execute()
-        for start in range(0, len(rows), 200):
-            (MasteryRow.insert_many(rows[start:start + 200])
-             .on_conflict(conflict_target=[MasteryRow.learner_uid, MasteryRow.skill], update=newer,
-                          where=(EXCLUDED.event_id >= MasteryRow.event_id))
-             .execute())
+    if replace:
+        MasteryRow.delete().execute()
+    for start in range(0, len(rows), 200):
+        (MasteryRow.insert_many(rows[start:start + 200])
+         .on_conflict(conflict_target=[MasteryRow.learner_uid, MasteryRow.skill], update=newer,
+                      where=(EXCLUDED.event_id >= MasteryRow.event_id))
+         .execute())
 
 
 def compare_with_stored(rows: dict[tuple[str, str], dict[str, Any]]) -> list[str]:
@@ -289,3 +318,35 @@ def compare_with_stored(rows: dict[tuple[str, str], dict[str, Any]]) -> list[str
                 if a[name] != getattr(b, name):
                     problems.append(f"{key[0]} {key[1]}: {name} stored {getattr(b, name)!r}, rebuilt {a[name]!r}")
     return problems
+
+
+def calibrate(engine: Engine, *, min_new_answers: int = 1) -> Any:
+    """Fit the shared terms on the whole log and record them as a ``model.calibrated`` event.
+
+    Returns the recorded event, or None when fewer than ``min_new_answers`` answers arrived
+    since the last calibration (nothing to learn). Runs nightly under ``serve``; the fold applies
+    the event at its place in the log, so every learner's numbers move from there on and a
+    rebuild reproduces them exactly.
+    """
+    from classroom_server.learning.adapter import engine_event
+    from classroom_server.learning.calibration import fit_calibration
+    from classroom_server.services import events, hub
+
+    engine.catch_up()
+    with engine.lock:
+        catalog = engine.catalog
+    last = (Event.select(Event.payload).where(Event.kind == "model.calibrated").order_by(Event.id.desc()).first())
+    answered_before = json.loads(last.payload)["answers"] if last else 0
+    rows = list(Event.select(*_FIELDS, Event.origin, Event.seq).where(Event.kind.in_(ENGINE_KINDS))
+                .order_by(Event.id).iterator())
+    answers = sum(1 for row in rows if row.kind == "attempt")
+    if not rows or answers - answered_before < min_new_answers:
+        return None
+    fitted = fit_calibration(
+        (engine_event({"kind": r.kind, "learner_uid": r.learner_uid, "recorded_at": r.recorded_at,
+                       "payload": r.payload}) for r in rows), catalog)
+    fitted["answers"] = answers
+    through = rows[-1]
+    fitted["through"] = {"origin": through.origin or hub.origin(), "seq": int(through.seq)}
+    fitted["source"] = "hub"
+    return events.record("model.calibrated", fitted).event

@@ -8,10 +8,12 @@ its final folder, and only then does one transaction switch the active version a
 Upgrades keep every learner's history: skill and item ids are stable across versions, events
 keep the ids they were recorded with, and an item missing from the new version simply stops
 being offered (it is retired, never deleted from the log). What the learning engine needs to
-know about a retired item (its skill, type, difficulty prior and check flag) is kept in
-``DATA/packs/.retired/<pack id>.json``, so learners' estimates stay where they were; the same
-goes for every item of a removed pack. After each change the stored mastery projection is
-rewritten for the packs now installed (it always equals a fresh rebuild).
+know about every pack version ever installed (skills, prerequisites, items with their skill,
+type, difficulty prior and check flag) is kept in the database as its engine manifest
+(``pack_manifest``, named by its SHA-256 in the ``pack.installed`` event), so a retired item
+keeps the prior it had, a removed pack's items too, and a rebuild (or the district) needs
+nothing outside the database. After each change the stored mastery projection is rewritten for
+the packs now installed (it always equals a fresh rebuild).
 
 Progress is reported file by file, weighted by bytes, while a pack is copied or extracted and
 while its checksums are verified; each file is hashed once.
@@ -34,12 +36,12 @@ from typing import Any, Callable, Iterator
 from classroom_server import clock
 from classroom_server.db import db
 from classroom_server.errors import NotFound
-from classroom_server.models import InstalledPack, Person
+from classroom_server.models import Event, InstalledPack, PackManifest, Person
 from classroom_server.services import events
 
 PACKS_DIR = "packs"
 GENERATION_FILE = ".generation"
-RETIRED_DIR = ".retired"
+LEGACY_RETIRED_DIR = ".retired"  # where hubs before the pack_manifest table kept retired items
 Progress = Callable[[str, float], None]
 Tick = Callable[[int], None]  # called with the bytes just done
 log = logging.getLogger("classroom_server.packs")
@@ -250,8 +252,6 @@ def import_pack(
                 "Use --force to install an older version."
             )
         meter("installing", VERIFIED)
-        if active is not None:
-            _remember_items(data_dir, root / active.folder)  # what this upgrade may retire
         final = root / f"{pack.id}@{pack.version}-{secrets.token_hex(4)}"
         os.replace(staging, final)
         size = _folder_size(final)
@@ -279,9 +279,21 @@ class _Switched:
     previous_folder: str | None
 
 
+def store_manifest(pack: Any) -> str:
+    """Keep what the engine needs of this pack version; returns the manifest's key (its SHA-256)."""
+    from classroom_server.learning.adapter import engine_manifest, manifest_sha256, manifest_text
+
+    manifest = engine_manifest(pack)
+    key = manifest_sha256(manifest)
+    PackManifest.insert(key=key, pack_id=pack.id, version=pack.version,
+                        body=manifest_text(manifest)).on_conflict_ignore().execute()
+    return key
+
+
 def _switch(pack, folder: str, size: int, actor: Person | None) -> _Switched:  # type: ignore[no-untyped-def]
     """Make ``folder`` the active version of its pack and record it, in one transaction."""
     with db.atomic("IMMEDIATE"):
+        manifest = store_manifest(pack)
         active = InstalledPack.get_or_none(InstalledPack.pack_id == pack.id, InstalledPack.status == "active")
         outcome = _Switched(active.version if active else None, active.folder if active else None)
 
@@ -300,7 +312,7 @@ def _switch(pack, folder: str, size: int, actor: Person | None) -> _Switched:  #
         events.record(
             "pack.installed",
             {"pack_id": pack.id, "version": pack.version, "previous": outcome.previous_version,
-             "skills": len(pack.skills), "items": len(pack.items)},
+             "skills": len(pack.skills), "items": len(pack.items), "manifest": manifest},
             actor_uid=actor.uid if actor else None, action=action,
         )
     return outcome
@@ -319,7 +331,6 @@ def remove_pack(data_dir: Path, pack_id: str, actor: Person | None = None) -> In
     active = InstalledPack.get_or_none(InstalledPack.pack_id == pack_id, InstalledPack.status == "active")
     if active is None:
         raise NotFound("No pack %(pack)s is installed.", pack=pack_id)
-    _remember_items(data_dir, packs_dir(data_dir) / active.folder)
 
     def action() -> None:
         InstalledPack.update(status="removed").where(InstalledPack.id == active.id).execute()
@@ -334,60 +345,51 @@ def remove_pack(data_dir: Path, pack_id: str, actor: Person | None = None) -> In
     return active
 
 
-# --- retired items ---------------------------------------------------------------------------------
+# --- engine manifests of hubs installed before they were kept ---------------------------------------
 
-def _retired_path(data_dir: Path, pack_id: str) -> Path:
-    return packs_dir(data_dir) / RETIRED_DIR / f"{pack_id}.json"
+def backfill_manifests(data_dir: Path) -> int:
+    """Give every pack version named by an older ``pack.installed`` event its engine manifest.
 
-
-def retired_items(data_dir: Path) -> dict[str, dict[str, dict[str, Any]]]:
-    """pack id -> item id -> {"skill", "type", "difficulty", "check"}, for every item of every
-    version of a pack ever replaced or removed on this hub.
-
-    Items the installed version still has are in it too: the learning engine takes the installed
-    version's own, and knows the others as retired (never offered, but their answers keep the
-    difficulty prior they were given).
+    Hubs installed before manifests were kept in the database name versions by
+    ``<pack>@<version>``. The active version's manifest is read from its folder; a superseded or
+    removed version's from the items the hub kept in ``DATA/packs/.retired/`` (without its skills,
+    which the engine needs only for offered versions). Runs at start; returns how many it wrote.
     """
-    folder = Path(data_dir) / PACKS_DIR / RETIRED_DIR
-    found: dict[str, dict[str, dict[str, Any]]] = {}
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            log.warning("ignoring unreadable retired-items file %s", path.name)
-            continue
-        if isinstance(data, dict) and isinstance(data.get("items"), dict):
-            found[str(data.get("pack", path.stem))] = data["items"]
-    return found
-
-
-def _remember_items(data_dir: Path, folder: Path) -> None:
-    """Add the items of an installed version (about to be replaced or removed) to its pack's file.
-
-    Written before the switch: if the switch then fails, the file only lists items of a version
-    that was installed, which is true either way.
-    """
+    from classroom_server.learning.adapter import engine_manifest, manifest_key, manifest_text
     from content_packs import load_pack
 
-    if not folder.is_dir():
-        return
-    try:
-        pack = load_pack(folder, check=False)
-    except Exception:  # noqa: BLE001 - a damaged installed copy must not block its upgrade or removal
-        log.warning("could not read the installed pack in %s; its items are not kept as retired", folder.name,
-                    exc_info=True)
-        return
-    path = _retired_path(data_dir, pack.id)
-    known = retired_items(data_dir).get(pack.id, {})
-    for item in pack.items:
-        known[item.id] = {"skill": item.skill, "type": item.type,
-                          "difficulty": None if item.difficulty is None else float(item.difficulty),
-                          "check": bool(item.check)}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
-    temp.write_text(json.dumps({"pack": pack.id, "items": known}, sort_keys=True, separators=(",", ":")),
-                    encoding="utf-8")
-    os.replace(temp, path)
+    known = {row.key for row in PackManifest.select(PackManifest.key)}
+    wanted: dict[str, tuple[str, str]] = {}
+    for row in Event.select(Event.payload).where(Event.kind == "pack.installed").order_by(Event.id):
+        payload = json.loads(row.payload)
+        key = manifest_key(payload)
+        if key not in known:
+            wanted[key] = (str(payload["pack_id"]), str(payload["version"]))
+    if not wanted:
+        return 0
+    active = {(r.pack_id, r.version): r.folder for r in installed()}
+    written = 0
+    for key, (pack_id, version) in wanted.items():
+        manifest: dict[str, Any] | None = None
+        folder = active.get((pack_id, version))
+        if folder and (packs_dir(data_dir) / folder).is_dir():
+            manifest = engine_manifest(load_pack(packs_dir(data_dir) / folder, check=False))
+        else:
+            legacy = packs_dir(data_dir) / LEGACY_RETIRED_DIR / f"{pack_id}.json"
+            items: dict[str, Any] = {}
+            try:
+                items = json.loads(legacy.read_text(encoding="utf-8")).get("items", {})
+            except (OSError, ValueError):
+                log.warning("no record of the items of %s %s; its answers fall back to skill priors",
+                            pack_id, version)
+            manifest = {"pack": pack_id, "version": version, "skills": [],
+                        "items": [{"id": item_id, "skill": meta["skill"], "type": meta.get("type", "practice"),
+                                   "check": bool(meta.get("check")), "difficulty": meta.get("difficulty")}
+                                  for item_id, meta in sorted(items.items())]}
+        PackManifest.insert(key=key, pack_id=pack_id, version=version,
+                            body=manifest_text(manifest)).on_conflict_ignore().execute()
+        written += 1
+    return written
 
 
 def rewrite_stored_projection(data_dir: Path) -> None:

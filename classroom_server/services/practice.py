@@ -127,7 +127,7 @@ def record_attempt(
     }
     recorded = events.record(
         "attempt", payload, event_id=event_id, learner_uid=learner.uid, actor_uid=learner.uid,
-        class_uid=class_uid, action=lambda: {"correct": verdict.correct},
+        class_uid=class_uid, result={"correct": verdict.correct},
     )
     if recorded.duplicate:
         stored = json.loads(recorded.event.payload)
@@ -135,7 +135,8 @@ def record_attempt(
             raise Invalid("This answer id was already used for another question.", field="event_id")
         response = stored["response"]
         verdict = grade(item, response, stored.get("lang", content_lang))
-    engine.catch_up()
+    if recorded.event.id > engine.last_row_id:  # recorded without this engine watching (another process's)
+        engine.catch_up()
     return Outcome(
         correct=verdict.correct, feedback=verdict.feedback, reason=verdict.reason,
         transitions=engine.transitions_for(recorded.event.id), duplicate=recorded.duplicate,
@@ -148,7 +149,6 @@ def record_simple(
 ) -> None:
     """lesson_viewed, worked_example_viewed, test_out_started: small facts the engine learns from."""
     events.record(kind, payload, event_id=event_id, learner_uid=learner.uid, actor_uid=learner.uid)
-    engine.catch_up()
 
 
 @dataclass

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from classroom_server.errors import Invalid
-from classroom_server.models import Classroom, Event, Person
+from classroom_server.models import ClassAssignment, Classroom, LearnerAccommodations, Person
 from classroom_server.services import accounts, events
 from classroom_server.services.learning import Engine, qualify, split
 
@@ -149,21 +149,12 @@ def override(engine: Engine, actor: Person, classroom: Classroom, learner: Perso
     else:
         raise Invalid("Choose a skill first.", field="skill")
     events.record("override", payload, learner_uid=learner.uid, actor_uid=actor.uid, class_uid=classroom.uid)
-    engine.catch_up()
-
-
-def _latest(kind: str, **where: str) -> dict[str, Any] | None:
-    query = Event.select(Event.payload).where(Event.kind == kind)
-    for column, value in where.items():
-        query = query.where(getattr(Event, column) == value)
-    row = query.order_by(Event.id.desc()).first()
-    return json.loads(row.payload) if row else None
 
 
 def assignment_of(classroom: Classroom) -> list[str]:
-    """The class's current assignment: the latest ``assignment.set`` event for it wins."""
-    latest = _latest("assignment.set", class_uid=classroom.uid)
-    return list(latest["skills"]) if latest else []
+    """The class's current assignment (the stored projection of ``assignment.set`` events)."""
+    row = ClassAssignment.get_or_none(ClassAssignment.class_uid == classroom.uid)
+    return list(json.loads(row.skills)) if row else []
 
 
 def set_assignment(engine: Engine, actor: Person, classroom: Classroom, skills: list[str]) -> list[str]:
@@ -186,9 +177,12 @@ def assignments_for(learner: Person) -> tuple[str, ...]:
 
 
 def accommodations_of(learner: Person) -> dict[str, Any]:
-    """The learner's accommodations: the latest ``learner.accommodations_set`` event wins."""
-    latest = _latest("learner.accommodations_set", learner_uid=learner.uid)
-    return {**NO_ACCOMMODATIONS, **(latest or {})}
+    """The learner's accommodations (the stored projection of ``learner.accommodations_set``)."""
+    row = LearnerAccommodations.get_or_none(LearnerAccommodations.learner_uid == learner.uid)
+    if row is None:
+        return dict(NO_ACCOMMODATIONS)
+    return {"items_per_session": row.items_per_session, "more_time": bool(row.more_time),
+            "read_aloud": bool(row.read_aloud), "larger_text": bool(row.larger_text)}
 
 
 def policy_accommodations(learner: Person) -> dict[str, Any]:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, session, url_for
 
-from classroom_server import clock
-from classroom_server.errors import Invalid, NotFound
+from classroom_server.errors import NotFound
 from classroom_server.i18n import gettext as _
 from classroom_server.i18n import ngettext
-from classroom_server.models import Event
-from classroom_server.services import accounts, events, practice, teaching
+from classroom_server.services import accounts, practice, teaching
+from classroom_server.services import goals as weekly_goals
 from classroom_server.web.access import requires
 from classroom_server.web.practice import STOPPED_KEY, learner_header
 
@@ -20,7 +17,7 @@ bp = Blueprint("learner", __name__, url_prefix="/learn")
 bp.after_request(learner_header)
 
 CHALLENGES = ("easier", "normal", "harder")
-GOAL_TARGETS = {"skills": (1, 2, 3, 4, 5), "minutes": (30, 60, 90, 120)}
+GOAL_TARGETS = weekly_goals.GOAL_TARGETS
 
 
 def engine():  # type: ignore[no-untyped-def]
@@ -203,33 +200,8 @@ def skill_next(pack_id: str, skill_id: str) -> Response:
     return redirect(url or url_for("learner.home"))
 
 
-def _week_start() -> dt.datetime:
-    now = clock.now()
-    return (now - dt.timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
-
-
 def current_goal() -> dict | None:  # type: ignore[type-arg]
-    """This week's goal and the learner's own progress toward it (never anyone else's)."""
-    start = clock.iso(_week_start())
-    goal_event = (Event.select().where(Event.kind == "goal.set", Event.learner_uid == g.person.uid,
-                                       Event.recorded_at >= start).order_by(Event.id.desc()).first())
-    if goal_event is None:
-        return None
-    goal = json.loads(goal_event.payload)
-    if goal["kind"] == "minutes":
-        total_ms = 0
-        for row in Event.select(Event.payload).where(Event.kind == "attempt", Event.learner_uid == g.person.uid,
-                                                      Event.recorded_at >= start):
-            total_ms += json.loads(row.payload).get("duration_ms") or 0
-        done = total_ms // 60000
-    else:
-        week_start = _week_start().timestamp()
-        with engine().reading() as snap:
-            records = snap.state.mastery.get(g.person.uid, {}).values()
-            done = sum(1 for r in records if r.proficient_at and r.proficient_at >= week_start)
-    target = goal["target"]
-    return {"kind": goal["kind"], "target": target, "done": min(done, target),
-            "percent": int(100 * min(done, target) / target) if target else 0}
+    return weekly_goals.current_goal(engine(), g.person)
 
 
 @bp.route("/goals", methods=["GET", "POST"])
@@ -238,9 +210,6 @@ def goals():  # type: ignore[no-untyped-def]
     if request.method == "POST":
         kind, _sep, number = request.form.get("goal", "").partition(":")
         target = int(number) if number.isdigit() else -1
-        if kind not in GOAL_TARGETS or target not in GOAL_TARGETS[kind]:
-            raise Invalid("Choose one of the goals on the page.", field="goal")
-        events.record("goal.set", {"kind": kind, "target": target, "week_of": clock.iso(_week_start())},
-                      learner_uid=g.person.uid, actor_uid=g.person.uid)
+        weekly_goals.set_goal(g.person, kind, target)
         return redirect(url_for("learner.goals"))
     return render_template("learner/goals.html", goal=current_goal(), targets=GOAL_TARGETS)

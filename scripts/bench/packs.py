@@ -76,7 +76,7 @@ def measure_catalogue(folder: Path) -> None:
     """Run in a fresh process: load one pack as the hub does and report time and memory."""
     from content_packs import Catalogue, load_pack
 
-    from classroom_server.services.learning import engine_catalog
+    from classroom_server.learning.adapter import engine_catalog, engine_manifest, manifest_sha256
 
     gc.collect()
     before = _rss_kb()
@@ -87,7 +87,10 @@ def measure_catalogue(folder: Path) -> None:
     gc.collect()
     after_catalogue = _rss_kb()
     started = time.perf_counter()
-    engine = engine_catalog(catalogue)
+    manifest = engine_manifest(pack)  # what the hub stores at import, and builds the engine's view from
+    key = manifest_sha256(manifest)
+    installed = {"kind": "pack.installed", "payload": {"pack_id": pack.id, "version": pack.version, "manifest": key}}
+    engine = engine_catalog([installed], {key: manifest})
     engine_seconds = time.perf_counter() - started
     gc.collect()
     after_engine = _rss_kb()

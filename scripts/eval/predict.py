@@ -11,6 +11,14 @@ Models: the default Elo with no training ("cold"), Elo fitted on TRAIN ("fitted"
 item difficulties), PFA-log fitted on TRAIN ("alternative"), and two peer rules used as predictors:
 the current run of correct answers on the skill ("n_in_a_row", scored as (n+1)/(n+2)) and the
 running percent correct on the skill ("percent_correct", Laplace-smoothed).
+
+Elo runs as the hub runs it: item and skill difficulties are shared by every learner, so they are
+frozen between calibrations (a ``model.calibrated`` event, fitted by replaying the log). "cold"
+recalibrates every --calibrate-every test responses (about a class's day of answers) on the test
+responses seen so far; "cold, never calibrated" is a hub's first day (pack priors only); "fitted"
+keeps the difficulties fitted on TRAIN. The "live" rows learn difficulties online from every
+answer, as the engine did before its projections had to be reproducible: the difference is what
+reproducibility costs.
 The last line printed is one JSON object with AUC, RMSE and the number of test responses.
 """
 
@@ -27,7 +35,26 @@ from classroom_server.learning.elo import EloModel
 from classroom_server.learning.elo_fit import fit_elo
 from classroom_server.learning.pfa import PfaModel, fit_pfa
 
-KEYS = ("cold", "fitted", "alternative", "n_in_a_row", "percent_correct")
+KEYS = ("cold", "cold, never calibrated", "cold, live items", "fitted", "fitted, live items", "alternative",
+        "n_in_a_row", "percent_correct")
+
+
+def replay_calibrated(sequences, every: int, params=None) -> list[float]:
+    """Items frozen, recalibrated every `every` responses on the responses seen so far."""
+    model = EloModel(params, learn_items=False)
+    seen: list[tuple[str, str, bool]] = []
+    predictions = []
+    for index, (skills, answers) in enumerate(sequences):
+        learner_id = f"test-{index}"
+        for skill, answer in zip(skills, answers):
+            predictions.append(model.update(learner_id, skill, skill, bool(answer)))
+            seen.append((learner_id, skill, bool(answer)))
+            if every and len(seen) % every == 0:
+                fit = EloModel(params, learn_items=True)
+                for learner, fit_skill, right in seen:
+                    fit.update(learner, fit_skill, fit_skill, right)
+                model.calibrate(fit.items, fit.skills)
+    return predictions
 
 
 def replay_model(model, sequences) -> list[float]:
@@ -62,6 +89,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--train", required=True, help="training log (three lines per student)")
     parser.add_argument("--test", required=True, help="test log (three lines per student)")
     parser.add_argument("--write-docs", action="store_true", help="write the table into the docs")
+    parser.add_argument("--calibrate-every", type=int, default=2000,
+                        help="test responses between two calibrations (default 2000: 40 learners x 50)")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -72,14 +101,27 @@ def main(argv: list[str] | None = None) -> dict:
     seconds: dict[str, float] = {}
 
     clock = time.perf_counter()
-    predictions["cold"] = replay_model(EloModel(), test)
+    predictions["cold"] = replay_calibrated(test, args.calibrate_every)
     seconds["cold"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    predictions["cold, never calibrated"] = replay_model(EloModel(learn_items=False), test)
+    seconds["cold, never calibrated"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    predictions["cold, live items"] = replay_model(EloModel(learn_items=True), test)
+    seconds["cold, live items"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
     histories = [[(s, s, bool(a), 0) for s, a in zip(skills, answers)] for skills, answers in train]
     fitted, params = fit_elo(histories)
+    fit_seconds = time.perf_counter() - clock
+    live = fitted.without_learners()
+    fitted.learn_items = False
+    clock = time.perf_counter()
     predictions["fitted"] = replay_model(fitted, test)
-    seconds["fitted"] = time.perf_counter() - clock
+    seconds["fitted"] = time.perf_counter() - clock + fit_seconds
+    clock = time.perf_counter()
+    predictions["fitted, live items"] = replay_model(live, test)
+    seconds["fitted, live items"] = time.perf_counter() - clock + fit_seconds
 
     clock = time.perf_counter()
     weights = fit_pfa([[(s, s, float(a)) for s, a in zip(sk, an)] for sk, an in train])
@@ -106,7 +148,8 @@ def main(argv: list[str] | None = None) -> dict:
     print("fitted Elo params: " + json.dumps(params.to_dict(), sort_keys=True))
     if args.write_docs:
         note = (f"\n{len(labels)} test responses from {len(test)} students "
-                f"({len(train)} training students); whole run {total:.0f} s.")
+                f"({len(train)} training students); \"cold\" recalibrated every {args.calibrate_every} "
+                f"responses; whole run {total:.0f} s.")
         write_docs_section("predict", table + "\n" + note)
     print(json.dumps(result, sort_keys=True))
     return result

@@ -110,10 +110,11 @@ def test_optional_learner_model_gate_holds_proficiency_back(catalog, attempt):
     assert gated.peek("l1", "a").state == "learning" and gated.p_fresh("l1", "a") < 0.99
 
 
-def test_guess_and_slip_come_from_the_cohort_only_when_switched_on(catalog):
+def test_guess_and_slip_come_from_a_calibration_only_when_switched_on(catalog):
     import random
 
     from classroom_server.learning import EngineState, MasteryConfig, fold_events
+    from classroom_server.learning.calibration import fit_calibration
 
     rng = random.Random(3)
     # Learners who answer right about 60 % of the time whatever they do: partial knowledge.
@@ -122,7 +123,12 @@ def test_guess_and_slip_come_from_the_cohort_only_when_switched_on(catalog):
               for n in range(40) for k in range(8)]
     off = fold_events(events, catalog)
     assert off.guess_slip("a") == (0.2, 0.1) and off.skill_stats == {}
-    on = fold_events(events, catalog, config=MasteryConfig(guess_slip_weight=20.0))
+    config = MasteryConfig(guess_slip_weight=20.0)
+    # The fold never learns the cohort's guess and slip by itself ...
+    assert fold_events(events, catalog, config=config).guess_slip("a") == (0.2, 0.1)
+    # ... a calibration fitted on the log does, and applies from its place in the log on.
+    fitted = fit_calibration(events, catalog, config=config)
+    on = fold_events([{"kind": "model.calibrated", **fitted}] + events, catalog, config=config)
     guess, slip = on.guess_slip("a")
     assert guess > 0.3 and slip > 0.1
     assert EngineState.from_dict(on.to_dict(), catalog).to_dict() == on.to_dict()

@@ -1,0 +1,162 @@
+"""From the stored event log and pack manifests to the engine's input: pure, for hub and district.
+
+The hub's rebuild, its live projection and the district's recomputation all go through these
+functions, so they cannot disagree about what an event or a pack means to the engine. Plain
+data in, plain data out: no database, no Flask, no files (the caller reads rows and manifests).
+
+A stored event is a mapping with ``kind``, ``learner_uid``, ``recorded_at`` and ``payload`` (a
+dict or its JSON text); ``origin`` and ``seq`` place it in the log.
+
+Canonical order: a hub folds its log in the order the hub recorded it, which within one origin
+is ``seq`` order (an origin is ``<hub id>.<epoch>``; the epochs of one hub follow each other in
+its log). Across hubs a learner's events will be ordered by a hybrid logical clock, then origin,
+then seq; that arrives with district sync.
+
+An engine manifest is what the engine needs of one pack version, canonical JSON named by its
+SHA-256 (``pack.installed`` events carry it as ``manifest``):
+
+    {"pack": id, "version": v,
+     "skills": [{"id", "prerequisites": [...]}, ...],
+     "items": [{"id", "skill", "type", "check", "difficulty"}, ...]}
+
+The engine's catalogue is built from the manifests that ``pack.installed`` events name: the
+active version of each pack is offered; items of superseded versions and of removed packs are
+known to the engine (their priors count) but never offered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Iterable, Mapping
+
+from .catalog import Catalog
+
+SEP = ":"
+PACK_KINDS = ("pack.installed", "pack.removed")
+
+
+def qualify(pack_id: str, local_id: str) -> str:
+    """Engine ids are unique across packs: ``<pack id>:<skill or item id>``."""
+    return f"{pack_id}{SEP}{local_id}"
+
+
+def split(engine_id: str) -> tuple[str, str]:
+    pack_id, _, local_id = engine_id.partition(SEP)
+    return pack_id, local_id
+
+
+def canonical_json(value: Any) -> str:
+    """One text for one value: sorted keys, no spaces, no NaN. Hashes are taken over it."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def payload_of(stored: Mapping[str, Any]) -> dict[str, Any]:
+    payload = stored["payload"]
+    return json.loads(payload) if isinstance(payload, (str, bytes)) else dict(payload)
+
+
+def engine_event(stored: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored event as the engine reads it. Time is the hub's record time, the same everywhere."""
+    payload = payload_of(stored)
+    kind = stored["kind"]
+    if kind == "model.calibrated":
+        return {"kind": kind, "items": payload["items"], "skills": payload["skills"],
+                "guess_slip": payload.get("guess_slip", {})}
+    event: dict[str, Any] = {"kind": kind, "learner_id": stored["learner_uid"], "at": stored["recorded_at"]}
+    pack_id = payload.get("pack")
+    if payload.get("skill") is not None:
+        event["skill_id"] = qualify(pack_id, payload["skill"])
+    elif kind == "override":
+        event["skill_id"] = None
+    if "item" in payload and payload["item"] is not None:
+        event["item_id"] = qualify(pack_id, payload["item"])
+    for key in ("correct", "hints_used", "duration_ms", "action", "modality"):
+        if key in payload:
+            event[key] = payload[key]
+    return event
+
+
+# --- pack manifests ------------------------------------------------------------------------------
+
+def engine_manifest(pack: Any) -> dict[str, Any]:
+    """What the engine needs of one pack version (a ``content_packs`` Pack, or anything shaped so)."""
+    return {
+        "pack": pack.id,
+        "version": pack.version,
+        "skills": [{"id": s.id, "prerequisites": list(s.prerequisites)} for s in pack.skills],
+        "items": [{"id": i.id, "skill": i.skill, "type": i.type, "check": bool(i.check),
+                   "difficulty": None if i.difficulty is None else float(i.difficulty)}
+                  for i in pack.items],
+    }
+
+
+def manifest_text(manifest: Mapping[str, Any]) -> str:
+    return canonical_json(manifest)
+
+
+def manifest_sha256(manifest: Mapping[str, Any]) -> str:
+    return hashlib.sha256(manifest_text(manifest).encode("utf-8")).hexdigest()
+
+
+def manifest_key(payload: Mapping[str, Any]) -> str:
+    """How a ``pack.installed`` payload names its manifest: by hash, or (events recorded before
+    manifests were kept) by ``<pack>@<version>``."""
+    return str(payload.get("manifest") or f"{payload['pack_id']}@{payload['version']}")
+
+
+def pack_history(pack_events: Iterable[Mapping[str, Any]]) -> tuple[list[str], dict[str, str]]:
+    """(manifest keys in the order they were installed, pack id -> key of its active version).
+
+    ``pack_events`` are the stored ``pack.installed`` and ``pack.removed`` events, in log order.
+    """
+    named: list[str] = []
+    active: dict[str, str] = {}
+    for stored in pack_events:
+        payload = payload_of(stored)
+        if stored["kind"] == "pack.installed":
+            key = manifest_key(payload)
+            if key not in named:
+                named.append(key)
+            active[str(payload["pack_id"])] = key
+        elif stored["kind"] == "pack.removed":
+            active.pop(str(payload["pack_id"]), None)
+    return named, active
+
+
+def engine_catalog(pack_events: Iterable[Mapping[str, Any]], manifests: Mapping[str, Mapping[str, Any]]) -> Catalog:
+    """The engine's catalogue from the pack events and the manifests they name.
+
+    A named manifest that is missing is an error: the fold would silently differ without it.
+    """
+    named, active = pack_history(pack_events)
+    missing = [key for key in named if key not in manifests]
+    if missing:
+        raise KeyError("pack manifests missing for " + ", ".join(missing))
+    skills: list[dict[str, Any]] = []
+    items: list[dict[str, Any]] = []
+    for pack_id in sorted(active):
+        manifest = manifests[active[pack_id]]
+        skills += [{"id": qualify(pack_id, s["id"]), "prerequisites": [qualify(pack_id, p) for p in s["prerequisites"]]}
+                   for s in manifest["skills"]]
+        items += [_engine_item(pack_id, i) for i in manifest["items"]]
+    offered = {i["id"] for i in items}
+    retired: dict[str, dict[str, Any]] = {}
+    for key in named:  # older versions first: an item's newest metadata wins
+        manifest = manifests[key]
+        if active.get(manifest["pack"]) == key:
+            continue
+        for item in manifest["items"]:
+            entry = _engine_item(manifest["pack"], item)
+            if entry["id"] not in offered:
+                retired[entry["id"]] = entry
+    return Catalog.from_dict({"skills": skills, "items": items,
+                              "retired": [retired[k] for k in sorted(retired)]})
+
+
+def _engine_item(pack_id: str, item: Mapping[str, Any]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": qualify(pack_id, item["id"]), "skill_id": qualify(pack_id, item["skill"]),
+                             "type": item.get("type", "practice"), "check": bool(item.get("check"))}
+    if item.get("difficulty") is not None:
+        entry["difficulty"] = float(item["difficulty"])
+    return entry
