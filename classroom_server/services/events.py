@@ -125,9 +125,16 @@ def record(
         if earlier is None:  # pragma: no cover - the id was there a moment ago, and events are never deleted
             raise RuntimeError("an event vanished from the append-only log") from None
         return earlier
-    except BaseException:
+    except BaseException as exc:
         if projected:
             projections.abandoned()
+        # On a full disk SQLite rolls the transaction back itself when COMMIT fails, so the
+        # ROLLBACK that follows fails too ("no transaction is active"): the cause is the disk.
+        cause: BaseException | None = exc
+        while cause is not None and "no transaction is active" in str(cause):
+            cause = cause.__context__
+        if cause is not None and cause is not exc:
+            raise cause from None
         raise
     return Recorded(event, result, False)
 

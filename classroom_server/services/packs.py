@@ -74,17 +74,22 @@ def packs_dir(data_dir: Path) -> Path:
 
 
 def bump_generation(data_dir: Path) -> None:
-    """Tell every process serving this data directory that the installed packs changed."""
+    """Tell every process serving this data directory that the installed packs changed: a new
+    marker file, renamed into place (so its inode changes)."""
     marker = packs_dir(data_dir) / GENERATION_FILE
-    marker.write_text(secrets.token_hex(8))
+    temp = marker.with_name(f"{GENERATION_FILE}.{secrets.token_hex(4)}")
+    temp.write_text(secrets.token_hex(8))
+    os.replace(temp, marker)
 
 
 def generation(data_dir: Path) -> str:
+    """Which set of installed packs is current: one stat of the marker (every request asks)."""
     marker = Path(data_dir) / PACKS_DIR / GENERATION_FILE
     try:
-        return marker.read_text()
+        found = os.stat(marker)
     except OSError:
         return ""
+    return f"{found.st_ino}:{found.st_mtime_ns}:{found.st_size}"
 
 
 def semver_key(version: str) -> tuple:

@@ -91,6 +91,8 @@ class Outcome:
     pack: Any = None
     item: Any = None
     response: Any = None
+    skill: Any = None  # the pack's skill, for its title
+    struggle: int = 0  # misses in a row on the skill, after this answer
 
 
 def _jsonable(response: Any) -> Any:
@@ -137,10 +139,15 @@ def record_attempt(
         verdict = grade(item, response, stored.get("lang", content_lang))
     if recorded.event.id > engine.last_row_id:  # recorded without this engine watching (another process's)
         engine.catch_up()
+    with engine.lock:
+        transitions = engine.transitions_for(recorded.event.id)
+        state = engine.state
+        struggle = state.peek(learner.uid, qualify(pack.id, item.skill)).struggle if state is not None else 0
     return Outcome(
         correct=verdict.correct, feedback=verdict.feedback, reason=verdict.reason,
-        transitions=engine.transitions_for(recorded.event.id), duplicate=recorded.duplicate,
+        transitions=transitions, duplicate=recorded.duplicate,
         event_id=recorded.event.event_id, pack=pack, item=item, response=response,
+        skill=loaded.catalogue.skill(pack.id, item.skill), struggle=struggle,
     )
 
 

@@ -19,7 +19,6 @@ from classroom_server import __version__
 from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
 from classroom_server.services import practice
-from classroom_server.services.learning import qualify
 from classroom_server.web.access import requires
 from classroom_server.web.render import inline, render_markdown
 
@@ -164,12 +163,8 @@ def answer(pack_id: str, item_id: str):  # type: ignore[no-untyped-def]
 
 
 def _feedback(outcome: practice.Outcome):  # type: ignore[no-untyped-def]
-    pack, found = outcome.pack, outcome.item
+    pack, found, skill, struggle = outcome.pack, outcome.item, outcome.skill, outcome.struggle
     lang = practice.content_language(pack, g.lang)
-    skill = _loaded().catalogue.skill(pack.id, found.skill)
-    with _engine().reading() as snap:
-        record = snap.state.peek(g.person.uid, qualify(pack.id, found.skill))
-        struggle = record.struggle
     generic = {
         "unreadable": _("I could not read that answer. Check how you wrote it."),
         "form": _("Right number, but write it the way the question asks."),
