@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
-import sqlite3
 from pathlib import Path
 from typing import Any, Mapping
 
 from flask import Flask
-from peewee import OperationalError
 
 from classroom_server import db as database
 from classroom_server import __version__, compress, i18n, weblog
 from classroom_server.config import load_settings
-from classroom_server.errors import StorageFull, storage_problem
 from classroom_server.services import hub
-
-log = logging.getLogger("classroom_server.storage")
 
 
 def create_app(
@@ -74,26 +68,7 @@ def create_app(
 
     from classroom_server.web import register_blueprints
 
-    register_blueprints(app)
-    _handle_a_full_disk(app)
+    register_blueprints(app)  # and the one error handler (web/errors.py), the full disk's 507 included
     app.jinja_env.globals["asset"] = lambda filename: f"/static/{filename}?v={__version__}"
     return app
 
-
-def _handle_a_full_disk(app: Flask) -> None:
-    """A full disk during a request is a 507 with a plain, translated page (or JSON), not a 500.
-
-    SQLite rolls the failed transaction back, so what was saved before stays saved; the learner's
-    answer queue keeps answers refused with 507 and sends them again later.
-    """
-
-    def storage_error(exc: Exception):  # type: ignore[no-untyped-def]
-        if storage_problem(exc) != "full":
-            raise exc
-        log.error("The disk holding %s is full or failing: %s", app.config["DATA_DIR"], exc)
-        return app.handle_user_exception(
-            StorageFull("The hub's disk is full, so it cannot save anything right now. Please tell the hub's admin.")
-        )
-
-    app.register_error_handler(OperationalError, storage_error)
-    app.register_error_handler(sqlite3.OperationalError, storage_error)

@@ -1,4 +1,4 @@
-"""One exception tree for the whole hub; the web layer renders it as JSON or a friendly page.
+"""One exception tree for the whole hub; web/errors.py renders it as JSON or a friendly page.
 
     ClassroomError (500)
       Invalid (400)        bad input; ``field`` names the form field or JSON key

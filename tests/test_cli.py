@@ -428,7 +428,7 @@ class _FakeUdp:
     (["127.0.1.1"], "127.0.0.1", []),                           # no network at all: loopback is no use
 ])
 def test_lan_addresses_fall_back_to_the_route(monkeypatch, by_name, by_route, expected):
-    from classroom_server import cli
+    from classroom_server.cli import common as cli
 
     log = []
     monkeypatch.setattr(cli.socket, "getaddrinfo", lambda *a: [(socket.AF_INET, 0, 0, "", (a_, 0)) for a_ in by_name])
@@ -438,7 +438,7 @@ def test_lan_addresses_fall_back_to_the_route(monkeypatch, by_name, by_route, ex
 
 
 def test_lan_addresses_without_any_network(monkeypatch):
-    from classroom_server import cli
+    from classroom_server.cli import common as cli
 
     def no_network(*args):
         raise OSError(errno.ENETUNREACH, "Network is unreachable")

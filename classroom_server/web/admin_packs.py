@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
 
-from classroom_server.errors import Invalid
+from classroom_server.errors import Invalid, NotFound
 from classroom_server.i18n import gettext as _
 from classroom_server.i18n import ngettext
 from classroom_server.services import packs
@@ -96,7 +96,7 @@ def from_usb():  # type: ignore[no-untyped-def]
 def remove(pack_id: str) -> Response | str:
     row = next((p for p in packs.installed() if p.pack_id == pack_id), None)
     if row is None:
-        raise Invalid("No such pack is installed.", field="pack_id")
+        raise NotFound("No such pack is installed.", field="pack_id")
     if request.method == "GET":
         return render_template("admin/pack_remove.html", pack=row)
     packs.remove_pack(current_app.config["DATA_DIR"], pack_id, g.person)

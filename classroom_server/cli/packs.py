@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from classroom_server.cli import Fail, _load_app, _require_initialised, data_option
+from classroom_server.cli.common import Fail, _load_app, _require_initialised, data_option
 
 
 @click.group()

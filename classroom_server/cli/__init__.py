@@ -1,0 +1,28 @@
+"""The ``classroom-server`` command line. Errors are plain words and exit code 1, never a traceback.
+
+This module is the click group ``main`` (the console script) and the list of its commands. The
+commands live in modules by subject (``hub``, ``demo``, ``packs``, ``users``) and share
+``common``; none of them imports this module, so there is no import circle.
+"""
+
+from __future__ import annotations
+
+import click
+
+from classroom_server import __version__
+from classroom_server.cli import demo, hub, packs, users
+from classroom_server.cli.common import _Commands
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="classroom-server")
+def main() -> None:
+    """The classroom server: personalized practice and mastery for a classroom, offline.
+
+    Start with `init`, then `serve`. Or try everything at once with `demo`.
+    """
+
+
+for command in (hub.init, hub.serve, demo.demo, hub.backup, hub.restore, hub.migrate, hub.recompute,
+                hub.calibrate, hub.check, packs.pack, users.users):
+    main.add_command(command)
