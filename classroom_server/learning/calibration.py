@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping
 from . import mastery as m
 from .catalog import Catalog
 from .elo import EloParams
-from .projection import fold_events
+from .projection import EngineState, fold_events
 
 DIGITS = 4  # 1e-4 on the logit scale is far below what an answer moves; it keeps events small
 
@@ -29,7 +29,14 @@ def fit_calibration(
     config: m.MasteryConfig | None = None,
 ) -> dict[str, Any]:
     """{"items": {id: [difficulty, answers]}, "skills": {...}, "guess_slip": {...}, "answers": n}."""
-    state = fold_events(events, catalog, params, config, cohort_learning=True)
+    return calibration_of(fold_events(events, catalog, params, config, cohort_learning=True))
+
+
+def calibration_of(state: EngineState) -> dict[str, Any]:
+    """The calibration payload of a state folded with ``cohort_learning`` (what ``fit_calibration``
+    returns for the events that state has seen)."""
+    if not state.cohort_learning:
+        raise ValueError("only a state folded with cohort_learning holds fitted shared terms")
     model = state.model
 
     def rounded(terms: Mapping[str, list[float]]) -> dict[str, list[float]]:

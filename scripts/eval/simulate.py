@@ -13,7 +13,9 @@ Two worlds, so the policy is not only judged by a learner that thinks like its o
   A skill counts as known when its ability is at least 1.2 (P about 0.77 on an average item).
 Ten skills in a prerequisite graph, eight items each. Every 15 items is a new day (so "a day
 later" checks happen at session boundaries). Learners are simulated one after another and our
-policy's Elo model is shared, so items are calibrated by the cohort as on a real hub.
+policy's item difficulties are calibrated on the cohort's answers as on a real hub: frozen between
+calibrations, recalibrated after every class of CALIBRATE_EVERY learners (a model.calibrated
+event fitted on every answer so far).
 Reported after 60 and 120 items: post-test (true fraction of skills known), the share of learners
 for whom the policy declared every skill mastered, and false mastery (skills declared mastered
 that are not known, per learner). All policies meet the same learners (same latent seeds); fixed
@@ -40,6 +42,7 @@ from evaltools import markdown_table, write_docs_section
 from classroom_server.learning import (
     Catalog, Item, MasteryConfig, PolicyOptions, Skill, apply_event, new_state, next_activities,
 )
+from classroom_server.learning.calibration import calibration_of
 
 SKILL_GRAPH = {
     "s0": (), "s1": (), "s2": ("s0",), "s3": ("s0",), "s4": ("s1",), "s5": ("s2", "s3"),
@@ -47,6 +50,7 @@ SKILL_GRAPH = {
 }
 ITEMS_PER_SKILL = 8
 ITEMS_PER_DAY = 15
+CALIBRATE_EVERY = 40  # learners: one class, calibrated as the hub does nightly
 BUDGETS = (60, 120)
 FIXED_PER_SKILL = 6
 DAY = 86400.0
@@ -150,8 +154,12 @@ def run_cell(world: str, policy: str, learners: int, seed: int, params=None, con
     catalog, difficulty = build_world(world, seed)
     order = catalog.order
     state = new_state(catalog, params, config) if policy == "ours" else None
+    # The same events, with the shared terms learning: what a calibration replay would fit.
+    shadow = new_state(catalog, params, config, cohort_learning=True) if policy == "ours" else None
     totals = {b: {"post": 0.0, "full": 0.0, "false": 0.0} for b in BUDGETS}
     for index in range(learners):
+        if shadow is not None and index and index % CALIBRATE_EVERY == 0:
+            apply_event(state, {"kind": "model.calibrated", **calibration_of(shadow)})
         learner = Learner(world, random.Random(f"{world}-{seed}-latent-{index}"), catalog, difficulty)
         rng = random.Random(f"{world}-{seed}-answers-{index}")
         learner_id = f"{world}-{index}"
@@ -168,17 +176,19 @@ def run_cell(world: str, policy: str, learners: int, seed: int, params=None, con
                 if act.kind in ("lesson", "worked_example"):
                     learner.practise(act.skill_id, rng, boost=lesson_boost)
                     kind = "lesson_viewed" if act.kind == "lesson" else "worked_example_viewed"
-                    apply_event(state, {"kind": kind, "learner_id": learner_id,
-                                        "skill_id": act.skill_id, "modality": act.modality,
-                                        "at": now})
+                    event = {"kind": kind, "learner_id": learner_id, "skill_id": act.skill_id,
+                             "modality": act.modality, "at": now}
+                    apply_event(state, event)
+                    apply_event(shadow, event)
                 elif act.item_id is not None:
                     hint = act.support == "hint"
                     correct = learner.respond(act.item_id, act.skill_id, rng)
                     learner.practise(act.skill_id, rng, boost=hint_boost if hint else 1.0)
-                    apply_event(state, {"kind": "attempt", "learner_id": learner_id,
-                                        "item_id": act.item_id, "skill_id": act.skill_id,
-                                        "correct": correct, "hints_used": int(hint and not correct),
-                                        "duration_ms": 30000, "at": now})
+                    event = {"kind": "attempt", "learner_id": learner_id, "item_id": act.item_id,
+                             "skill_id": act.skill_id, "correct": correct,
+                             "hints_used": int(hint and not correct), "duration_ms": 30000, "at": now}
+                    apply_event(state, event)
+                    apply_event(shadow, event)
                 records = state.mastery.get(learner_id, {})
                 declared = {s for s, r in records.items() if r.state == "mastered"}
             else:

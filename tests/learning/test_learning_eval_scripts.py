@@ -32,7 +32,8 @@ def test_predict_script_prints_all_keys(tmp_path):
     write_log(tmp_path / "test.csv", 20, 2)
     result = run("scripts/eval/predict.py", "--train", str(tmp_path / "train.csv"),
                  "--test", str(tmp_path / "test.csv"))
-    keys = {"cold", "fitted", "alternative", "n_in_a_row", "percent_correct"}
+    keys = {"cold", "cold, never calibrated", "cold, live items", "fitted", "fitted, live items", "alternative",
+            "n_in_a_row", "percent_correct"}
     assert set(result["auc"]) == keys and set(result["rmse"]) == keys
     assert result["responses"] > 0
     assert all(0.0 <= v <= 1.0 for v in result["auc"].values())
