@@ -11,8 +11,8 @@ from flask import Flask
 
 from classroom_server import db as database
 from classroom_server import __version__, compress, i18n, weblog
-from classroom_server.config import load_settings
-from classroom_server.services import hub
+from classroom_server.config import ConfigError, load_settings
+from classroom_server.services import hub, security
 
 
 def create_app(
@@ -22,6 +22,14 @@ def create_app(
 ) -> Flask:
     """Build the hub for an initialised data directory (see ``classroom-server init``)."""
     settings = load_settings(data_dir, overrides, config_file)
+    testing = bool(overrides and overrides.get("TESTING"))
+    if settings["insecure_fast_hashes"] and not testing:
+        raise ConfigError(
+            "Setting 'insecure_fast_hashes' is on: it makes passwords easy to crack and is for the "
+            "test suite only, so the hub will not start. Remove it from config.toml and from the "
+            "environment (CLASSROOM_INSECURE_FAST_HASHES)."
+        )
+    security.use_fast_hashes(settings["insecure_fast_hashes"])
     data_path = Path(data_dir)
     app = Flask(__name__)
     app.config.update(
@@ -38,7 +46,7 @@ def create_app(
         SEND_FILE_MAX_AGE_DEFAULT=7 * 24 * 3600,  # static URLs carry the version: an upgrade changes them
         JSON_SORT_KEYS=False,
     )
-    if overrides and overrides.get("TESTING"):
+    if testing:
         app.config["TESTING"] = True
 
     database.configure(

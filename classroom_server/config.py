@@ -123,6 +123,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("backup_dir", "", _as_path_or_empty,
             "Where nightly backups go. Empty: the `backups` folder in the data directory. A USB stick's "
             "mount point keeps a copy off the SD card."),
+    Setting("insecure_fast_hashes", False, _as_bool,
+            "Tests only: hash passwords and learner secrets with a cheap, insecure scheme. A hub refuses "
+            "to start with it on, and never accepts a hash made with it."),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

@@ -4,24 +4,32 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from peewee import SqliteDatabase
+from playhouse.migrations import Runner
 
 from classroom_server.app import create_app
-from classroom_server.db import db
+from classroom_server.db import DB_FILENAME, MIGRATIONS_DIR, db
 from classroom_server.models import Classroom, Person
-from classroom_server.services import accounts, hub
-
-from classroom_server.db import MIGRATIONS_DIR
+from classroom_server.services import accounts, hub, security
 
 LATEST_SCHEMA = sorted(p.stem for p in MIGRATIONS_DIR.glob("[0-9]*.py"))[-1]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ADMIN_PASSWORD = "admin-pass-123"
 TEACHER_PASSWORD = "teacher-pass-123"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In parallel runs, tests marked slow start first, so the workers share them out and none
+    is left running a long test alone at the end. The order is otherwise kept."""
+    if getattr(config.option, "numprocesses", None):
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def need(condition: bool, reason: str) -> None:
@@ -40,15 +48,32 @@ def data_dir(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file with every migration applied, built once per session (per xdist worker)
+    from the migrations as they are now; each app fixture starts from a copy of it."""
+    path = tmp_path_factory.mktemp("template") / DB_FILENAME
+    template = SqliteDatabase(str(path), pragmas={"foreign_keys": 1})
+    with template.connection_context():
+        Runner(template, str(MIGRATIONS_DIR)).up()
+    template.close()
+    assert not Path(f"{path}-wal").exists(), "the template must be one self-contained file"
+    return path
+
+
 @pytest.fixture
-def app(data_dir: Path):  # type: ignore[no-untyped-def]
-    application = create_app(data_dir, {"TESTING": True, "log_level": "warning"})
+def app(data_dir: Path, migrated_template: Path):  # type: ignore[no-untyped-def]
+    """The hub with its identity and an admin. Passwords use the cheap test-only hash, which
+    create_app accepts only with TESTING (tests/test_fast_hashes.py shows a real hub refusing it)."""
+    shutil.copyfile(migrated_template, data_dir / DB_FILENAME)
+    application = create_app(data_dir, {"TESTING": True, "log_level": "warning", "insecure_fast_hashes": True})
     with db.connection_context():
         hub.initialize_identity()
         accounts.create_staff("admin", "admin", "Ada Admin", ADMIN_PASSWORD)
     yield application
     if not db.is_closed():
         db.close()
+    security.use_fast_hashes(False)  # whatever runs next hashes for real unless it asks otherwise
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@
 import json
 import stat
 
+import pytest
+
 from classroom_server import demo
 from classroom_server.app import create_app
 from classroom_server.db import db
@@ -10,6 +12,7 @@ from classroom_server.models import Classroom, InstalledPack, Person
 from tests.conftest import CSRF_RE
 
 
+@pytest.mark.slow
 def test_demo_builds_a_school_whose_logins_work(tmp_path):
     app = create_app(tmp_path, {"TESTING": True, "log_level": "warning"})
     logins = demo.build(tmp_path, seed=7)

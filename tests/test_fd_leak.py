@@ -4,6 +4,8 @@ for months on a Pi; CLI commands build the app each time)."""
 import os
 import threading
 
+import pytest
+
 from classroom_server.app import create_app
 from classroom_server.db import db
 
@@ -12,6 +14,7 @@ def _open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
+@pytest.mark.slow
 def test_fifty_apps_leak_nothing(data_dir):
     create_app(data_dir, {"log_level": "warning"}).test_client().get("/healthz")
     db.close()

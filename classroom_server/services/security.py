@@ -7,6 +7,10 @@ must not push a 1 GB Pi into swap.
 Learner secrets are a picture sequence (3 of 12 pictures: 1,728 choices) or a 4-digit PIN
 (10,000). Hashing cannot make so few choices strong against someone holding the database, so
 their real protection is throttling; they use a cheaper PBKDF2 so sign-in stays instant on a Pi.
+
+Tests only: with the ``insecure_fast_hashes`` setting, create_app switches both kinds of secret
+to a one-round PBKDF2 behind a ``TEST_ONLY_PREFIX`` (create_app refuses the setting outside
+testing). Such a hash verifies only while the switch is on: a real hub never accepts one.
 """
 
 from __future__ import annotations
@@ -31,31 +35,57 @@ MIN_PASSWORD_LENGTH = 8
 FORGET_AFTER_SECONDS = 15 * 60
 ADDRESS_ALLOWANCE_FACTOR = 5  # a shared tablet sees many children's typos
 
+FAST_HASH = "pbkdf2:sha256:1"
+TEST_ONLY_PREFIX = "insecure-test-only$"  # werkzeug knows no such method: it can never verify one
+
 _hashing = threading.BoundedSemaphore(2)
-_dummy_hash: list[str] = []
+_dummy_hash: dict[bool, str] = {}
+_fast = False  # set by create_app from the insecure_fast_hashes setting; tests only
 
 
-def _dummy() -> str:
-    """A hash to check against when the account does not exist; made on first use, not at import."""
-    if not _dummy_hash:
-        _dummy_hash.append(generate_password_hash("not a real password"))
-    return _dummy_hash[0]
+def use_fast_hashes(on: bool) -> None:
+    """Tests only: cheap, insecure hashes for new secrets, and accept them when checking."""
+    global _fast
+    _fast = bool(on)
+
+
+def _make(secret: str, method: str) -> str:
+    if _fast:
+        return TEST_ONLY_PREFIX + generate_password_hash(secret, method=FAST_HASH)
+    return generate_password_hash(secret, method=method)
+
+
+def _matches(stored_hash: str, secret: str) -> bool:
+    if stored_hash.startswith(TEST_ONLY_PREFIX):
+        if not _fast:  # a test's hash in a real hub: refused, after the usual amount of work
+            check_password_hash(_dummy(), secret)
+            return False
+        return check_password_hash(stored_hash[len(TEST_ONLY_PREFIX):], secret)
+    return check_password_hash(stored_hash, secret)
+
+
+def _dummy(fast: bool = False) -> str:
+    """A hash to check against when the account does not exist; made on first use, not at import.
+    It costs what checking a real account's hash costs (only the tests' fast mode makes it cheap)."""
+    if fast not in _dummy_hash:
+        _dummy_hash[fast] = generate_password_hash("not a real password", method=FAST_HASH if fast else "scrypt")
+    return _dummy_hash[fast]
 
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Invalid("Use at least %(min)s characters.", field="password", min=MIN_PASSWORD_LENGTH)
     with _hashing:
-        return generate_password_hash(password)
+        return _make(password, "scrypt")
 
 
 def check_password(stored_hash: str | None, password: str) -> bool:
     """Constant work whether or not the account exists, so timing does not reveal usernames."""
     with _hashing:
         if not stored_hash:
-            check_password_hash(_dummy(), password)
+            check_password_hash(_dummy(_fast), password)
             return False
-        return check_password_hash(stored_hash, password)
+        return _matches(stored_hash, password)
 
 
 def normalize_learner_secret(kind: str, value: str | list[str]) -> str:
@@ -74,7 +104,7 @@ def normalize_learner_secret(kind: str, value: str | list[str]) -> str:
 
 
 def hash_learner_secret(kind: str, value: str | list[str]) -> str:
-    return generate_password_hash(kind + ":" + normalize_learner_secret(kind, value), method=LEARNER_HASH)
+    return _make(kind + ":" + normalize_learner_secret(kind, value), LEARNER_HASH)
 
 
 def check_learner_secret(stored_hash: str | None, kind: str, value: str | list[str]) -> bool:
@@ -83,9 +113,9 @@ def check_learner_secret(stored_hash: str | None, kind: str, value: str | list[s
     except Invalid:
         return False
     if not stored_hash:
-        check_password_hash(_dummy(), canonical)
+        check_password_hash(_dummy(_fast), canonical)
         return False
-    return check_password_hash(stored_hash, kind + ":" + canonical)
+    return _matches(stored_hash, kind + ":" + canonical)
 
 
 def same(a: str, b: str) -> bool:

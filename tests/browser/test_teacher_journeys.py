@@ -49,6 +49,7 @@ def fits_the_screen(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
+@pytest.mark.slow
 def test_teacher_sees_who_needs_help_and_acts_on_a_phone(app, school, busy_class, phone):
     from playwright.sync_api import expect  # the browser fixture skips when Playwright is missing
 

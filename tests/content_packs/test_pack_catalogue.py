@@ -94,6 +94,7 @@ print(json.dumps({"seconds": seconds, "mb": (after - before) / 1024, "items": le
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss is in kilobytes on Linux")
 def test_big_pack_fits_the_memory_and_time_budget(tmp_path: Path) -> None:
     """500 skills and 10,000 items: peak RSS growth under 30 MB and load under 10 s, validation included.

@@ -146,6 +146,7 @@ def test_simplest_rejects_unreduced_and_accepts_reduced(value: Fraction, k: int)
         assert grade(target, f"{value.numerator * k}/{value.denominator * k}", "en").reason == "not_simplest"
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=40))
 def test_parse_number_never_crashes_and_round_trips(text: str) -> None:

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -39,6 +41,7 @@ def test_predict_script_prints_all_keys(tmp_path):
     assert all(0.0 <= v <= 1.0 for v in result["auc"].values())
 
 
+@pytest.mark.slow
 def test_simulate_script_prints_both_worlds(tmp_path):
     result = run("scripts/eval/simulate.py", "--learners", "15")
     for world in ("binary", "continuous"):
