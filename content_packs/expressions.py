@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
 from .numbers import MAX_DIGITS, decimal_comma
 
@@ -428,7 +429,7 @@ def _eval(node: tuple, env: dict[str, Any], lang: str | None) -> Any:
         return _number(_eval(node[2], env, lang), "'+'", pos)
     if kind == "cmp":
         left = _eval(node[2], env, lang)
-        for (op, at), right_node in zip(node[3], node[4]):
+        for (op, at), right_node in zip(node[3], node[4], strict=True):
             right = _eval(right_node, env, lang)
             if not _compare(op, left, right, at):
                 return False

@@ -18,37 +18,36 @@ from __future__ import annotations
 import itertools
 import math
 import random
-import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from .expressions import (  # noqa: F401  (re-exported: part of this module's API)
-    Expr,
-    ExprError,
+    _LANG,
+    _RESERVED,
     FUNCTIONS,
-    MAX_CHOICES,
     MAX_CHOICE_TEXT,
+    MAX_CHOICES,
     MAX_ENUMERATE,
     MAX_INSTANCES,
-    MAX_PARAMS,
     MAX_PARAM_VALUE,
+    MAX_PARAMS,
     MAX_PLACEHOLDERS,
     MAX_RANGE_VALUES,
     MAX_TRIES,
     MAX_WHERE,
     PARAM_NAME,
+    Expr,
+    ExprError,
     TemplateError,
     Text,
-    _LANG,
-    _RESERVED,
     _condition,
     format_value,
     parse_expression,
     parse_text,
     stray_placeholders,
 )
-
 
 # ---------------------------------------------------------------------------------------------
 # Templates
@@ -67,7 +66,12 @@ class Param:
         """A random value of a range or choice parameter (uses rng.random() only: stable)."""
         if self.values is not None:
             return self.values[min(int(rng.random() * len(self.values)), len(self.values) - 1)]
-        return self.low + self.step * min(int(rng.random() * self.count), self.count - 1)
+        return self.nth(min(int(rng.random() * self.count), self.count - 1))
+
+    def nth(self, k: int) -> Fraction:
+        """The k-th value (from 0) of a range parameter."""
+        assert self.low is not None and self.step is not None, "a range parameter has low and step"
+        return self.low + self.step * k
 
 
 @dataclass(slots=True)
@@ -184,6 +188,7 @@ class _Compiler:
                 self.error(f"{pointer}/range/{i}", f"range bounds must be numbers from -{MAX_PARAM_VALUE} to "
                            f"{MAX_PARAM_VALUE} with at most 6 decimal places")
                 return None
+        assert low is not None and high is not None  # checked just above
         if step is None or step <= 0 or step.denominator > MAX_PARAM_VALUE:
             self.error(f"{pointer}/step", "step must be a positive number with at most 6 decimal places")
             return None
@@ -239,7 +244,7 @@ def compile_template(item: dict) -> tuple[Template | None, list[tuple[str, str, 
         return None, []  # the schema reports it
     params: list[Param] = []
     known: set[str] = set()
-    raw_params = spec.get("params") if isinstance(spec.get("params"), dict) else {}
+    raw_params = raw if isinstance(raw := spec.get("params"), dict) else {}
     if len(raw_params) > MAX_PARAMS:
         c.error("/template/params", f"at most {MAX_PARAMS} parameters")
         raw_params = {}
@@ -254,7 +259,7 @@ def compile_template(item: dict) -> tuple[Template | None, list[tuple[str, str, 
             params.append(param)
         known.add(name)  # known even when broken, so one mistake is reported once
     where: list[tuple[str, Expr]] = []
-    raw_where = spec.get("where") if isinstance(spec.get("where"), list) else []
+    raw_where = raw if isinstance(raw := spec.get("where"), list) else []
     for i, source in enumerate(raw_where[:MAX_WHERE]):
         expr = c.expression(source, f"/template/where/{i}", known)
         if expr:
@@ -295,6 +300,12 @@ def _render(value: Any, env: dict[str, Any], pointer: str = "") -> Any:
     if isinstance(value, list):
         return [_render(v, env, f"{pointer}/{i}") for i, v in enumerate(value)]
     return value
+
+
+def _in_turn(values: Iterable[Any]) -> Callable[[Param], Any]:
+    """A `drawn` for _Sampler._complete that gives the values one after the other."""
+    given = iter(values)
+    return lambda p: next(given)
 
 
 class _Sampler:
@@ -348,13 +359,12 @@ class _Sampler:
 
     def _enumerate(self, n: int) -> list[dict[str, Any]]:
         params = self.template.params
-        lists = [p.values if p.values is not None else [p.low + p.step * k for k in range(p.count)]
+        lists = [p.values if p.values is not None else [p.nth(k) for k in range(p.count)]
                  for p in params if p.expr is None]
         pool = []
         for combo in itertools.product(*lists):
-            values = iter(combo)
             env: dict[str, Any] = {}
-            if self._complete(env, n, lambda p: next(values)):
+            if self._complete(env, n, _in_turn(combo)):
                 pool.append(env)
         return pool
 
@@ -405,4 +415,8 @@ def expand_item(item: dict, pack_id: str) -> list[dict]:
     if template is None:
         first = next((p for p in problems if p[0] == "error"), ("error", "/template", "invalid template"))
         raise TemplateError(first[2], first[1])
-    return [inst.item for inst in instances(template, pack_id)]
+    items = []
+    for inst in instances(template, pack_id):
+        assert inst.item is not None  # instances() fills it before yielding
+        items.append(inst.item)
+    return items

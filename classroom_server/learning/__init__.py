@@ -11,7 +11,7 @@ The hub's entry points:
     state.to_dict() / EngineState.from_dict(data, catalog)
 """
 
-from . import elo, mastery, pfa, policy, projection, review
+from . import elo, mastery, policy, projection, review
 from .catalog import Catalog, Item, Skill
 from .elo import EloModel, EloParams
 from .elo_fit import fit_elo

@@ -38,8 +38,9 @@ kind of help, not more of the same item): `struggle` counts misses since the las
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Mapping
+from typing import Any
 
 from . import review
 
@@ -88,7 +89,7 @@ class MasteryConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "MasteryConfig":
+    def from_dict(cls, data: Mapping[str, Any]) -> MasteryConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -125,7 +126,7 @@ class SkillRecord:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "SkillRecord":
+    def from_dict(cls, data: Mapping[str, Any]) -> SkillRecord:
         known = {f.name for f in fields(cls)}
         record = cls(**{k: v for k, v in data.items() if k in known})
         record.items = list(record.items)
@@ -228,7 +229,7 @@ class SkillStats:
         return [self.known, self.known_wrong, self.unknown, self.unknown_right]
 
     @classmethod
-    def from_dict(cls, data: list[float]) -> "SkillStats":
+    def from_dict(cls, data: list[float]) -> SkillStats:
         return cls(*(float(x) for x in data))
 
 

@@ -30,8 +30,9 @@ Event payloads (plain dicts; `at` is epoch seconds, an ISO-8601 string or a date
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from . import mastery as m
 from .catalog import Catalog
@@ -64,7 +65,7 @@ class LearnerActivity:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "LearnerActivity":
+    def from_dict(cls, data: Mapping[str, Any]) -> LearnerActivity:
         return cls(
             list(data["recent_items"]), [bool(x) for x in data["recent_review"]],
             data["last_skill"], data["last_at"], int(data["attempts"]), bool(data["paused"]),
@@ -143,7 +144,7 @@ class EngineState:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], catalog: Catalog | None = None) -> "EngineState":
+    def from_dict(cls, data: Mapping[str, Any], catalog: Catalog | None = None) -> EngineState:
         if data.get("algorithm_version") != ALGORITHM_VERSION or (
             data.get("mastery_version") != m.ALGORITHM_VERSION
         ):
