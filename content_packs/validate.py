@@ -21,7 +21,8 @@ from .item_checks import IMAGE_REF, check_answer_key, check_languages, check_med
 from .report import PackError, Report
 from .safe_io import MANIFEST, fold, manifest_paths, scan_folder, unsafe_name
 from .schema_check import ITEM_SCHEMA, PACK_SCHEMA
-from .templates import TemplateError, compile_template, instances, stray_placeholders
+from .template_expansion import instances
+from .templates import TemplateError, compile_template, stray_placeholders
 
 EXTENSIONS = {
     "text": (".md",), "printable": (".md",), "image": (".svg", ".png", ".jpg", ".jpeg", ".webp"),
