@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, cast
 
 from . import mastery as m
-from . import review
+from . import review, tracing
 from .catalog import Catalog, Item
 from .model import to_seconds
 from .projection import EngineState
@@ -241,7 +241,7 @@ def next_activities(
         if options.decisive_item != "target" and record.state == m.LEARNING:
             config = state.config
             guess, slip = state.guess_slip(skill_id)
-            after = m.update_known(m.known_probability(record, config), True, 0, config, guess, slip)
+            after = tracing.update_known(tracing.known_probability(record, config), True, 0, config, guess, slip)
             decisive = after >= config.proficient_threshold - options.decisive_margin
         return _item_activity("practice", state, catalog, learner_id, skill_id, code, params,
                               options, decisive=decisive)
