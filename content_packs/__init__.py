@@ -10,8 +10,7 @@ from .graph import CycleError, find_cycles, topological_order
 from .loader import load_pack
 from .model import Choice, Item, Localized, NumericAnswer, Option, Pack, Resource, Skill, WrongAnswer
 from .numbers import Number, parse_number
-from .report import (BadResponse, PackError, PackInvalid, PackNotFound, Problem, Report,
-                     UnsafePack)
+from .report import BadResponse, PackError, PackInvalid, PackNotFound, Problem, Report, UnsafePack
 from .safe_io import DEFAULT_LIMITS, Limits, extract_pack
 from .validate import validate
 

@@ -5,7 +5,7 @@ per request; answering from memory keeps the Pi's SD card out of the hot path.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from .graph import topological_order
 from .model import Item, Pack, Resource, Skill
@@ -48,7 +48,7 @@ class Catalogue:
             index[pack.id] = _PackIndex(pack)
         self._index = index
 
-    def with_pack(self, pack: Pack) -> "Catalogue":
+    def with_pack(self, pack: Pack) -> Catalogue:
         """A new catalogue with `pack` added or replacing the installed version of the same id."""
         return Catalogue([p for p in self.packs if p.id != pack.id] + [pack])
 

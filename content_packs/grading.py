@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, cast
 
 from .model import Item, Localized
 from .numbers import accepted_forms, decimal_comma, parse_number
@@ -128,13 +129,14 @@ def _grade_numeric(item: Item, response: str, lang: str) -> Grade:
     written = " ".join(response.split())
     by_value = None
     for wrong in item.wrong_answers:
-        w = parse_number(wrong.value)
-        if " ".join(wrong.value.split()) == written:
-            return Grade(False, _text(wrong.feedback, lang), wrong.value, reason)
+        value = cast(str, wrong.value)  # a numeric item's wrong answers are plain strings
+        w = parse_number(value)
+        if " ".join(value.split()) == written:
+            return Grade(False, _text(wrong.feedback, lang), value, reason)
         if by_value is None and w is not None and w.value == number.value:
             by_value = wrong
     if by_value is not None:
-        return Grade(False, _text(by_value.feedback, lang), by_value.value, reason)
+        return Grade(False, _text(by_value.feedback, lang), cast(str, by_value.value), reason)
     return Grade(False, None, None, reason)
 
 
@@ -145,7 +147,7 @@ def _grade_short_text(item: Item, response: str, lang: str) -> Grade:
         if normalize_text(text) == said:
             return Grade(True, None, text)
     for wrong in item.wrong_answers:
-        value = wrong.value.pick(lang)
+        value = cast("Localized[str]", wrong.value).pick(lang)  # a short_text item's are Localized
         if value is not None and normalize_text(value) == said:
             return Grade(False, _text(wrong.feedback, lang), value)
     return Grade(False, None, None)

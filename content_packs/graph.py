@@ -6,7 +6,7 @@ gives the same learning sequence (projections must be deterministic).
 from __future__ import annotations
 
 import heapq
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 
 class CycleError(ValueError):

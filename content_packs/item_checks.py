@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import posixpath
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .grading import normalize_text
 from .numbers import accepted_forms, exact_in_forms, parse_number
@@ -114,7 +115,7 @@ def _check_numeric(item: dict, file: str, ptr: str, report: Report) -> None:
         report.error(file, f"{ptr}/answer/value", f"'{answer['value']}' is not a number: write an integer (7), "
                      "decimal (0.75), fraction (3/4) or mixed number (1 1/2)", "answer-key")
         return
-    forms = answer.get("forms") if isinstance(answer.get("forms"), list) else None
+    forms = raw if isinstance(raw := answer.get("forms"), list) else None
     simplest = answer.get("simplest") is True
     if simplest and not number.simplest:
         report.error(file, f"{ptr}/answer/value", f"'{answer['value']}' is not in simplest form but "
@@ -148,8 +149,9 @@ def _check_short_text(item: dict, file: str, ptr: str, report: Report) -> None:
         if not isinstance(value, dict):
             continue
         for lang, text in value.items():
-            good = accepted.get(lang) if isinstance(accepted.get(lang), list) else []
-            if isinstance(text, str) and normalize_text(text) in {normalize_text(t) for t in good if isinstance(t, str)}:
+            good = raw if isinstance(raw := accepted.get(lang), list) else []
+            good_texts = {normalize_text(t) for t in good if isinstance(t, str)}
+            if isinstance(text, str) and normalize_text(text) in good_texts:
                 report.error(file, f"{ptr}/wrong_answers/{i}/value/{lang}",
                              f"wrong answer '{text}' is also an accepted answer", "answer-key")
 

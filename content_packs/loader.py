@@ -18,7 +18,8 @@ from typing import Any
 from .model import Choice, Item, Localized, NumericAnswer, Option, Pack, Resource, Skill, WrongAnswer
 from .report import PackNotFound, Report, raise_for
 from .safe_io import MANIFEST, extract_pack
-from .templates import TemplateError, expand_item
+from .template_expansion import expand_item
+from .templates import TemplateError
 from .validate import validate_folder
 
 _intern = sys.intern

@@ -6,9 +6,10 @@ than a dict: on a 512 MB Pi a 10,000-item pack must fit in a few tens of megabyt
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Generic, Iterator, Mapping, TypeVar
+from typing import Any, Generic, TypeVar
 
 V = TypeVar("V")
 _LANG_TUPLES: dict[tuple[str, ...], tuple[str, ...]] = {}
@@ -24,7 +25,7 @@ class Localized(tuple, Mapping[str, V], Generic[V]):
 
     __slots__ = ()
 
-    def __new__(cls, mapping: Mapping[str, V]) -> "Localized[V]":
+    def __new__(cls, mapping: Mapping[str, V]) -> Localized[V]:
         langs = tuple(mapping)
         return tuple.__new__(cls, (_LANG_TUPLES.setdefault(langs, langs), *mapping.values()))
 
@@ -37,7 +38,7 @@ class Localized(tuple, Mapping[str, V], Generic[V]):
         except (ValueError, AttributeError):
             raise KeyError(lang) from None
 
-    def __iter__(self) -> Iterator[str]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[str]:
         return iter(tuple.__getitem__(self, 0))
 
     def __len__(self) -> int:
@@ -61,25 +62,25 @@ class Localized(tuple, Mapping[str, V], Generic[V]):
     def __repr__(self) -> str:
         return f"Localized({self.to_dict()!r})"
 
-    def keys(self):  # type: ignore[override]
+    def keys(self):
         return tuple.__getitem__(self, 0)
 
-    def values(self):  # type: ignore[override]
+    def values(self):
         return tuple.__getitem__(self, slice(1, None))
 
-    def items(self):  # type: ignore[override]
-        return tuple(zip(self.keys(), self.values()))
+    def items(self):
+        return tuple(zip(self.keys(), self.values(), strict=True))
 
-    def get(self, lang: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, lang: str, default: Any = None) -> Any:
         return self[lang] if lang in self else default
 
     def to_dict(self) -> dict[str, V]:
-        return dict(zip(self.keys(), self.values()))
+        return dict(zip(self.keys(), self.values(), strict=True))
 
     def pick(self, lang: str, fallback: str | None = None) -> V | None:
         """The value in `lang`, else in `fallback`, else the first one (never a blank page)."""
         for want in (lang, fallback):
-            if want in self:
+            if want is not None and want in self:
                 return self[want]
         return self.values()[0] if len(self) else None
 

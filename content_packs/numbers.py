@@ -48,7 +48,7 @@ def _ascii_digits(text: str) -> str:
 
 def decimal_comma(lang: str | None) -> bool:
     """Whether a comma in a decimal number is read as the decimal point for this language."""
-    return bool(lang) and lang.split("-")[0].lower() not in DOT_DECIMAL_LANGUAGES
+    return bool(lang and lang.split("-")[0].lower() not in DOT_DECIMAL_LANGUAGES)
 
 
 def parse_number(text: str, *, comma: bool = False) -> Number | None:

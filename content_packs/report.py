@@ -5,8 +5,8 @@ the first one: they add a Problem to a Report and carry on. Exceptions carry the
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 ERROR = "error"
 WARNING = "warning"
@@ -45,7 +45,7 @@ class Report:
     def warning(self, file: str, where: str, message: str, code: str = "") -> None:
         self.problems.append(Problem(WARNING, file, where, message, code))
 
-    def extend(self, other: "Report") -> None:
+    def extend(self, other: Report) -> None:
         self.problems.extend(other.problems)
 
     @property

@@ -14,11 +14,11 @@ import stat
 import unicodedata
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Callable
 
-from .report import Report, UnsafePack, PackInvalid, PackNotFound
+from .report import PackInvalid, PackNotFound, Report, UnsafePack
 
 MANIFEST = "pack.json"
 _DRIVE = re.compile(r"^[A-Za-z]:")

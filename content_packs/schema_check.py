@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import fastjsonschema
 
@@ -86,7 +87,7 @@ class Schema:
         message = definition.get("x-message")
         if message is None:
             message = exc.message
-            if message.startswith(exc.name):
+            if exc.name is not None and message.startswith(exc.name):
                 message = "value " + message[len(exc.name):].strip()
             if exc.rule == "required":
                 missing = [r for r in exc.rule_definition if not _has(exc.value, r)]

@@ -9,46 +9,41 @@ ordinary items.
 Expressions are the small, safe language of expressions.py; nothing in a pack is ever handed to
 eval, exec, compile or Python's parser.
 
-Expansion is deterministic: instance n draws from random.Random seeded with the string
-"<pack id>/<template id>/<n>" and uses only .random(), whose output for a given seed Python
-guarantees across versions and machines; all arithmetic is exact (fractions.Fraction).
+This module checks a template item and compiles it (compile_template); template_expansion.py
+expands a compiled template into its instances.
 """
 from __future__ import annotations
 
-import itertools
 import math
 import random
-import re
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from .expressions import (  # noqa: F401  (re-exported: part of this module's API)
-    Expr,
-    ExprError,
+    _LANG,
+    _RESERVED,
     FUNCTIONS,
-    MAX_CHOICES,
     MAX_CHOICE_TEXT,
+    MAX_CHOICES,
     MAX_ENUMERATE,
     MAX_INSTANCES,
-    MAX_PARAMS,
     MAX_PARAM_VALUE,
+    MAX_PARAMS,
     MAX_PLACEHOLDERS,
     MAX_RANGE_VALUES,
     MAX_TRIES,
     MAX_WHERE,
     PARAM_NAME,
+    Expr,
+    ExprError,
     TemplateError,
     Text,
-    _LANG,
-    _RESERVED,
-    _condition,
     format_value,
     parse_expression,
     parse_text,
     stray_placeholders,
 )
-
 
 # ---------------------------------------------------------------------------------------------
 # Templates
@@ -67,7 +62,12 @@ class Param:
         """A random value of a range or choice parameter (uses rng.random() only: stable)."""
         if self.values is not None:
             return self.values[min(int(rng.random() * len(self.values)), len(self.values) - 1)]
-        return self.low + self.step * min(int(rng.random() * self.count), self.count - 1)
+        return self.nth(min(int(rng.random() * self.count), self.count - 1))
+
+    def nth(self, k: int) -> Fraction:
+        """The k-th value (from 0) of a range parameter."""
+        assert self.low is not None and self.step is not None, "a range parameter has low and step"
+        return self.low + self.step * k
 
 
 @dataclass(slots=True)
@@ -80,20 +80,6 @@ class Template:
     body: Any                              # the item without "template"; strings with placeholders are Text
     texts: list[tuple[str, Text]] = field(default_factory=list)  # (pointer, text) of each text with placeholders
 
-
-@dataclass(slots=True)
-class Instance:
-    """One expansion: its number, the values drawn and the item made with them."""
-    n: int
-    env: dict[str, Any]
-    item: dict[str, Any] | None = None
-    repeats: int | None = None            # the earlier instance with the same values, if any
-
-    @property
-    def label(self) -> str:
-        shown = ", ".join(f"{k}={str(v).lower() if isinstance(v, bool) else format_value(v)}"
-                          for k, v in self.env.items())
-        return f"({shown})" if shown else ""
 
 
 def _pointer_part(part: Any) -> str:
@@ -184,6 +170,7 @@ class _Compiler:
                 self.error(f"{pointer}/range/{i}", f"range bounds must be numbers from -{MAX_PARAM_VALUE} to "
                            f"{MAX_PARAM_VALUE} with at most 6 decimal places")
                 return None
+        assert low is not None and high is not None  # checked just above
         if step is None or step <= 0 or step.denominator > MAX_PARAM_VALUE:
             self.error(f"{pointer}/step", "step must be a positive number with at most 6 decimal places")
             return None
@@ -239,7 +226,7 @@ def compile_template(item: dict) -> tuple[Template | None, list[tuple[str, str, 
         return None, []  # the schema reports it
     params: list[Param] = []
     known: set[str] = set()
-    raw_params = spec.get("params") if isinstance(spec.get("params"), dict) else {}
+    raw_params = raw if isinstance(raw := spec.get("params"), dict) else {}
     if len(raw_params) > MAX_PARAMS:
         c.error("/template/params", f"at most {MAX_PARAMS} parameters")
         raw_params = {}
@@ -254,7 +241,7 @@ def compile_template(item: dict) -> tuple[Template | None, list[tuple[str, str, 
             params.append(param)
         known.add(name)  # known even when broken, so one mistake is reported once
     where: list[tuple[str, Expr]] = []
-    raw_where = spec.get("where") if isinstance(spec.get("where"), list) else []
+    raw_where = raw if isinstance(raw := spec.get("where"), list) else []
     for i, source in enumerate(raw_where[:MAX_WHERE]):
         expr = c.expression(source, f"/template/where/{i}", known)
         if expr:
@@ -283,126 +270,3 @@ def compile_template(item: dict) -> tuple[Template | None, list[tuple[str, str, 
         return None, c.problems
     return Template(item["id"], tuple(params), tuple(where), instances, body, texts), c.problems
 
-
-def _render(value: Any, env: dict[str, Any], pointer: str = "") -> Any:
-    if isinstance(value, Text):
-        try:
-            return value.render(env)
-        except ExprError as exc:
-            raise TemplateError(exc.message, pointer) from None
-    if isinstance(value, dict):
-        return {k: _render(v, env, f"{pointer}/{_pointer_part(k)}") for k, v in value.items()}
-    if isinstance(value, list):
-        return [_render(v, env, f"{pointer}/{i}") for i, v in enumerate(value)]
-    return value
-
-
-class _Sampler:
-    """Draws the values of each instance in turn, remembering those already used.
-
-    Draws are rejection sampling: draw every parameter, keep the values if every `where` holds
-    and no earlier instance has them. When MAX_TRIES draws find nothing new (a rare condition,
-    or few possible values), every combination is listed once, if there are at most
-    MAX_ENUMERATE, and the instance takes an unused one, or repeats one when all are used.
-    """
-
-    def __init__(self, template: Template, pack_id: str) -> None:
-        self.template = template
-        self.pack_id = pack_id
-        self.used: dict[tuple, int] = {}
-        self.pool: list[dict[str, Any]] | None = None
-        self.space = 1
-        for p in template.params:
-            if p.expr is None:
-                self.space = min(self.space * (len(p.values) if p.values is not None else p.count),
-                                 MAX_ENUMERATE + 1)
-
-    def _complete(self, env: dict[str, Any], n: int, drawn: Callable[[Param], Any]) -> bool:
-        """Fill env parameter by parameter; True if every `where` condition holds."""
-        t = self.template
-        for p in t.params:
-            try:
-                env[p.name] = p.expr.evaluate(env) if p.expr is not None else drawn(p)
-            except ExprError as exc:
-                raise TemplateError(f"instance {t.id}~{n} {Instance(n, env).label}: parameter '{p.name}': "
-                                    f"{exc.message}", f"/template/params/{_pointer_part(p.name)}/value") from None
-        for pointer, expr in t.where:
-            try:
-                if not _condition(expr.evaluate(env), "where", 0):
-                    return False
-            except ExprError as exc:
-                raise TemplateError(f"instance {t.id}~{n} {Instance(n, env).label}: '{expr.source}': "
-                                    f"{exc.message}", pointer) from None
-        return True
-
-    @staticmethod
-    def _key(env: dict[str, Any]) -> tuple:
-        return tuple((k, type(v).__name__, v) for k, v in env.items())
-
-    def _take(self, n: int, env: dict[str, Any]) -> Instance:
-        key = self._key(env)
-        if key in self.used:
-            return Instance(n, env, repeats=self.used[key])
-        self.used[key] = n
-        return Instance(n, env)
-
-    def _enumerate(self, n: int) -> list[dict[str, Any]]:
-        params = self.template.params
-        lists = [p.values if p.values is not None else [p.low + p.step * k for k in range(p.count)]
-                 for p in params if p.expr is None]
-        pool = []
-        for combo in itertools.product(*lists):
-            values = iter(combo)
-            env: dict[str, Any] = {}
-            if self._complete(env, n, lambda p: next(values)):
-                pool.append(env)
-        return pool
-
-    def draw(self, n: int) -> Instance:
-        t = self.template
-        rng = random.Random(f"{self.pack_id}/{t.id}/{n}")
-        if self.pool is None:
-            repeat: dict[str, Any] | None = None
-            for _ in range(MAX_TRIES):
-                env: dict[str, Any] = {}
-                if self._complete(env, n, lambda p: p.draw(rng)):
-                    if self._key(env) not in self.used:
-                        return self._take(n, env)
-                    repeat = repeat or env
-            if self.space > MAX_ENUMERATE:
-                if repeat is not None:
-                    return self._take(n, repeat)
-                raise TemplateError(f"no values meeting where found in {MAX_TRIES} draws for {t.id}~{n}: "
-                                    "widen the ranges or relax the conditions", "/template/where")
-            self.pool = self._enumerate(n)
-        if not self.pool:
-            raise TemplateError(f"no values satisfy where (none of the {self.space} combinations of values "
-                                "does)", "/template/where")
-        fresh = [env for env in self.pool if self._key(env) not in self.used] or self.pool
-        return self._take(n, dict(fresh[min(int(rng.random() * len(fresh)), len(fresh) - 1)]))
-
-
-def instances(template: Template, pack_id: str) -> Iterator[Instance]:
-    """Expand a checked template: one Instance per n = 1..instances, each with its item dict.
-
-    Raises TemplateError (with a pointer into the template item) when an instance cannot be made.
-    """
-    sampler = _Sampler(template, pack_id)
-    for n in range(1, template.instances + 1):
-        inst = sampler.draw(n)
-        try:
-            item = _render(template.body, inst.env)
-        except TemplateError as exc:
-            raise TemplateError(f"instance {template.id}~{n} {inst.label}: {exc.message}", exc.where) from None
-        item["id"] = f"{template.id}~{n}"
-        inst.item = item
-        yield inst
-
-
-def expand_item(item: dict, pack_id: str) -> list[dict]:
-    """The concrete items of one template item (for the loader). Raises TemplateError."""
-    template, problems = compile_template(item)
-    if template is None:
-        first = next((p for p in problems if p[0] == "error"), ("error", "/template", "invalid template"))
-        raise TemplateError(first[2], first[1])
-    return [inst.item for inst in instances(template, pack_id)]

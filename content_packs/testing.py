@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import os
 import struct
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .build import write_checksums
 
@@ -71,8 +72,10 @@ def make_item(item_id: str, skill: str, kind: str, n: int = 0, langs: tuple[str,
         item["feedback_wrong"] = _loc("Same denominator: compare the numerators.",
                                       "Mismo denominador: compara los numeradores.", langs)
     elif kind == "matching":
-        item["left"] = [{"id": "l1", "text": _loc("1/2", "1/2", langs)}, {"id": "l2", "text": _loc("1/4", "1/4", langs)}]
-        item["right"] = [{"id": "r1", "text": _loc("0.5", "0,5", langs)}, {"id": "r2", "text": _loc("0.25", "0,25", langs)}]
+        item["left"] = [{"id": "l1", "text": _loc("1/2", "1/2", langs)},
+                        {"id": "l2", "text": _loc("1/4", "1/4", langs)}]
+        item["right"] = [{"id": "r1", "text": _loc("0.5", "0,5", langs)},
+                         {"id": "r2", "text": _loc("0.25", "0,25", langs)}]
         item["answer"] = {"l1": "r1", "l2": "r2"}
         item["feedback_wrong"] = _loc("Divide the top by the bottom.", "Divide el de arriba entre el de abajo.", langs)
     return item
@@ -270,9 +273,10 @@ def make_pack(dest: str | os.PathLike, *, skills: int = 3, items_per_skill: int 
             if kind == "image":
                 where.write_text(PICTURE, encoding="utf-8")
             else:
-                maker = {"audio": lambda: silent_opus(language=resource["language"]), "video": tiny_webm,
-                         "pdf": lambda: tiny_pdf(next(iter(resource["title"].values())))}[kind]
-                where.write_bytes(maker())
+                makers: dict[str, Callable[[dict[str, Any]], bytes]] = {
+                    "audio": lambda res: silent_opus(language=res["language"]), "video": lambda res: tiny_webm(),
+                    "pdf": lambda res: tiny_pdf(next(iter(res["title"].values())))}
+                where.write_bytes(makers[kind](resource))
     (root / "pack.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     report = write_checksums(root)
     assert report.ok, report.format()
@@ -300,6 +304,7 @@ def key_response(item: Any, lang: str) -> Any:
         return [c.id for c in item.choices if c.correct]
     if item.type == "numeric":
         number = parse_number(item.answer.value)
+        assert number is not None, f"item {item.id} has no readable answer"
         forms = accepted_forms(item.answer.forms)
         if number.form in forms:
             return item.answer.value

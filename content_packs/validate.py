@@ -12,15 +12,17 @@ import posixpath
 import re
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .graph import find_cycles
 from .item_checks import IMAGE_REF, check_answer_key, check_languages, check_media_ref, image_refs
 from .report import PackError, Report
 from .safe_io import MANIFEST, fold, manifest_paths, scan_folder, unsafe_name
 from .schema_check import ITEM_SCHEMA, PACK_SCHEMA
-from .templates import TemplateError, compile_template, instances, stray_placeholders
+from .template_expansion import instances
+from .templates import TemplateError, compile_template, stray_placeholders
 
 EXTENSIONS = {
     "text": (".md",), "printable": (".md",), "image": (".svg", ".png", ".jpg", ".jpeg", ".webp"),
@@ -122,7 +124,7 @@ def validate_folder(root: Path, *, manifest: Any = None, built: bool = False, ch
 
 def _check_skills(manifest: dict, report: Report) -> dict[str, int]:
     skills: dict[str, int] = {}
-    entries = manifest.get("skills") if isinstance(manifest.get("skills"), list) else []
+    entries = raw if isinstance(raw := manifest.get("skills"), list) else []
     for i, skill in enumerate(entries):
         if isinstance(skill, dict) and isinstance(skill.get("id"), str):
             if skill["id"] in skills:
@@ -136,7 +138,7 @@ def _check_skills(manifest: dict, report: Report) -> dict[str, int]:
     for i, skill in enumerate(entries):
         if not isinstance(skill, dict) or not isinstance(skill.get("id"), str):
             continue
-        wanted = skill.get("prerequisites") if isinstance(skill.get("prerequisites"), list) else []
+        wanted = raw if isinstance(raw := skill.get("prerequisites"), list) else []
         for j, pre in enumerate(wanted):
             if isinstance(pre, str) and pre not in skills:
                 report.error(MANIFEST, f"/skills/{i}/prerequisites/{j}", f"unknown skill '{pre}'", "dangling")
@@ -160,7 +162,7 @@ def _check_resources(root: Path, manifest: dict, languages: list[str], skills: d
     taught: set[str] = set()
     ids: dict[str, int] = {}
     paths: dict[str, int] = {}
-    entries = manifest.get("resources") if isinstance(manifest.get("resources"), list) else []
+    entries = raw if isinstance(raw := manifest.get("resources"), list) else []
     listed = {r["path"] for r in entries if isinstance(r, dict) and isinstance(r.get("path"), str)}
     for i, res in enumerate(entries):
         if not isinstance(res, dict):
@@ -172,7 +174,7 @@ def _check_resources(root: Path, manifest: dict, languages: list[str], skills: d
                 report.error(MANIFEST, f"{ptr}/id", f"duplicate resource id '{rid}' (also /resources/{ids[rid]})",
                              "duplicate")
             ids.setdefault(rid, i)
-        for j, sid in enumerate(res.get("skills") if isinstance(res.get("skills"), list) else []):
+        for j, sid in enumerate(raw if isinstance(raw := res.get("skills"), list) else []):
             if isinstance(sid, str) and sid not in skills:
                 report.error(MANIFEST, f"{ptr}/skills/{j}", f"unknown skill '{sid}'", "dangling")
             taught.add(sid)
@@ -243,10 +245,10 @@ def _check_item_files(root: Path, manifest: dict, languages: list[str], skills: 
     """Check every item in every item file; return the number of items per skill."""
     per_skill: dict[str, int] = {}
     seen: dict[str, str] = {}
-    pack_id = manifest.get("id") if isinstance(manifest.get("id"), str) else ""
+    pack_id = raw if isinstance(raw := manifest.get("id"), str) else ""
     audio = {r["path"] for r in manifest.get("resources") or []
              if isinstance(r, dict) and r.get("kind") == "audio" and isinstance(r.get("path"), str)}
-    files = manifest.get("item_files") if isinstance(manifest.get("item_files"), list) else []
+    files = raw if isinstance(raw := manifest.get("item_files"), list) else []
     for n, rel in enumerate(files):
         if not isinstance(rel, str) or unsafe_name(rel):
             if isinstance(rel, str):
@@ -321,6 +323,7 @@ def _check_template(item: dict, pack_id: str, file: str, ptr: str, schema_ok: bo
     repeats = []
     try:
         for inst in instances(template, pack_id):
+            assert inst.item is not None  # instances() fills it before yielding
             if inst.repeats is not None:
                 repeats.append(inst)
             sub = Report()
@@ -345,6 +348,7 @@ def _check_template(item: dict, pack_id: str, file: str, ptr: str, schema_ok: bo
         (report.error if severity == "error" else report.warning)(file, where, message, code)
     if repeats:
         first = repeats[0]
+        assert first.item is not None  # instances() fills it before yielding
         report.warning(file, f"{ptr}/template/instances", f"{len(repeats)} of {template.instances} instances repeat "
                        f"others ({first.item['id']} has the values of {template.id}~{first.repeats}): the "
                        "parameters allow fewer different items; widen the ranges or ask for fewer instances",

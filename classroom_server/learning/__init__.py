@@ -11,15 +11,16 @@ The hub's entry points:
     state.to_dict() / EngineState.from_dict(data, catalog)
 """
 
-from . import elo, mastery, pfa, policy, projection, review
+from . import elo, mastery, policy, projection, review
 from .catalog import Catalog, Item, Skill
 from .elo import EloModel, EloParams
 from .elo_fit import fit_elo
-from .mastery import MasteryConfig, SkillRecord, SkillStats
+from .mastery import MasteryConfig, SkillRecord
 from .model import LearnerModel, answer_credit, to_seconds
 from .pfa import PfaModel, fit_pfa
 from .policy import Activity, PolicyOptions, next_activities, reason_text
 from .projection import EngineState, apply_event, fold_events, new_state
+from .tracing import SkillStats
 
 ALGORITHM_VERSION = "+".join(
     (elo.ALGORITHM_VERSION, mastery.ALGORITHM_VERSION, review.ALGORITHM_VERSION,

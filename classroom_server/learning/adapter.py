@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from .catalog import Catalog
 
@@ -64,7 +65,7 @@ def engine_event(stored: Mapping[str, Any]) -> dict[str, Any]:
         return {"kind": kind, "items": payload["items"], "skills": payload["skills"],
                 "guess_slip": payload.get("guess_slip", {})}
     event: dict[str, Any] = {"kind": kind, "learner_id": stored["learner_uid"], "at": stored["recorded_at"]}
-    pack_id = payload.get("pack")
+    pack_id: Any = payload.get("pack")  # a pack id whenever the event names a skill or an item
     if payload.get("skill") is not None:
         event["skill_id"] = qualify(pack_id, payload["skill"])
     elif kind == "override":

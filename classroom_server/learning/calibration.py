@@ -12,7 +12,8 @@ Deterministic: the same events in the same order give the same payload.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from . import mastery as m
 from .catalog import Catalog

@@ -12,8 +12,9 @@ so retiring an item does not move anyone's estimates.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Catalog:
 
     @classmethod
     def build(cls, skills: Iterable[Skill], items: Iterable[Item],
-              retired: Iterable[Item] = ()) -> "Catalog":
+              retired: Iterable[Item] = ()) -> Catalog:
         """Validate and index. A missing prerequisite or a cycle is an error naming the skill.
 
         `retired` items may belong to skills no longer listed (a removed pack); one whose id is
@@ -93,7 +94,7 @@ class Catalog:
         return cls(by_id, item_map, order, grouped, retired_grouped)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Catalog":
+    def from_dict(cls, data: Mapping[str, Any]) -> Catalog:
         """From {"skills": [{"id", "prerequisites"}], "items": [{"id", "skill_id", ...}],
         "retired": [items, same shape]} ("retired" optional)."""
         skills = [

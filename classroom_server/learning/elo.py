@@ -8,8 +8,9 @@ answer (microseconds on a Pi). Why hierarchical: a learner's general ability car
 skill they have not tried, while the learner-by-skill offset captures what they know of *this*
 skill. Step sizes shrink with evidence, K(n) = a / (1 + b*n), so early answers move estimates fast
 and a well-measured item or learner stays put; the learner-by-skill step has a floor, so
-the estimate keeps up with a learner who has just learned the skill (mastery depends on it). The momentum term is a fast-decaying learner-level
-residual: it follows the learner's current form (a good or bad run, fatigue) across skills.
+the estimate keeps up with a learner who has just learned the skill (mastery depends on it).
+The momentum term is a fast-decaying learner-level residual: it follows the learner's current
+form (a good or bad run, fatigue) across skills.
 
 Item difficulties start from the content pack's prior (logit scale, optional) or, when an item has
 no prior, from the skill's current difficulty, which is itself learned from all answers on the skill.
@@ -25,8 +26,9 @@ way this model used to learn online.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from .model import answer_credit, check_version, clamp_probability, sigmoid
 
@@ -58,7 +60,7 @@ class EloParams:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "EloParams":
+    def from_dict(cls, data: Mapping[str, Any]) -> EloParams:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -199,7 +201,7 @@ class EloModel:
         self.items = {str(k): [float(v[0]), float(v[1])] for k, v in items.items()}
         self.skills = {str(k): [float(v[0]), float(v[1])] for k, v in skills.items()}
 
-    def without_learners(self) -> "EloModel":
+    def without_learners(self) -> EloModel:
         """Keep calibrated items and skills, drop learners: a fitted prior for a new class."""
         fresh = EloModel(self.params, self.item_priors, self.skill_priors, self.learn_items)
         fresh.items = {k: list(v) for k, v in self.items.items()}
@@ -224,7 +226,7 @@ class EloModel:
         data: Mapping[str, Any],
         item_priors: Mapping[str, float] | None = None,
         skill_priors: Mapping[str, float] | None = None,
-    ) -> "EloModel":
+    ) -> EloModel:
         """Rebuild from `to_dict`; pack priors are passed again because the pack owns them."""
         check_version(data, ALGORITHM_VERSION)
         model = cls(EloParams.from_dict(data["params"]), item_priors, skill_priors,

@@ -10,8 +10,8 @@ Deterministic: the search visits candidates in a fixed order and breaks ties by 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Sequence
 
 from .elo import EloModel, EloParams
 

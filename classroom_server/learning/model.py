@@ -12,14 +12,15 @@ Times are float seconds since the Unix epoch; `to_seconds` accepts the shapes ev
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
-from typing import Any, Mapping, Protocol, Sequence, Union
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 # Predictions are kept away from 0 and 1 so log loss and logits stay finite.
 P_MIN = 1e-4
 P_MAX = 1.0 - 1e-4
 
-Moment = Union[float, int, str, datetime]
+Moment = float | int | str | datetime
 
 
 def sigmoid(z: float) -> float:
@@ -58,7 +59,7 @@ def to_seconds(moment: Moment) -> float:
         moment = datetime.fromisoformat(text)
     if isinstance(moment, datetime):
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
         return moment.timestamp()
     raise TypeError(f"cannot read a time from {type(moment).__name__}")
 

@@ -16,7 +16,8 @@ on a Pi: about a minute per 200k answers.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from .model import answer_credit, check_version, clamp_probability, sigmoid
 
@@ -81,7 +82,7 @@ class _LearnerHistory:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "_LearnerHistory":
+    def from_dict(cls, data: Mapping[str, Any]) -> _LearnerHistory:
         h = cls()
         h.succ, h.fail, h.ema = dict(data["succ"]), dict(data["fail"]), dict(data["ema"])
         h.total_s, h.total_f = float(data["total_s"]), float(data["total_f"])
@@ -160,7 +161,7 @@ class PfaModel:
     @classmethod
     def from_dict(
         cls, data: Mapping[str, Any], item_priors: Mapping[str, float] | None = None
-    ) -> "PfaModel":
+    ) -> PfaModel:
         check_version(data, ALGORITHM_VERSION)
         model = cls(data["weights"], item_priors, float(data["hint_credit"]))
         model.histories = {k: _LearnerHistory.from_dict(h) for k, h in data["histories"].items()}

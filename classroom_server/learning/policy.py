@@ -26,11 +26,12 @@ phrase; `text` is an English default.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, cast
 
 from . import mastery as m
-from . import review
+from . import review, tracing
 from .catalog import Catalog, Item
 from .model import to_seconds
 from .projection import EngineState
@@ -221,7 +222,7 @@ def next_activities(
         unlocked.add(m.PROFICIENT)
 
     chosen: list[Activity] = []
-    taken: set[str] = set()
+    taken: set[str | None] = set()
 
     def offer(act: Activity | None) -> None:
         if act is not None and act.skill_id not in taken and len(chosen) < options.choices:
@@ -240,7 +241,7 @@ def next_activities(
         if options.decisive_item != "target" and record.state == m.LEARNING:
             config = state.config
             guess, slip = state.guess_slip(skill_id)
-            after = m.update_known(m.known_probability(record, config), True, 0, config, guess, slip)
+            after = tracing.update_known(tracing.known_probability(record, config), True, 0, config, guess, slip)
             decisive = after >= config.proficient_threshold - options.decisive_margin
         return _item_activity("practice", state, catalog, learner_id, skill_id, code, params,
                               options, decisive=decisive)
@@ -286,7 +287,8 @@ def next_activities(
     if due and share < options.review_share:
         offer(due.pop(0)[1])
 
-    fringe_started, fringe_new = [], []
+    fringe_started: list[tuple[str, str, dict[str, Any]]] = []
+    fringe_new: list[tuple[str, str, dict[str, Any]]] = []
     for skill_id in catalog.order:
         record = rec(skill_id)
         if record.paused or record.state in (m.PROFICIENT, m.MASTERED):
@@ -296,7 +298,7 @@ def next_activities(
         if record.state == m.NEEDS_REVIEW:
             fringe_started.insert(0, (skill_id, "review_missed", {"skill": skill_id}))
         elif record.state == m.LEARNING:
-            params = {"skill": skill_id, "attempts": record.attempts}
+            params: dict[str, Any] = {"skill": skill_id, "attempts": record.attempts}
             if activity is not None and activity.last_skill == skill_id:
                 fringe_started.insert(0, (skill_id, "continue", params))
             else:
@@ -317,7 +319,8 @@ def next_activities(
         offer(act)
     mastered = [s for s in catalog.order if rec(s).state == m.MASTERED and rec(s).review_card
                 and not rec(s).paused]
-    mastered.sort(key=lambda s: (review.retrievability(rec(s).review_card, now_s), s))
+    # every skill in `mastered` has a review card (filtered just above)
+    mastered.sort(key=lambda s: (review.retrievability(cast("dict[str, Any]", rec(s).review_card), now_s), s))
     for skill_id in mastered:
         offer(_item_activity("review", state, catalog, learner_id, skill_id, "review_early",
                              {"skill": skill_id}, options))

@@ -30,10 +30,12 @@ Event payloads (plain dicts; `at` is epoch seconds, an ISO-8601 string or a date
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from . import mastery as m
+from . import tracing
 from .catalog import Catalog
 from .elo import EloModel, EloParams
 from .model import to_seconds
@@ -64,7 +66,7 @@ class LearnerActivity:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "LearnerActivity":
+    def from_dict(cls, data: Mapping[str, Any]) -> LearnerActivity:
         return cls(
             list(data["recent_items"]), [bool(x) for x in data["recent_review"]],
             data["last_skill"], data["last_at"], int(data["attempts"]), bool(data["paused"]),
@@ -81,7 +83,7 @@ class EngineState:
     mastery: dict[str, dict[str, m.SkillRecord]] = field(default_factory=dict)
     activity: dict[str, LearnerActivity] = field(default_factory=dict)
     events_applied: int = 0
-    skill_stats: dict[str, m.SkillStats] = field(default_factory=dict)
+    skill_stats: dict[str, tracing.SkillStats] = field(default_factory=dict)
     # learner -> the last SEEN_IDS event ids applied (a dict used as an ordered set)
     seen_ids: dict[str, dict[str, None]] = field(default_factory=dict)
     cohort_learning: bool = False  # True only while fitting a calibration (see the module docstring)
@@ -90,7 +92,7 @@ class EngineState:
     def guess_slip(self, skill_id: str) -> tuple[float, float]:
         """The skill's guess and slip: cohort estimates, or the config's when that is off."""
         stats = self.skill_stats.get(skill_id)
-        return (stats or m.SkillStats()).guess_slip(self.config)
+        return (stats or tracing.SkillStats()).guess_slip(self.config)
 
     def record(self, learner_id: str, skill_id: str) -> m.SkillRecord:
         skills = self.mastery.setdefault(learner_id, {})
@@ -116,7 +118,7 @@ class EngineState:
 
     def p_known(self, learner_id: str, skill_id: str) -> float:
         """P(the learner knows the skill): the knowledge-tracing posterior of the record."""
-        return m.known_probability(self.peek(learner_id, skill_id), self.config)
+        return tracing.known_probability(self.peek(learner_id, skill_id), self.config)
 
     def evidence(self, learner_id: str, skill_id: str) -> float:
         """What the mastery thresholds compare: p_known or p_fresh, per `config.evidence`."""
@@ -143,7 +145,7 @@ class EngineState:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], catalog: Catalog | None = None) -> "EngineState":
+    def from_dict(cls, data: Mapping[str, Any], catalog: Catalog | None = None) -> EngineState:
         if data.get("algorithm_version") != ALGORITHM_VERSION or (
             data.get("mastery_version") != m.ALGORITHM_VERSION
         ):
@@ -160,7 +162,7 @@ class EngineState:
             },
             activity={lid: LearnerActivity.from_dict(a) for lid, a in data["activity"].items()},
             events_applied=int(data["events_applied"]),
-            skill_stats={sid: m.SkillStats.from_dict(st)
+            skill_stats={sid: tracing.SkillStats.from_dict(st)
                          for sid, st in data.get("skill_stats", {}).items()},
             seen_ids={lid: dict.fromkeys(str(x) for x in ids)
                       for lid, ids in data.get("seen_ids", {}).items()},
@@ -231,7 +233,7 @@ def apply_calibration(state: EngineState, event: Mapping[str, Any]) -> list[str]
     if not isinstance(items, Mapping) or not isinstance(skills, Mapping):
         raise ValueError("model.calibrated event needs 'items' and 'skills'")
     state.model.calibrate(items, skills)
-    state.skill_stats = {str(sid): m.SkillStats.from_dict(st)
+    state.skill_stats = {str(sid): tracing.SkillStats.from_dict(st)
                          for sid, st in (event.get("guess_slip") or {}).items()}
     state.calibrations += 1
     return ["calibrated"]
@@ -286,7 +288,7 @@ def _apply_attempt(
 
     state.model.update(learner_id, item_id, skill_id, correct, hints, duration, at)
     guess, slip = state.guess_slip(skill_id)
-    p_before = m.known_probability(record, state.config)
+    p_before = tracing.known_probability(record, state.config)
     codes = m.apply_attempt(
         record, item_id=item_id, correct=correct, hints_used=hints, at=at,
         p_fresh=state.p_fresh(learner_id, skill_id), mixed=mixed, config=state.config,
@@ -296,7 +298,7 @@ def _apply_attempt(
         if state.cohort_learning and record.pending is not None:
             stats = state.skill_stats.get(skill_id)
             if stats is None:
-                stats = state.skill_stats[skill_id] = m.SkillStats()
+                stats = state.skill_stats[skill_id] = tracing.SkillStats()
             stats.add(float(record.pending[0]), bool(record.pending[1]), state.config, correct)
         record.pending = [p_before, correct]
     # Practice on other skills counts toward a struggling skill's prerequisite remediation.

@@ -11,10 +11,12 @@ Cards are stored as the package's own plain dicts (ISO times), with a fixed card
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Mapping
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, cast
 
 from fsrs import Card, Rating, Scheduler
+from fsrs.card import CardDict
 
 ALGORITHM_VERSION = "fsrs-6-default-binary-1"
 SECONDS_PER_DAY = 86400.0
@@ -25,21 +27,21 @@ _SCHEDULER = Scheduler(
 
 
 def _moment(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def new_review_card(at: float) -> dict[str, Any]:
     """The card of a skill that was just mastered: its first (Good) review happens at `at`."""
     card = Card(card_id=0, due=_moment(at))
     card, _ = _SCHEDULER.review_card(card, Rating.Good, _moment(at))
-    return card.to_dict()
+    return cast(dict[str, Any], card.to_dict())  # stored as a plain dict
 
 
 def record_review(card: Mapping[str, Any], correct: bool, at: float) -> dict[str, Any]:
     """Schedule the next review after an answer on a mastered skill."""
     rating = Rating.Good if correct else Rating.Again
-    updated, _ = _SCHEDULER.review_card(Card.from_dict(dict(card)), rating, _moment(at))
-    return updated.to_dict()
+    updated, _ = _SCHEDULER.review_card(Card.from_dict(cast(CardDict, dict(card))), rating, _moment(at))
+    return cast(dict[str, Any], updated.to_dict())  # stored as a plain dict
 
 
 def due_at(card: Mapping[str, Any]) -> float:
@@ -57,4 +59,4 @@ def is_due(card: Mapping[str, Any], now: float) -> bool:
 
 def retrievability(card: Mapping[str, Any], now: float) -> float:
     """FSRS's predicted chance that the skill is still remembered at `now`."""
-    return _SCHEDULER.get_card_retrievability(Card.from_dict(dict(card)), _moment(now))
+    return _SCHEDULER.get_card_retrievability(Card.from_dict(cast(CardDict, dict(card))), _moment(now))

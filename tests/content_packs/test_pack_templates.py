@@ -17,8 +17,8 @@ import pytest
 
 from content_packs import Catalogue, PackInvalid, grade, load_pack, validate
 from content_packs.loader import item_from
-from content_packs.templates import (MAX_TRIES, ExprError, TemplateError, compile_template, expand_item,
-                                     parse_expression, parse_text)
+from content_packs.template_expansion import expand_item
+from content_packs.templates import MAX_TRIES, ExprError, TemplateError, compile_template, parse_expression, parse_text
 from content_packs.testing import edit_json, key_response, make_template_item
 
 ITEMS = "items/skill-0000.json"

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from classroom_server.learning import MasteryConfig, apply_event, fold_events, new_state
-from classroom_server.learning.mastery import SkillRecord, known_probability, update_known
+from classroom_server.learning.mastery import SkillRecord
+from classroom_server.learning.tracing import known_probability, update_known
 
 T0 = 1_700_000_000.0
 DAY = 86400.0
