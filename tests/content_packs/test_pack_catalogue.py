@@ -96,10 +96,11 @@ print(json.dumps({"seconds": seconds, "mb": (after - before) / 1024, "items": le
 
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss is in kilobytes on Linux")
-def test_big_pack_fits_the_memory_and_time_budget(tmp_path: Path) -> None:
-    """500 skills and 10,000 items: peak RSS growth under 30 MB and load under 10 s, validation included.
+def test_big_pack_fits_the_memory_budget(tmp_path: Path) -> None:
+    """500 skills and 10,000 items: peak RSS growth under 30 MB, validation included.
 
-    Runs in a fresh interpreter so the peak RSS is this load's alone.
+    Runs in a fresh interpreter so the peak RSS is this load's alone. Its time is a benchmark's
+    business (scripts/bench/packs.py, docs/performance.md), not a test's: a busy machine is slow.
     """
     root = make_pack(tmp_path / "big", skills=500, items_per_skill=20)
     env = {**os.environ, "PYTHONPATH": str(PROJECT)}
@@ -109,4 +110,3 @@ def test_big_pack_fits_the_memory_and_time_budget(tmp_path: Path) -> None:
     print(result)
     assert (result["items"], result["skills"]) == (10_000, 500)
     assert result["mb"] < 30, result
-    assert result["seconds"] < 10, result

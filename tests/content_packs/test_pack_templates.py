@@ -406,7 +406,7 @@ def test_hostile_input_is_refused_quickly() -> None:
     _, problems = compile_template(slow)
     assert not problems
     assert len(expand_item(slow, PACK_ID)) == 100
-    assert time.perf_counter() - started < 5
+    assert time.perf_counter() - started < 20  # milliseconds normally: this catches a blow-up, on any machine
 
 
 def test_huge_ranges_and_values_are_refused(tpack: Path) -> None:
