@@ -325,6 +325,7 @@ def _answer(app, learner, pack_id, item_ids, right=True):
     from content_packs.testing import key_response
 
     from classroom_server.services import practice
+    from classroom_server.web.practice import decode_answer
 
     engine = app.extensions["engine"]
     loaded = engine.catalogue_store.get()
@@ -337,8 +338,8 @@ def _answer(app, learner, pack_id, item_ids, right=True):
                 answer = next(c.id for c in item.choices if not c.correct)
             else:
                 answer = "1234"
-            practice.record_attempt(engine, learner, pack_id, item_id, {"answer": answer}, event_id=None,
-                                    hints_used=n % 2)
+            practice.record_attempt(engine, learner, pack_id, item_id, decode_answer(item, {"answer": answer}),
+                                    event_id=None, hints_used=n % 2)
 
 
 def _recompute_check(data_dir):
