@@ -2,8 +2,9 @@
 
 Each demo learner has a hidden ability; they follow their own path as the hub offers it and
 answer right with a chance that grows with ability and practice. Answers are real responses
-(the item's key, or a plausible wrong answer), graded and recorded exactly as a learner's would
-be, with the clock set to past school days. Demo data only: nothing here runs on a real hub.
+(the item's key, or a plausible wrong answer) filled in the item's form, then decoded, graded
+and recorded exactly as a learner's would be, with the clock set to past school days. Demo data
+only: nothing here runs on a real hub.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from classroom_server.db import db
 from classroom_server.models import Person
 from classroom_server.services import practice
 from classroom_server.services.learning import Engine
+from classroom_server.web.practice import decode_answer
 
 
 def wrong_form(item: Any, lang: str, rng: random.Random) -> dict[str, Any]:
@@ -86,8 +88,9 @@ def simulate(engine: Engine, learners: list[Person], days: int = 3, steps_per_da
                         chance = 1 / (1 + math.exp(-(ability[learner.uid] + 0.25 * skill_practice - (item.difficulty or 0))))
                         form = right_form(item, lang) if rng.random() < chance else wrong_form(item, lang, rng)
                         practice.record_attempt(
-                            engine, learner, choice.pack_id, choice.item_id, form, event_id=None,
-                            hints_used=0, duration_ms=rng.randint(8000, 60000), lang=lang, mode=choice.kind,
+                            engine, learner, choice.pack_id, choice.item_id, decode_answer(item, form),
+                            event_id=None, hints_used=0, duration_ms=rng.randint(8000, 60000), lang=lang,
+                            mode=choice.kind,
                         )
                         answers += 1
     return answers

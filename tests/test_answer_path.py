@@ -47,10 +47,10 @@ def ready(app, school, data_dir, tmp_path):
 
 
 def _answer(engine, learner, item, right=True, event_id=None):
-    from tests.test_practice import _answer_form
+    from tests.test_practice import _answer_response
 
-    form = _answer_form(item, engine.catalogue_store.get().catalogue.pack(PACK).languages[0], right)
-    return practice.record_attempt(engine, learner, PACK, item.id, form,
+    response = _answer_response(item, engine.catalogue_store.get().catalogue.pack(PACK).languages[0], right)
+    return practice.record_attempt(engine, learner, PACK, item.id, response,
                                    event_id=event_id or str(uuid.uuid4()))
 
 

@@ -1,4 +1,5 @@
-"""The arrows of the house, enforced: pure layers import no web framework or database."""
+"""The arrows of the house, enforced: pure layers import no web framework or database, the web
+layer reaches the database only through services, and services never import the web layer."""
 
 import ast
 import subprocess
@@ -11,15 +12,32 @@ ROOT = Path(__file__).resolve().parents[1]
 WEB = {"flask", "waitress", "werkzeug", "classroom_server"}
 
 
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(), filename=str(path))
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path, source: str | None = None, module: str | None = None) -> set[str]:
+    """Every module ``path`` imports, anywhere in it (inside functions too): ``from a import b``
+    gives ``a`` and ``a.b`` (b may be a module), and relative imports are made absolute."""
+    tree = ast.parse(path.read_text() if source is None else source, filename=str(path))
+    module = _module_name(path) if module is None else module
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            origin = ".".join(base + ([node.module] if node.module else []))
+            if origin:
+                names.add(origin)
+                names.update(f"{origin}.{alias.name}" for alias in node.names if alias.name != "*")
     return names
+
+
+def _is_within(name: str, modules: tuple[str, ...]) -> bool:
+    return any(name == m or name.startswith(m + ".") for m in modules)
 
 
 def _py_files(folder: str) -> list[Path]:
@@ -47,6 +65,61 @@ def test_services_never_touch_the_request():
     for path in _py_files("classroom_server/services"):
         for name in _imports(path):
             assert not name.startswith("flask"), f"{path.relative_to(ROOT)} imports {name}"
+
+
+# web -> services -> models: a handler keeps to HTTP (forms, sessions, redirects, templates) and
+# asks a service for anything stored. It may show what a service returns (a model instance
+# included), but it never imports the models, the database or its driver, nor records an event.
+DATABASE = ("classroom_server.models", "classroom_server.db", "classroom_server.services.events",
+            "peewee", "playhouse", "sqlite3")
+QUERIES = {"select", "get_or_none", "get_by_id", "insert_many", "execute", "on_conflict_replace"}
+
+
+def _web_problems(path: Path, source: str | None = None, module: str | None = None) -> list[str]:
+    tree = ast.parse(path.read_text() if source is None else source, filename=str(path))
+    problems = [f"imports {name}" for name in sorted(_imports(path, source, module)) if _is_within(name, DATABASE)]
+    problems += [f"line {node.lineno} queries the database (.{node.attr})" for node in ast.walk(tree)
+                 if isinstance(node, ast.Attribute) and node.attr in QUERIES]
+    return problems
+
+
+@pytest.mark.parametrize("path", _py_files("classroom_server/web"), ids=str)
+def test_the_web_layer_reaches_the_database_only_through_services(path):
+    assert _web_problems(path) == [], f"{path.relative_to(ROOT)}: move this into a service"
+
+
+@pytest.mark.parametrize("path", _py_files("classroom_server/services"), ids=str)
+def test_services_never_import_the_web_layer(path):
+    for name in _imports(path):
+        assert not _is_within(name, ("classroom_server.web", "flask", "flask_wtf", "waitress")), \
+            f"{path.relative_to(ROOT)} imports {name}"
+
+
+@pytest.mark.parametrize("source", [
+    "from classroom_server.models import Person",
+    "from classroom_server import models",
+    "import classroom_server.models.people",
+    "from ..models import Person",
+    "def f():\n    from peewee import OperationalError",
+    "import peewee",
+    "from classroom_server.services import accounts, events",
+    "from classroom_server import db as database",
+    "import sqlite3",
+    "rows = list(accounts.Person.select())",
+    "person = Person.get_or_none(Person.id == 1)",
+])
+def test_the_web_rule_catches_each_way_in(source):
+    """The check above would notice each of these in a module of classroom_server/web/."""
+    path = ROOT / "classroom_server" / "web" / "example.py"
+    assert _web_problems(path, source, "classroom_server.web.example")
+
+
+def test_the_services_rule_catches_relative_and_late_imports():
+    path = ROOT / "classroom_server" / "services" / "example.py"
+    for source in ("from ..web import home_url", "def f():\n    from classroom_server import web",
+                   "from classroom_server.web.practice import decode_answer"):
+        names = _imports(path, source, "classroom_server.services.example")
+        assert any(_is_within(n, ("classroom_server.web",)) for n in names), source
 
 
 def test_the_web_layer_loads_the_learning_engine_on_first_use_only():

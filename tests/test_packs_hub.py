@@ -13,7 +13,7 @@ from content_packs.testing import edit_json, make_pack
 from classroom_server.cli import main
 from classroom_server.db import db
 from classroom_server.models import Event, InstalledPack
-from classroom_server.services import packs
+from classroom_server.services import pack_storage, packs
 from tests.conftest import ADMIN_PASSWORD, TEACHER_PASSWORD, post, sign_in_staff
 
 
@@ -30,8 +30,8 @@ def _state(data_dir):
     with db.connection_context():
         rows = [(p.pack_id, p.version, p.status) for p in InstalledPack.select().order_by(InstalledPack.id)]
         kinds = [e.kind for e in Event.select().where(Event.kind.startswith("pack."))]
-    folders = sorted(p.name for p in packs.packs_dir(data_dir).iterdir()
-                     if p.name != packs.GENERATION_FILE)
+    folders = sorted(p.name for p in pack_storage.packs_dir(data_dir).iterdir()
+                     if p.name != pack_storage.GENERATION_FILE)
     return rows, kinds, folders
 
 
@@ -294,7 +294,7 @@ def test_no_broken_pack_of_the_corpus_changes_the_hub(app, data_dir, tmp_path, n
     with pytest.raises(packs.ImportFailed):
         packs.import_pack(data_dir, src)
     assert _state(data_dir) == before
-    assert not [p for p in packs.packs_dir(data_dir).iterdir() if p.name.startswith(".staging")]
+    assert not [p for p in pack_storage.packs_dir(data_dir).iterdir() if p.name.startswith(".staging")]
 
 
 def test_a_template_pack_serves_and_grades_its_instances(app, client, school, data_dir, tmp_path):
@@ -325,6 +325,7 @@ def _answer(app, learner, pack_id, item_ids, right=True):
     from content_packs.testing import key_response
 
     from classroom_server.services import practice
+    from classroom_server.web.practice import decode_answer
 
     engine = app.extensions["engine"]
     loaded = engine.catalogue_store.get()
@@ -337,8 +338,8 @@ def _answer(app, learner, pack_id, item_ids, right=True):
                 answer = next(c.id for c in item.choices if not c.correct)
             else:
                 answer = "1234"
-            practice.record_attempt(engine, learner, pack_id, item_id, {"answer": answer}, event_id=None,
-                                    hints_used=n % 2)
+            practice.record_attempt(engine, learner, pack_id, item_id, decode_answer(item, {"answer": answer}),
+                                    event_id=None, hints_used=n % 2)
 
 
 def _recompute_check(data_dir):
@@ -485,8 +486,8 @@ def test_no_file_outside_the_database_holds_engine_data(app, data_dir, pack_src,
     _drop_items(pack_src, keep=lambda item_id: not item_id.endswith("-001"))
     packs.import_pack(data_dir, pack_src)
     CliRunner().invoke(main, ["pack", "remove", "--data", str(data_dir), "org.example.test", "--yes"])
-    left = sorted(p.name for p in packs.packs_dir(data_dir).iterdir())
-    assert left == [packs.GENERATION_FILE]
+    left = sorted(p.name for p in pack_storage.packs_dir(data_dir).iterdir())
+    assert left == [pack_storage.GENERATION_FILE]
     with db.connection_context():
         from classroom_server.models import PackManifest
 

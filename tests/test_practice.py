@@ -74,6 +74,13 @@ def _answer_form(item, lang="en", right=True):
     raise AssertionError(item.type)
 
 
+def _answer_response(item, lang="en", right=True):
+    """The answer ``_answer_form`` fills in, decoded as the answer page decodes it (for the service)."""
+    from classroom_server.web.practice import decode_answer
+
+    return decode_answer(item, _answer_form(item, lang, right))
+
+
 def _answer(client, app, url, right=True, event_id=None, headers=None, **extra):
     item_id = url.split("?")[0].rsplit("/", 1)[1]
     item = app.extensions["catalogue"].get().catalogue.item(PACK, item_id)

@@ -36,7 +36,7 @@ ANSWERING = textwrap.dedent("""
     from classroom_server.db import db
     from classroom_server.models import Person
     from classroom_server.services import practice
-    from tests.test_practice import _answer_form
+    from tests.test_practice import _answer_response
 
     app = create_app(sys.argv[1], {"log_level": "warning"})
     engine = app.extensions["engine"]
@@ -51,7 +51,7 @@ ANSWERING = textwrap.dedent("""
                 item = pack.items[n % len(pack.items)]
                 event_id = str(uuid.uuid4())
                 practice.record_attempt(engine, learners[n % len(learners)], pack.id, item.id,
-                                        _answer_form(item, right=n % 3 != 0), event_id=event_id)
+                                        _answer_response(item, right=n % 3 != 0), event_id=event_id)
                 with out:
                     print(event_id, flush=True)
                 n += 1
@@ -107,7 +107,7 @@ def test_recompute_check_passes_right_after_a_kill_9_mid_answer(hub_with_class, 
 
 
 def test_a_backup_taken_while_a_class_answers_holds_equal_projections(app, hub_with_class, school, tmp_path):
-    from tests.test_practice import _answer_form
+    from tests.test_practice import _answer_response
 
     engine = app.extensions["engine"]
     learners = list(school.learners.values())
@@ -123,7 +123,7 @@ def test_a_backup_taken_while_a_class_answers_holds_equal_projections(app, hub_w
                         return
                     item = pack.items[n % len(pack.items)]
                     practice.record_attempt(engine, learners[n % len(learners)], PACK, item.id,
-                                            _answer_form(item, right=n % 4 != 0), event_id=str(uuid.uuid4()))
+                                            _answer_response(item, right=n % 4 != 0), event_id=str(uuid.uuid4()))
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -176,7 +176,7 @@ def test_recompute_check_passes_once_a_full_disk_is_freed(small_disk, tmp_path):
     from classroom_server.app import create_app
     from classroom_server.services import accounts
     from tests.test_cli import _fill
-    from tests.test_practice import _answer_form
+    from tests.test_practice import _answer_response
 
     data = small_disk / "hub"
     result = CliRunner().invoke(main, ["init", "--data", str(data), "--admin-password", "first-admin-pw"])
@@ -198,7 +198,7 @@ def test_recompute_check_passes_once_a_full_disk_is_freed(small_disk, tmp_path):
             item = pack.items[n % len(pack.items)]
             event_id = str(uuid.uuid4())
             try:
-                practice.record_attempt(engine, learner, PACK, item.id, _answer_form(item, right=n % 3 != 0),
+                practice.record_attempt(engine, learner, PACK, item.id, _answer_response(item, right=n % 3 != 0),
                                         event_id=event_id)
                 acknowledged.append(event_id)
             except Exception as exc:  # the disk is full: SQLite's own error, as the web layer sees it
@@ -215,7 +215,7 @@ def test_recompute_check_passes_once_a_full_disk_is_freed(small_disk, tmp_path):
         assert set(acknowledged) <= stored
         # The hub answers again, and memory agrees with the log.
         item = pack.items[0]
-        practice.record_attempt(engine, learner, PACK, item.id, _answer_form(item), event_id=str(uuid.uuid4()))
+        practice.record_attempt(engine, learner, PACK, item.id, _answer_response(item), event_id=str(uuid.uuid4()))
         with engine.reading() as snap:
             attempts = snap.state.peek(learner.uid, f"{PACK}:{item.skill}").attempts
         assert attempts == Event.select().where(Event.kind == "attempt").count()

@@ -14,6 +14,7 @@ from classroom_server.db import db
 from classroom_server.models import Event
 from classroom_server.services import packs, practice
 from classroom_server.services.learning import qualify
+from classroom_server.web.practice import decode_answer
 from tests.conftest import TEACHER_PASSWORD, post, sign_in_learner, sign_in_staff
 
 PACK = "org.example.teaching"
@@ -78,8 +79,8 @@ def miss(app, learner, skill_id: str, times: int) -> None:
     wrong = next(c.id for c in item.choices if not c.correct)
     with db.connection_context():
         for _ in range(times):
-            practice.record_attempt(app.extensions["engine"], learner, PACK, item.id, {"answer": wrong},
-                                    event_id=None)
+            practice.record_attempt(app.extensions["engine"], learner, PACK, item.id,
+                                    decode_answer(item, {"answer": wrong}), event_id=None)
 
 
 def learner_client(app, school, name="ana"):

@@ -88,12 +88,14 @@ def set_password(person: Person, new_password: str, actor: Person | None = None)
     events.record("person.password_changed", {"uid": person.uid}, actor_uid=_actor_uid(actor), action=action)
 
 
-def change_own_password(person: Person, current: str, new: str) -> None:
+def change_own_password(person: Person, current: str, new: str) -> Person:
+    """Change one's own password; returns the person as now stored (a new ``auth_version``)."""
     if not security.check_password(person.password_hash, current):
         raise Invalid("Your current password is not right.", field="current_password")
     if current == new:
         raise Invalid("Choose a password different from the current one.", field="new_password")
     set_password(person, new, actor=person)
+    return Person.get_by_id(person.id)
 
 
 def create_class(name: str, login_kind: str, teacher_ids: list[int], actor: Person) -> Classroom:
@@ -124,6 +126,29 @@ def create_class(name: str, login_kind: str, teacher_ids: list[int], actor: Pers
     return Classroom.get_by_id(recorded.result["classroom_id"])
 
 
+def active_person(person_id: int) -> Person | None:
+    """The account a session names, if it still exists and is active."""
+    return Person.get_or_none(Person.id == person_id, Person.active == True)  # noqa: E712
+
+
+def staff() -> list[Person]:
+    """Admins and teachers, by name."""
+    return list(Person.select().where(Person.role.in_(["admin", "teacher"])).order_by(Person.display_name))
+
+
+def all_classes() -> list[Classroom]:
+    """Every class on the hub, by name."""
+    return list(Classroom.select().order_by(Classroom.name))
+
+
+def get_class(class_id: int) -> Classroom:
+    """Any class by id (learners choose theirs to sign in); 404 when there is none."""
+    classroom = Classroom.get_or_none(Classroom.id == class_id)
+    if classroom is None:
+        raise NotFound("There is no such class.")
+    return classroom
+
+
 def teaches(teacher: Person, classroom: Classroom) -> bool:
     return ClassTeacher.select().where(
         ClassTeacher.teacher == teacher, ClassTeacher.classroom == classroom
@@ -132,7 +157,7 @@ def teaches(teacher: Person, classroom: Classroom) -> bool:
 
 def classes_for(person: Person) -> list[Classroom]:
     if person.role == "admin":
-        return list(Classroom.select().order_by(Classroom.name))
+        return all_classes()
     if person.role == "teacher":
         return list(Classroom.select().join(ClassTeacher).where(ClassTeacher.teacher == person).order_by(Classroom.name))
     return list(Classroom.select().join(Enrollment).where(Enrollment.learner == person).order_by(Classroom.name))

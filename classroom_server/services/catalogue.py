@@ -17,7 +17,7 @@ from typing import Any
 
 from classroom_server.db import db
 from classroom_server.models import InstalledPack
-from classroom_server.services import packs
+from classroom_server.services import pack_storage
 
 EXTRA_TYPES = {
     ".md": "text/markdown; charset=utf-8",
@@ -74,7 +74,7 @@ class CatalogueStore:
         self._loaded: Loaded | None = None
 
     def get(self) -> Loaded:
-        current = packs.generation(self.data_dir)
+        current = pack_storage.generation(self.data_dir)
         if current != self._generation or self._loaded is None:
             with self._lock:
                 if current != self._generation or self._loaded is None:
@@ -85,7 +85,7 @@ class CatalogueStore:
     def _load(self) -> Loaded:
         from content_packs import Catalogue, load_pack
 
-        root = packs.packs_dir(self.data_dir)
+        root = pack_storage.packs_dir(self.data_dir)
         with db.connection_context():
             rows = list(InstalledPack.select().where(InstalledPack.status == "active").order_by(InstalledPack.pack_id))
         loaded_packs = []

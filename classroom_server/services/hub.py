@@ -1,4 +1,4 @@
-"""The hub's identity, and backup and restore of its database.
+"""The hub's identity, its database (schema, storage errors), and backup and restore.
 
 A hub is known by a random ``hub_id`` made at ``init`` and a random database ``epoch``. Every
 event carries the origin ``<hub_id>.<epoch>``. Restoring a backup mints a new epoch, so events
@@ -16,12 +16,17 @@ import sqlite3
 import uuid
 from pathlib import Path
 
+from peewee import OperationalError
+
 from classroom_server import clock
-from classroom_server.db import db
+from classroom_server.db import db, pending_migrations, schema_version
 from classroom_server.errors import storage_problem
 from classroom_server.models import HubMeta
 
 SECRET_KEY_FILE = "secret_key"
+# What a database call raises when SQLite cannot do its work, a full or failing disk among
+# them: wrapped by peewee, or straight from sqlite3 (web/errors.py answers a full disk with 507).
+STORAGE_ERRORS: tuple[type[Exception], ...] = (OperationalError, sqlite3.OperationalError)
 
 
 class BackupError(Exception):
@@ -249,6 +254,11 @@ def _copy_database(source: Path, target: Path) -> None:
             dst.close()
     finally:
         src.close()
+
+
+def schema_status() -> tuple[str, list[str]]:
+    """The newest applied migration (e.g. ``0002_login_throttle``) and the ones still pending."""
+    return schema_version(), pending_migrations()
 
 
 def disk_free_bytes(path: Path) -> int:

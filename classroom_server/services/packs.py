@@ -37,13 +37,10 @@ from classroom_server import clock
 from classroom_server.db import db
 from classroom_server.errors import NotFound
 from classroom_server.models import Event, InstalledPack, PackManifest, Person
-from classroom_server.services import events
+from classroom_server.services import events, pack_storage
+from classroom_server.services.pack_storage import Tick
 
-PACKS_DIR = "packs"
-GENERATION_FILE = ".generation"
-LEGACY_RETIRED_DIR = ".retired"  # where hubs before the pack_manifest table kept retired items
 Progress = Callable[[str, float], None]
-Tick = Callable[[int], None]  # called with the bytes just done
 log = logging.getLogger("classroom_server.packs")
 
 
@@ -65,31 +62,6 @@ class ImportResult:
     skills: int
     items: int
     already_installed: bool = False
-
-
-def packs_dir(data_dir: Path) -> Path:
-    path = Path(data_dir) / PACKS_DIR
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def bump_generation(data_dir: Path) -> None:
-    """Tell every process serving this data directory that the installed packs changed: a new
-    marker file, renamed into place (so its inode changes)."""
-    marker = packs_dir(data_dir) / GENERATION_FILE
-    temp = marker.with_name(f"{GENERATION_FILE}.{secrets.token_hex(4)}")
-    temp.write_text(secrets.token_hex(8))
-    os.replace(temp, marker)
-
-
-def generation(data_dir: Path) -> str:
-    """Which set of installed packs is current: one stat of the marker (every request asks)."""
-    marker = Path(data_dir) / PACKS_DIR / GENERATION_FILE
-    try:
-        found = os.stat(marker)
-    except OSError:
-        return ""
-    return f"{found.st_ino}:{found.st_mtime_ns}:{found.st_size}"
 
 
 def semver_key(version: str) -> tuple:
@@ -119,10 +91,6 @@ def find_packs(path: Path) -> list[Path]:
             elif candidate.is_dir() and (candidate / "pack.json").is_file():
                 found.append(candidate)
     return found
-
-
-def _folder_size(root: Path) -> int:
-    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
 
 
 class _Meter:
@@ -161,15 +129,6 @@ class _Meter:
 CHECKED, COPIED, VERIFIED, INSTALLED = 0.05, 0.45, 0.9, 0.97
 
 
-def _copy(source: Path, staging: Path, tick: Tick) -> None:
-    def copy(src: str, dst: str) -> str:
-        result = shutil.copy2(src, dst, follow_symlinks=False)
-        tick(os.lstat(dst).st_size)
-        return result
-
-    shutil.copytree(source, staging, symlinks=True, dirs_exist_ok=True, copy_function=copy)
-
-
 def _extract(source: Path, staging: Path, tick: Tick) -> None:
     """``extract_pack`` (which owns the safety checks), reporting the bytes written as it goes."""
     from content_packs import extract_pack
@@ -188,7 +147,7 @@ def _verify(root: Path, meter: _Meter) -> Any:
     """``validate_folder(root, built=True)``, the bar moving as each file's checksum is checked."""
     from content_packs.validate import validate_folder
 
-    tick = meter.phase("verifying", COPIED, VERIFIED, _folder_size(root))
+    tick = meter.phase("verifying", COPIED, VERIFIED, pack_storage.folder_size(root))
     return validate_folder(root, built=True, progress=tick)
 
 
@@ -203,11 +162,12 @@ def _stage(source: Path, staging: Path, meter: _Meter) -> None:
         if not report.ok:
             report = validate_folder(source, built=True)  # every problem, the checksums' too
             raise ImportFailed(f"{source.name} is not a valid pack: {report.summary()}", report)
-        _copy(source, staging, meter.phase("copying", CHECKED, COPIED, _folder_size(source)))
+        size = pack_storage.folder_size(source)
+        pack_storage.copy_folder(source, staging, meter.phase("copying", CHECKED, COPIED, size))
     elif source.is_file() and zipfile.is_zipfile(source):
         from content_packs import PackError
 
-        total = _zip_size(source)
+        total = pack_storage.zip_size(source)
         try:
             _extract(source, staging, meter.phase("extracting", CHECKED, COPIED, total))
         except PackError as exc:
@@ -217,14 +177,6 @@ def _stage(source: Path, staging: Path, meter: _Meter) -> None:
     report = _verify(staging, meter)
     if not report.ok:
         raise ImportFailed(f"{source.name} failed verification: {report.summary()}", report)
-
-
-def _zip_size(source: Path) -> int:
-    try:
-        with zipfile.ZipFile(source) as zf:
-            return sum(i.file_size for i in zf.infolist() if not i.is_dir())
-    except (zipfile.BadZipFile, OSError):
-        return 0
 
 
 def import_pack(
@@ -239,7 +191,7 @@ def import_pack(
     from content_packs import load_pack
 
     meter = _Meter(progress)
-    root = packs_dir(data_dir)
+    root = pack_storage.packs_dir(data_dir)
     staging = root / f".staging-{secrets.token_hex(6)}"
     staging.mkdir()
     final: Path | None = None
@@ -259,10 +211,10 @@ def import_pack(
         meter("installing", VERIFIED)
         final = root / f"{pack.id}@{pack.version}-{secrets.token_hex(4)}"
         os.replace(staging, final)
-        size = _folder_size(final)
+        size = pack_storage.folder_size(final)
         with db.connection_context():
             result = _switch(pack, final.name, size, actor)
-        bump_generation(data_dir)
+        pack_storage.bump_generation(data_dir)
         if result.previous_folder:
             shutil.rmtree(root / result.previous_folder, ignore_errors=True)
         if rewrite_projection:
@@ -344,8 +296,8 @@ def remove_pack(data_dir: Path, pack_id: str, actor: Person | None = None) -> In
         "pack.removed", {"pack_id": pack_id, "version": active.version},
         actor_uid=actor.uid if actor else None, action=action,
     )
-    bump_generation(data_dir)
-    shutil.rmtree(packs_dir(data_dir) / active.folder, ignore_errors=True)
+    pack_storage.bump_generation(data_dir)
+    shutil.rmtree(pack_storage.packs_dir(data_dir) / active.folder, ignore_errors=True)
     rewrite_stored_projection(data_dir)
     return active
 
@@ -377,10 +329,10 @@ def backfill_manifests(data_dir: Path) -> int:
     for key, (pack_id, version) in wanted.items():
         manifest: dict[str, Any] | None = None
         folder = active.get((pack_id, version))
-        if folder and (packs_dir(data_dir) / folder).is_dir():
-            manifest = engine_manifest(load_pack(packs_dir(data_dir) / folder, check=False))
+        if folder and (pack_storage.packs_dir(data_dir) / folder).is_dir():
+            manifest = engine_manifest(load_pack(pack_storage.packs_dir(data_dir) / folder, check=False))
         else:
-            legacy = packs_dir(data_dir) / LEGACY_RETIRED_DIR / f"{pack_id}.json"
+            legacy = pack_storage.packs_dir(data_dir) / pack_storage.LEGACY_RETIRED_DIR / f"{pack_id}.json"
             items: dict[str, Any] = {}
             try:
                 items = json.loads(legacy.read_text(encoding="utf-8")).get("items", {})

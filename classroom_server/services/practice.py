@@ -104,20 +104,24 @@ def _jsonable(response: Any) -> Any:
 
 
 def record_attempt(
-    engine: Engine, learner: Person, pack_id: str, item_id: str, form: Mapping[str, Any], *,
+    engine: Engine, learner: Person, pack_id: str, item_id: str, response: Any, *,
     event_id: str | None, hints_used: int = 0, duration_ms: int | None = None, lang: str = "en",
     mode: str = "practice", class_uid: str | None = None,
 ) -> Outcome:
-    """Grade an answer, append the attempt event, update the projection, return the feedback."""
-    from content_packs import BadResponse, grade, parse_response
+    """Grade an answer, append the attempt event, update the projection, return the feedback.
+
+    ``response`` is the answer in the shape the pack's grading takes (a choice id, a list of ids,
+    text, a mapping of left id to right id); the web layer decodes it from the item's form. One
+    of the wrong shape for the item is refused like an empty answer, and nothing is recorded.
+    """
+    from content_packs import BadResponse, grade
 
     loaded = engine.catalogue_store.get()
     pack, item = find_item(loaded, pack_id, item_id)
     content_lang = content_language(pack, lang)
     try:
-        response = parse_response(item, form)
         verdict = grade(item, response, content_lang)
-    except BadResponse as exc:
+    except BadResponse:
         raise Invalid("Please answer the question first.", field="answer") from None
     hints_used = max(0, min(int(hints_used or 0), MAX_HINTS))
     if duration_ms is not None:

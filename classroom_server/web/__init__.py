@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, g, redirect, session, url_for
 
-from classroom_server.models import Person
+from classroom_server.services import accounts
 
 
 def _load_person() -> None:
@@ -14,7 +14,7 @@ def _load_person() -> None:
     person_id = session.get("person_id")
     if person_id is None:
         return
-    person = Person.get_or_none(Person.id == person_id, Person.active == True)  # noqa: E712
+    person = accounts.active_person(person_id)
     if person is None or person.auth_version != session.get("auth_version"):
         session.clear()
         return
@@ -39,7 +39,7 @@ def register_blueprints(app: Flask) -> None:
         return redirect(home_url(person))
 
 
-def home_url(person: Person) -> str:
+def home_url(person: accounts.Person) -> str:
     return {
         "admin": url_for("admin.home"),
         "teacher": url_for("teacher.home"),

@@ -6,7 +6,6 @@ from flask import Blueprint, Response, flash, g, redirect, render_template, requ
 
 from classroom_server.errors import ClassroomError
 from classroom_server.i18n import gettext as _
-from classroom_server.models import Classroom, Person
 from classroom_server.services import accounts
 from classroom_server.web.access import requires
 from classroom_server.web.health import health_report
@@ -15,8 +14,8 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def _page(error: str | None = None, error_field: str | None = None, form=None, status: int = 200):  # type: ignore[no-untyped-def]
-    teachers = list(Person.select().where(Person.role.in_(["admin", "teacher"])).order_by(Person.display_name))
-    classes = list(Classroom.select().order_by(Classroom.name))
+    teachers = accounts.staff()
+    classes = accounts.all_classes()
     return render_template(
         "admin/home.html", staff=teachers, classes=classes, health=health_report(),
         teachers=[t for t in teachers if t.role == "teacher"], error=error, error_field=error_field,

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, flash, g, redirect, render_t
 from classroom_server.errors import Invalid, NotFound
 from classroom_server.i18n import gettext as _
 from classroom_server.i18n import ngettext
-from classroom_server.services import packs
+from classroom_server.services import pack_storage, packs
 from classroom_server.web.access import requires
 
 bp = Blueprint("admin_packs", __name__, url_prefix="/admin/packs")
@@ -62,7 +62,7 @@ def upload():  # type: ignore[no-untyped-def]
     if sent is None or not sent.filename:
         raise Invalid("Choose a pack file (.zip) to upload.", field="pack")
     data_dir = current_app.config["DATA_DIR"]
-    temp = packs.packs_dir(data_dir) / f".upload-{secrets.token_hex(6)}.zip"
+    temp = pack_storage.packs_dir(data_dir) / f".upload-{secrets.token_hex(6)}.zip"
     try:
         sent.save(temp)
         outcome = packs.import_pack(data_dir, temp, g.person, force=request.form.get("force") == "1")

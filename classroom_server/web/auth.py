@@ -19,9 +19,8 @@ from flask import (
     url_for,
 )
 
-from classroom_server.errors import Invalid, NotFound
+from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
-from classroom_server.models import Classroom, Person
 from classroom_server.services import accounts, security
 from classroom_server.web.access import requires
 
@@ -33,7 +32,7 @@ def _policy() -> accounts.SignInPolicy:
     return accounts.SignInPolicy(settings["login_free_failures"], settings["login_max_delay_seconds"])
 
 
-def _start_session(person: Person) -> None:
+def _start_session(person: accounts.Person) -> None:
     lang = session.get("lang")
     session.clear()
     session.permanent = True
@@ -75,20 +74,12 @@ def staff() -> Response | str:
 
 @bp.route("/login/learner")
 def learner_classes() -> str:
-    classes = list(Classroom.select().order_by(Classroom.name))
-    return render_template("auth/learner_classes.html", classes=classes)
-
-
-def _classroom(class_id: int) -> Classroom:
-    classroom = Classroom.get_or_none(Classroom.id == class_id)
-    if classroom is None:
-        raise NotFound("There is no such class.")
-    return classroom
+    return render_template("auth/learner_classes.html", classes=accounts.all_classes())
 
 
 @bp.route("/login/learner/<int:class_id>")
 def learner_names(class_id: int) -> str:
-    classroom = _classroom(class_id)
+    classroom = accounts.get_class(class_id)
     return render_template(
         "auth/learner_names.html", classroom=classroom, learners=accounts.learners_in(classroom)
     )
@@ -96,7 +87,7 @@ def learner_names(class_id: int) -> str:
 
 @bp.route("/login/learner/<int:class_id>/<int:learner_id>", methods=["GET", "POST"])
 def learner_secret(class_id: int, learner_id: int) -> Response | str:
-    classroom = _classroom(class_id)
+    classroom = accounts.get_class(class_id)
     learner = accounts.get_learner_in(classroom, learner_id)
     error = None
     status = 200
@@ -153,11 +144,10 @@ def change_password() -> Response | str:
             error_field, error = "confirm_password", _("The two new passwords are not the same.")
         else:
             try:
-                accounts.change_own_password(g.person, request.form.get("current_password", ""), new)
+                person = accounts.change_own_password(g.person, request.form.get("current_password", ""), new)
             except Invalid as exc:
                 error_field, error = exc.field, _(exc.template, **exc.params)
             else:
-                person = Person.get_by_id(g.person.id)
                 _start_session(person)
                 flash(_("Your password is changed. Other devices are signed out."))
                 from classroom_server.web import home_url

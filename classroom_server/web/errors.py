@@ -10,15 +10,14 @@ full disk under the database, found by SQLite in the middle of a request (507).
 from __future__ import annotations
 
 import logging
-import sqlite3
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from peewee import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from classroom_server.errors import ClassroomError, StorageFull, Throttled, storage_problem
 from classroom_server.i18n import gettext as _
+from classroom_server.services import hub
 
 log = logging.getLogger("classroom_server.storage")
 
@@ -92,5 +91,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(ClassroomError, classroom_error)
     app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(HTTPException, http_error)
-    app.register_error_handler(OperationalError, storage_error)
-    app.register_error_handler(sqlite3.OperationalError, storage_error)
+    for error in hub.STORAGE_ERRORS:  # the database's own errors: peewee's and sqlite3's
+        app.register_error_handler(error, storage_error)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify
 
 from classroom_server import __version__
-from classroom_server import db as database
 from classroom_server.services import hub
 
 bp = Blueprint("health", __name__)
@@ -14,7 +13,7 @@ bp = Blueprint("health", __name__)
 def health_report() -> dict[str, object]:
     settings = current_app.config["SETTINGS"]
     free = hub.disk_free_bytes(current_app.config["DATA_DIR"])
-    pending = database.pending_migrations()
+    schema, pending = hub.schema_status()
     problems = []
     if free < settings["min_free_disk_mb"] * 1024 * 1024:
         problems.append("disk_nearly_full")
@@ -24,7 +23,7 @@ def health_report() -> dict[str, object]:
         "status": "degraded" if problems else "ok",
         "problems": problems,
         "version": __version__,
-        "schema": database.schema_version(),
+        "schema": schema,
         "hub_id": hub.get_meta("hub_id"),
         "epoch": hub.get_meta("epoch"),
         "disk_free_bytes": free,

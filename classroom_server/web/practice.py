@@ -12,6 +12,7 @@ import json
 import time
 import uuid
 from pathlib import Path
+from typing import Any, Mapping
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, session, url_for
 
@@ -130,6 +131,19 @@ def item(pack_id: str, item_id: str) -> str:
     )
 
 
+def decode_answer(item, form: Mapping[str, Any]) -> Any:  # type: ignore[no-untyped-def]
+    """The answer an item's plain HTML form sends, in the shape the pack's grading takes.
+
+    A missing or malformed field is refused like an empty answer, so the page asks again.
+    """
+    from content_packs import BadResponse, parse_response  # at the first answer, not at start
+
+    try:
+        return parse_response(item, form)
+    except BadResponse:
+        raise Invalid("Please answer the question first.", field="answer") from None
+
+
 @bp.route("/item/<pack_id>/<item_id>", methods=["POST"])
 @requires("learner")
 def answer(pack_id: str, item_id: str):  # type: ignore[no-untyped-def]
@@ -142,8 +156,9 @@ def answer(pack_id: str, item_id: str):  # type: ignore[no-untyped-def]
         duration = int(time.time() * 1000) - int(form["started"])
     mode = form.get("mode", "practice")
     try:
+        response = decode_answer(practice.find_item(_loaded(), pack_id, item_id)[1], form)
         outcome = practice.record_attempt(
-            _engine(), g.person, pack_id, item_id, form, event_id=form.get("event_id") or None,
+            _engine(), g.person, pack_id, item_id, response, event_id=form.get("event_id") or None,
             hints_used=hints, duration_ms=duration, lang=g.lang, mode=mode if mode in MODES else "practice",
         )
     except Invalid as exc:

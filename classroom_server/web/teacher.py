@@ -14,7 +14,6 @@ from flask import Blueprint, Response, current_app, flash, g, redirect, render_t
 
 from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
-from classroom_server.models import Classroom, Person
 from classroom_server.services import accounts, security, teaching
 from classroom_server.services.learning import Engine
 from classroom_server.web.access import requires
@@ -23,7 +22,7 @@ from classroom_server.web.learner import describe_path
 bp = Blueprint("teacher", __name__, url_prefix="/teach")
 
 
-def new_secret(classroom: Classroom) -> list[str] | str:
+def new_secret(classroom: accounts.Classroom) -> list[str] | str:
     """A fresh random picture sequence or PIN, shown once to the teacher to give the learner."""
     rng = secrets.SystemRandom()
     if classroom.login_kind == "picture":
@@ -126,12 +125,12 @@ def _engine() -> Engine:
     return current_app.extensions["engine"]
 
 
-def next_for(learner: Person) -> list[dict[str, Any]]:
+def next_for(learner: accounts.Person) -> list[dict[str, Any]]:
     """What the hub offers this learner next, with the reason the learner sees."""
     return describe_path(learner)
 
 
-def learning_view(learner: Person) -> dict[str, Any]:
+def learning_view(learner: accounts.Person) -> dict[str, Any]:
     """The learning half of the teacher's learner page (skills, next activity, accommodations)."""
     grids, paused = teaching.learner_skills(_engine(), learner, g.lang)
     done = request.args.get("done", "")

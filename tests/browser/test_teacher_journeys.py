@@ -10,6 +10,7 @@ from classroom_server.db import db
 from classroom_server.models import Event
 from classroom_server.services import packs, practice
 from classroom_server.services.learning import qualify
+from classroom_server.web.practice import decode_answer
 from tests.browser.conftest import screenshot
 from tests.conftest import TEACHER_PASSWORD
 
@@ -27,8 +28,8 @@ def answer(app, learner, count: int, right: bool) -> None:
         for n in range(count):
             item = items[n % len(items)]
             choice = next(c.id for c in item.choices if c.correct == right)
-            practice.record_attempt(app.extensions["engine"], learner, PACK, item.id, {"answer": choice},
-                                    event_id=None)
+            practice.record_attempt(app.extensions["engine"], learner, PACK, item.id,
+                                    decode_answer(item, {"answer": choice}), event_id=None)
 
 
 @pytest.fixture
