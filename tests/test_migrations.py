@@ -69,7 +69,6 @@ def test_a_hub_from_before_reproducible_projections_upgrades_in_place(tmp_path):
     from classroom_server.cli import main
     from classroom_server.eventkinds import payload_hash
     from classroom_server.models import Event, PackManifest
-    from classroom_server.services import packs
 
     data = tmp_path / "old"
     data.mkdir()
@@ -123,4 +122,3 @@ def test_a_hub_from_before_reproducible_projections_upgrades_in_place(tmp_path):
     shutil.rmtree(data / "packs" / ".retired")  # read once: the database holds it now
     result = CliRunner().invoke(main, ["recompute", "--check", "--data", str(data)])
     assert result.exit_code == 0, result.output
-    assert packs.LEGACY_RETIRED_DIR == ".retired"
