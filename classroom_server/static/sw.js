@@ -16,6 +16,8 @@ var OFFLINE = '/learn/offline';
 var OWNER = '/learn/offline?owner';  /* a cache entry naming the learner whose pages are kept */
 var writing = Promise.resolve();  /* cache writes one after another: an owner change is atomic */
 var MEDIA_KEEP = 4 * 1024 * 1024;
+/* Requests the worker makes on its own say so: the hub then leaves the session cookie alone. */
+var BACKGROUND = {'X-Prefetch': '1'};
 
 function isPage(url) {
   var path = new URL(url, self.location.href).pathname;
@@ -23,7 +25,7 @@ function isPage(url) {
 }
 
 function keepOfflinePage(cache) {
-  return fetch(OFFLINE, {credentials: 'same-origin'}).then(function (response) {
+  return fetch(OFFLINE, {credentials: 'same-origin', headers: BACKGROUND}).then(function (response) {
     if (response.ok && !response.redirected) { return cache.put(OFFLINE, response); }
   }).catch(function () {});
 }
@@ -80,7 +82,7 @@ function mediaRange(event, url) {
     return fetch(event.request).then(function (response) {
       var total = /\/(\d+)$/.exec(response.headers.get('Content-Range') || '');
       if (response.status === 206 && total && parseInt(total[1], 10) <= MEDIA_KEEP) {
-        event.waitUntil(fetch(url, {credentials: 'same-origin'}).then(function (full) {
+        event.waitUntil(fetch(url, {credentials: 'same-origin', headers: BACKGROUND}).then(function (full) {
           if (full.status === 200) { return caches.open(CACHE).then(function (cache) { return cache.put(url, full); }); }
         }).catch(function () {}));
       }

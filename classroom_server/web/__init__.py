@@ -3,9 +3,29 @@ web/errors.py) the one error handler."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, redirect, session, url_for
+from flask import Flask, Response, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 
 from classroom_server.services import accounts
+
+
+def is_background(req=None) -> bool:  # type: ignore[no-untyped-def]
+    """A request the browser makes on its own (keeping the next items ready, the service worker
+    keeping pages for offline use), not one the learner made."""
+    req = req or request
+    return bool(req.headers.get("X-Prefetch") or req.headers.get("Sec-Purpose", "").startswith("prefetch"))
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask sends the session cookie again on every response to keep it from expiring. A
+    background request that left the session as it was must not: it started with the cookie of
+    its time, and a page the learner opened meanwhile may have changed the session (the note
+    "continue where I stopped"); the late, older cookie would overwrite it."""
+
+    def should_set_cookie(self, app: Flask, session) -> bool:  # type: ignore[no-untyped-def,override]
+        if not session.modified and is_background():
+            return False
+        return super().should_set_cookie(app, session)
 
 
 def _load_person() -> None:
@@ -25,6 +45,7 @@ def register_blueprints(app: Flask) -> None:
     from classroom_server.web import admin, admin_packs, auth, content, errors, health, learner, practice, teacher
     from classroom_server.web.content import url_for_file
 
+    app.session_interface = SessionCookies()
     app.before_request(_load_person)
     app.jinja_env.globals["content_url"] = url_for_file
     for module in (health, auth, learner, practice, teacher, admin, admin_packs, content):

@@ -22,6 +22,7 @@ from classroom_server.i18n import gettext as _
 from classroom_server.services import practice
 from classroom_server.web.access import requires
 from classroom_server.web.render import inline, render_markdown
+from classroom_server.web import is_background
 
 bp = Blueprint("practice", __name__, url_prefix="/learn")
 MODES = ("practice", "check", "review", "test_out")
@@ -45,7 +46,7 @@ bp.after_request(learner_header)
 
 def _stopped_at(kind: str, pack_id: str, thing_id: str, **extra: object) -> None:
     """Remember what the learner opened, unless the browser is only keeping it ready (prefetch)."""
-    if request.headers.get("X-Prefetch") or request.headers.get("Sec-Purpose", "").startswith("prefetch"):
+    if is_background():
         return
     session[STOPPED_KEY] = {"kind": kind, "pack": pack_id, "id": thing_id, **extra}
 

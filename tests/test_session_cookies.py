@@ -1,0 +1,32 @@
+"""A background request never sends back an older session cookie.
+
+The browser keeps the next items ready, and the service worker keeps the offline page, with
+requests of their own. Such a request starts with the cookie of its time; if its response
+re-sent that cookie after the learner opened a lesson meanwhile, the note "continue where I
+stopped" in the newer cookie would be lost (it was, now and then, in the browser journeys)."""
+
+import re
+
+from content_packs.testing import make_pack
+
+from classroom_server.services import packs
+from tests.conftest import sign_in_learner
+
+
+def _set_cookie(response):
+    return [h for h in response.headers.getlist("Set-Cookie") if h.startswith("classroom_session=")]
+
+
+def test_background_requests_leave_the_session_cookie_alone(app, client, school, data_dir, tmp_path):
+    packs.import_pack(data_dir, make_pack(tmp_path / "src", skills=1, items_per_skill=3, pack_id="org.example.c"))
+    sign_in_learner(client, school, "ana")
+    home = client.get("/learn/").get_data(as_text=True)
+    item_url = re.search(r'href="(/learn/item/[^"]+)"', home).group(1).replace("&amp;", "&")
+    assert _set_cookie(client.get("/learn/")), "a page the learner opens refreshes the cookie"
+    for headers in ({"X-Prefetch": "1"}, {"Sec-Purpose": "prefetch"}):
+        assert _set_cookie(client.get(item_url, headers=headers)) == [], headers
+        assert _set_cookie(client.get("/learn/offline", headers=headers)) == [], headers
+    opened = client.get(item_url)
+    assert _set_cookie(opened), "opening an item notes it in the session"
+    home = client.get("/learn/").get_data(as_text=True)
+    assert "Continue where I stopped" in home
