@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import struct
+import threading
 from pathlib import Path
 
 import pytest
@@ -28,11 +31,44 @@ def browser():
     playwright.stop()
 
 
+class _Refuser:
+    """Holds a dropped hub's port: every connection is reset at once, as on a dead link, and no
+    other test's server (another worker's, whose port 0 may be given this very number) can take
+    the port before the hub comes back on it."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(64)
+        self.sock.settimeout(0.2)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # reset, not FIN
+            conn.close()
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=5)
+        self.sock.close()
+
+
 class LiveHub(str):
     """The hub's base URL, and a switch to take it off the network and back (a Wi-Fi drop).
 
     Playwright's offline emulation does not cover requests a service worker lets through, so
-    the drop is made the hard way: the server stops listening, then listens again on the same port.
+    the drop is made the hard way: the server stops, and until it listens again on the same port
+    every connection to it is reset (the port stays this hub's: see _Refuser).
     """
 
     def __new__(cls, app, port: int = 0):  # type: ignore[no-untyped-def]
@@ -51,9 +87,23 @@ class LiveHub(str):
         from tests.conftest import stop_waitress
 
         stop_waitress(self.server, self.thread)  # kept-alive connections drop too
+        self.server = None
+        self.refuser = _Refuser(int(self.port))
 
     def restore(self) -> None:
+        self.refuser.close()
+        self.refuser = None
         self.server, self.thread = self._serve(self.app, self.port)
+
+    def close(self) -> None:
+        from tests.conftest import stop_waitress
+
+        if getattr(self, "refuser", None) is not None:
+            self.refuser.close()
+            self.refuser = None
+        if self.server is not None:
+            stop_waitress(self.server, self.thread)
+            self.server = None
 
 
 @pytest.fixture
@@ -61,7 +111,7 @@ def live_hub(app, school):  # type: ignore[no-untyped-def]
     """The test app served by a real waitress server on a free loopback port."""
     hub = LiveHub(app)
     yield hub
-    hub.drop()
+    hub.close()
 
 
 @pytest.fixture
