@@ -75,16 +75,16 @@ def simulate(engine: Engine, learners: list[Person], days: int = 3, steps_per_da
                             break
                         if choice.kind == "lesson" and choice.resource_id:
                             resource = practice.find_resource(loaded, choice.pack_id, choice.resource_id)[1]
-                            practice.record_simple(engine, learner, "lesson_viewed", {
+                            practice.record_learning_step(engine, learner, "lesson_viewed", {
                                 "pack": choice.pack_id, "resource": resource.id, "skill": choice.skill_id,
                                 "modality": {"printable": "printable"}.get(resource.kind, "text")})
                             continue
                         if choice.kind == "worked_example" or not choice.item_id:
-                            practice.record_simple(engine, learner, "worked_example_viewed", {
+                            practice.record_learning_step(engine, learner, "worked_example_viewed", {
                                 "pack": choice.pack_id, "item": choice.item_id, "skill": choice.skill_id})
                             continue
                         item = loaded.catalogue.item(choice.pack_id, choice.item_id)
-                        skill_practice = engine.state.peek(learner.uid, practice.qualified(choice.pack_id, item.skill)).attempts
+                        skill_practice = engine.state.peek(learner.uid, practice.qualify(choice.pack_id, item.skill)).attempts
                         chance = 1 / (1 + math.exp(-(ability[learner.uid] + 0.25 * skill_practice - (item.difficulty or 0))))
                         form = right_form(item, lang) if rng.random() < chance else wrong_form(item, lang, rng)
                         practice.record_attempt(

@@ -374,3 +374,14 @@ def test_service_error_and_flash_are_translated_in_french(client, school):
                     follow_redirects=True)
     assert "Compte zoe créé." in page(response)
     assert "enseignant" in page(client.get("/admin/"))
+
+
+def test_one_vocabulary_of_path_reasons_every_code_phrased():
+    """The engine names why it offers something; the learner page phrases exactly those codes and
+    the hub's own two, in every language (no code falls back to a generic phrase)."""
+    from classroom_server.learning import REASON_CODES
+    from classroom_server.services.practice import HUB_REASONS
+    from classroom_server.web.learner import REASON_WORDS
+
+    assert set(REASON_WORDS) == set(REASON_CODES) | set(HUB_REASONS)
+    assert not set(REASON_CODES) & set(HUB_REASONS)

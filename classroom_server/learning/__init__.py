@@ -12,14 +12,14 @@ The hub's entry points:
 """
 
 from . import elo, mastery, policy, projection, review
-from .catalog import Catalog, Item, Skill
 from .elo import EloModel, EloParams
 from .elo_fit import fit_elo
 from .mastery import MasteryConfig, SkillRecord
 from .model import LearnerModel, answer_credit, to_seconds
 from .pfa import PfaModel, fit_pfa
-from .policy import Activity, PolicyOptions, next_activities, reason_text
+from .policy import REASON_CODES, Activity, PolicyOptions, next_activities
 from .projection import EngineState, apply_event, fold_events, new_state
+from .skill_graph import Item, Skill, SkillGraph
 from .tracing import SkillStats
 
 ALGORITHM_VERSION = "+".join(
@@ -28,8 +28,8 @@ ALGORITHM_VERSION = "+".join(
 )
 
 __all__ = [
-    "ALGORITHM_VERSION", "Activity", "Catalog", "EloModel", "EloParams", "EngineState", "Item",
+    "ALGORITHM_VERSION", "Activity", "SkillGraph", "EloModel", "EloParams", "EngineState", "Item",
     "LearnerModel", "MasteryConfig", "PfaModel", "PolicyOptions", "Skill", "SkillRecord", "SkillStats",
     "answer_credit", "apply_event", "fit_elo", "fit_pfa", "fold_events", "new_state",
-    "next_activities", "reason_text", "to_seconds",
+    "next_activities", "REASON_CODES", "to_seconds",
 ]

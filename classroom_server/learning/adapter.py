@@ -31,7 +31,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .catalog import Catalog
+from .skill_graph import SkillGraph
 
 SEP = ":"
 PACK_KINDS = ("pack.installed", "pack.removed")
@@ -125,7 +125,7 @@ def pack_history(pack_events: Iterable[Mapping[str, Any]]) -> tuple[list[str], d
     return named, active
 
 
-def engine_catalog(pack_events: Iterable[Mapping[str, Any]], manifests: Mapping[str, Mapping[str, Any]]) -> Catalog:
+def engine_catalog(pack_events: Iterable[Mapping[str, Any]], manifests: Mapping[str, Mapping[str, Any]]) -> SkillGraph:
     """The engine's catalogue from the pack events and the manifests they name.
 
     A named manifest that is missing is an error: the fold would silently differ without it.
@@ -151,7 +151,7 @@ def engine_catalog(pack_events: Iterable[Mapping[str, Any]], manifests: Mapping[
             entry = _engine_item(manifest["pack"], item)
             if entry["id"] not in offered:
                 retired[entry["id"]] = entry
-    return Catalog.from_dict({"skills": skills, "items": items,
+    return SkillGraph.from_dict({"skills": skills, "items": items,
                               "retired": [retired[k] for k in sorted(retired)]})
 
 

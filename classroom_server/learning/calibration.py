@@ -16,16 +16,16 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from . import mastery as m
-from .catalog import Catalog
 from .elo import EloParams
 from .projection import EngineState, fold_events
+from .skill_graph import SkillGraph
 
 DIGITS = 4  # 1e-4 on the logit scale is far below what an answer moves; it keeps events small
 
 
 def fit_calibration(
     events: Iterable[Mapping[str, Any]],
-    catalog: Catalog | None = None,
+    catalog: SkillGraph | None = None,
     params: EloParams | None = None,
     config: m.MasteryConfig | None = None,
 ) -> dict[str, Any]:

@@ -20,8 +20,8 @@ to learn from. Evidence is asked on hard items instead: delayed checks and due r
 check item the learner is least likely to get right, and so does practice whose right answer would
 (nearly) make the skill proficient (`check_item`, `decisive_item`), so a partly-known skill does
 not pass on a run of easy items. A check under way (one right, one more to go) comes before
-everything but assignments and test-outs. Reasons are codes with parameters for the web layer to
-phrase; `text` is an English default.
+everything but assignments and test-outs. Reasons are codes (REASON_CODES) with parameters for the
+web layer to phrase in the learner's language.
 """
 
 from __future__ import annotations
@@ -32,41 +32,35 @@ from typing import Any, cast
 
 from . import mastery as m
 from . import review, tracing
-from .catalog import Catalog, Item
 from .model import to_seconds
 from .projection import EngineState
+from .skill_graph import Item, SkillGraph
 
 ALGORITHM_VERSION = "policy-3"
 CHALLENGE_TARGETS = {"easier": 0.85, "normal": 0.75, "harder": 0.6}
 DEFAULT_MODALITIES = ("text", "images", "audio", "video", "printable")
 
-REASON_TEXT = {
-    "teacher_assigned": "Your teacher assigned this",
-    "test_out": "Checking what you already know ({answered} of {needed} done)",
-    "review_due": "Review: last practised {days_since} days ago",
-    "mastery_check": "Check: show you still know it after {days_since} days",
-    "continue": "Keep going: you are learning this",
-    "ready": "New: you are ready for this",
-    "review_missed": "Practise again: you missed it on review",
-    "hint_offered": "Try another one, with a hint ready",
-    "worked_example": "See a worked example first",
-    "lesson_other_modality": "Learn it another way ({modality})",
-    "remediate_prerequisite": "Practise {prerequisite} first: it helps with {for_skill}",
-    "recheck": "Try this skill again",
-    "keep_practising": "Extra practice until your check is ready",
-    "review_early": "Review a skill you know",
-    "session_complete": "Well done: that's all for this session",
-    "nothing_ready": "Nothing ready yet: ask your teacher",
-}
-
-
-def reason_text(code: str, params: Mapping[str, Any]) -> str:
-    """English default for a reason; the web layer translates the code itself."""
-    template = REASON_TEXT.get(code, code)
-    try:
-        return template.format(**params)
-    except (KeyError, IndexError):
-        return template
+# Why an activity is offered: the one vocabulary of path reasons. The engine gives a code and its
+# parameters; the hub phrases each code in the learner's language (web/learner.REASON_WORDS,
+# checked against this list by tests/test_i18n.py). services/practice.HUB_REASONS adds the hub's own.
+REASON_CODES = (
+    "teacher_assigned",        # the teacher assigned the skill
+    "test_out",                # "I already know this": answered / needed
+    "review_due",              # a mastered skill's review is due: days_since
+    "mastery_check",           # the delayed check of a proficient skill: days_since
+    "continue",                # a skill being learned
+    "ready",                   # a new skill whose prerequisites are unlocked
+    "review_missed",           # practise again after a missed review
+    "hint_offered",            # after misses: another item, with the hint ready
+    "worked_example",          # after more misses: a worked example first
+    "lesson_other_modality",   # a lesson in another modality: modality
+    "remediate_prerequisite",  # practise a prerequisite first: prerequisite, for_skill
+    "recheck",                 # a skill that failed its check, again
+    "keep_practising",         # extra practice while a check waits for its day
+    "review_early",            # review before it is due (room left in the session)
+    "session_complete",        # the session's items are done: a break
+    "nothing_ready",           # nothing to offer: ask the teacher
+)
 
 
 @dataclass(frozen=True)
@@ -100,8 +94,7 @@ class PolicyOptions:
 class Activity:
     kind: str  # practice | check | review | worked_example | lesson | break
     skill_id: str | None
-    reason: dict[str, Any]
-    text: str
+    reason: dict[str, Any]  # {"code": one of REASON_CODES, "params": {...}}
     item_id: str | None = None
     predicted: float | None = None
     support: str | None = None  # "hint": offer the hint up front
@@ -114,11 +107,12 @@ class Activity:
 
 def _activity(kind: str, skill_id: str | None, code: str, params: dict[str, Any],
               options: PolicyOptions, **extra: Any) -> Activity:
-    return Activity(kind, skill_id, {"code": code, "params": params}, reason_text(code, params),
+    assert code in REASON_CODES, code
+    return Activity(kind, skill_id, {"code": code, "params": params},
                     accommodations=dict(options.accommodations), **extra)
 
 
-def _pick_item(state: EngineState, catalog: Catalog, learner_id: str, skill_id: str,
+def _pick_item(state: EngineState, catalog: SkillGraph, learner_id: str, skill_id: str,
                options: PolicyOptions, prefer_check: bool = False,
                hardest: bool = False) -> tuple[Item | None, float | None]:
     """The item nearest the target success, skipping recent ones (checks prefer check items)."""
@@ -144,7 +138,7 @@ def _pick_item(state: EngineState, catalog: Catalog, learner_id: str, skill_id: 
     return best, best_p
 
 
-def _item_activity(kind: str, state: EngineState, catalog: Catalog, learner_id: str,
+def _item_activity(kind: str, state: EngineState, catalog: SkillGraph, learner_id: str,
                    skill_id: str, code: str, params: dict[str, Any], options: PolicyOptions,
                    support: str | None = None, decisive: bool = False) -> Activity | None:
     hardest = (options.check_item == "hardest" and code in ("mastery_check", "review_due")) or (
@@ -157,7 +151,7 @@ def _item_activity(kind: str, state: EngineState, catalog: Catalog, learner_id: 
                      predicted=p, support=support)
 
 
-def _ladder_activity(state: EngineState, catalog: Catalog, learner_id: str, skill_id: str,
+def _ladder_activity(state: EngineState, catalog: SkillGraph, learner_id: str, skill_id: str,
                      record: m.SkillRecord, options: PolicyOptions) -> Activity | None:
     """The remediation ladder's activity for a struggling skill, or None if not struggling."""
     level, misses = record.support_level, record.struggle
@@ -200,7 +194,7 @@ def _days(now: float, then: float | None) -> int:
 
 def next_activities(
     state: EngineState,
-    catalog: Catalog,
+    catalog: SkillGraph,
     learner_id: str,
     now: Any,
     assignments: Sequence[str] = (),

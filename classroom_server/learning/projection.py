@@ -36,9 +36,9 @@ from typing import Any
 
 from . import mastery as m
 from . import tracing
-from .catalog import Catalog
 from .elo import EloModel, EloParams
 from .model import to_seconds
+from .skill_graph import SkillGraph
 
 ALGORITHM_VERSION = "projection-4"
 ENGINE_KINDS = frozenset({"attempt", "override", "test_out_started", "lesson_viewed",
@@ -79,7 +79,7 @@ class EngineState:
 
     model: EloModel
     config: m.MasteryConfig = field(default_factory=m.MasteryConfig)
-    catalog: Catalog | None = None
+    catalog: SkillGraph | None = None
     mastery: dict[str, dict[str, m.SkillRecord]] = field(default_factory=dict)
     activity: dict[str, LearnerActivity] = field(default_factory=dict)
     events_applied: int = 0
@@ -145,7 +145,7 @@ class EngineState:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], catalog: Catalog | None = None) -> EngineState:
+    def from_dict(cls, data: Mapping[str, Any], catalog: SkillGraph | None = None) -> EngineState:
         if data.get("algorithm_version") != ALGORITHM_VERSION or (
             data.get("mastery_version") != m.ALGORITHM_VERSION
         ):
@@ -172,7 +172,7 @@ class EngineState:
 
 
 def new_state(
-    catalog: Catalog | None = None,
+    catalog: SkillGraph | None = None,
     params: EloParams | None = None,
     config: m.MasteryConfig | None = None,
     model: EloModel | None = None,
@@ -316,7 +316,7 @@ def _apply_attempt(
 
 def fold_events(
     events: Iterable[Mapping[str, Any]],
-    catalog: Catalog | None = None,
+    catalog: SkillGraph | None = None,
     params: EloParams | None = None,
     config: m.MasteryConfig | None = None,
     model: EloModel | None = None,

@@ -47,7 +47,7 @@ class PackFile:
 
 
 @dataclass
-class Loaded:
+class InstalledPacks:
     catalogue: Any  # content_packs.Catalogue, imported when first needed (it costs ~4 MB)
     files: dict[str, PackFile] = field(default_factory=dict)
     urls: dict[tuple[str, str], str] = field(default_factory=dict)  # (pack id, path) -> sha256
@@ -56,7 +56,7 @@ class Loaded:
         return self.urls.get((pack_id, path))
 
 
-def _index(pack: Any, loaded: Loaded) -> None:
+def _index(pack: Any, loaded: InstalledPacks) -> None:
     root = Path(pack.root)
     for resource in pack.resources:
         if resource.sha256:
@@ -71,9 +71,9 @@ class CatalogueStore:
         self.data_dir = Path(data_dir)
         self._lock = threading.Lock()
         self._generation: str | None = None
-        self._loaded: Loaded | None = None
+        self._loaded: InstalledPacks | None = None
 
-    def get(self) -> Loaded:
+    def get(self) -> InstalledPacks:
         current = pack_storage.generation(self.data_dir)
         if current != self._generation or self._loaded is None:
             with self._lock:
@@ -82,7 +82,7 @@ class CatalogueStore:
                     self._generation = current
         return self._loaded  # type: ignore[return-value]
 
-    def _load(self) -> Loaded:
+    def _load(self) -> InstalledPacks:
         from content_packs import Catalogue, load_pack
 
         root = pack_storage.packs_dir(self.data_dir)
@@ -93,7 +93,7 @@ class CatalogueStore:
             folder = root / row.folder
             if folder.is_dir():
                 loaded_packs.append(load_pack(folder, check=False))
-        loaded = Loaded(Catalogue(loaded_packs))
+        loaded = InstalledPacks(Catalogue(loaded_packs))
         for pack in loaded_packs:
             _index(pack, loaded)
         return loaded

@@ -30,7 +30,7 @@ from classroom_server.db import db
 from classroom_server.models import Event, MasteryRow, PackManifest
 
 if TYPE_CHECKING:  # the engine itself is imported on first use, not at start
-    from classroom_server.learning import Catalog, EngineState
+    from classroom_server.learning import SkillGraph, EngineState
 
 PACK_KINDS = ("pack.installed", "pack.removed")
 SEP = ":"  # engine ids are <pack id>:<skill or item id>, as in learning/adapter.py
@@ -52,7 +52,7 @@ RECENT_TRANSITIONS = 2000
 _FIELDS = (Event.id, Event.kind, Event.learner_uid, Event.recorded_at, Event.payload)
 
 
-def catalog_from_log() -> Catalog:
+def catalog_from_log() -> SkillGraph:
     """The engine's catalogue from the pack events in the log and the manifests they name."""
     from classroom_server.learning.adapter import engine_catalog
 
@@ -67,7 +67,7 @@ class Snapshot:
     """What a caller needs to read the projection safely: use it inside ``engine.reading()``."""
 
     state: EngineState
-    catalog: Catalog
+    catalog: SkillGraph
 
 
 _LIVE: weakref.WeakSet[Engine] = weakref.WeakSet()  # engines that write the table
@@ -114,7 +114,7 @@ class Engine:
         self.lock = threading.RLock()
         self._epoch = 0  # one more at each rebuild
         self._loaded: Any = None
-        self.catalog: Catalog | None = None
+        self.catalog: SkillGraph | None = None
         self.state: EngineState | None = None  # built by the first catch_up
         self.last_event_id = 0  # the last engine event applied
         self.last_row_id = 0  # the last event of any kind looked at

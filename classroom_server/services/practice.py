@@ -155,7 +155,7 @@ def record_attempt(
     )
 
 
-def record_simple(
+def record_learning_step(
     engine: Engine, learner: Person, kind: str, payload: dict[str, Any], event_id: str | None = None,
 ) -> None:
     """lesson_viewed, worked_example_viewed, test_out_started: small facts the engine learns from."""
@@ -200,6 +200,9 @@ def _to_choice(activity: Activity, loaded: Any, lang: str) -> Choice:
                   activity.support)
 
 
+# The one vocabulary of path reasons: the engine's codes and the two the hub adds itself (a lesson
+# offered beside practice, and "continue where I stopped", which the learner page puts first).
+HUB_REASONS = ("read_lesson", "resume")  # beside learning.REASON_CODES (the engine loads on first use)
 PATH_CHOICES = 5  # the learner chooses among the next 3 to 5 activities
 PATH_MINIMUM = 3
 
@@ -282,7 +285,3 @@ def skill_states(engine: Engine, learner: Person) -> dict[str, str]:
     """Qualified skill id -> mastery state, for this learner only."""
     with engine.reading() as snap:
         return {skill: record.state for skill, record in snap.state.mastery.get(learner.uid, {}).items()}
-
-
-def qualified(pack_id: str, local_id: str) -> str:
-    return qualify(pack_id, local_id)

@@ -24,30 +24,33 @@ def engine():  # type: ignore[no-untyped-def]
     return current_app.extensions["engine"]
 
 
+REASON_WORDS = {  # REASON_CODES and practice.HUB_REASONS, in the learner's words (tests/test_i18n.py checks)
+    "teacher_assigned": lambda p: _("Your teacher asked"),
+    "test_out": lambda p: _("Show what you already know"),
+    "review_due": lambda p: ngettext("Review: last practised %(num)d day ago",
+                                     "Review: last practised %(num)d days ago", int(p.get("days_since") or 0)),
+    "mastery_check": lambda p: _("Check: do you still know it?"),
+    "continue": lambda p: _("Keep practising"),
+    "ready": lambda p: _("Ready for something new"),
+    "review_missed": lambda p: _("Practise again: you missed it on review"),
+    "hint_offered": lambda p: _("Try another one, with a hint ready"),
+    "worked_example": lambda p: _("See how to solve one first"),
+    "lesson_other_modality": lambda p: _("Learn it another way"),
+    "remediate_prerequisite": lambda p: _("Practise this first: it helps"),
+    "recheck": lambda p: _("Try this skill again"),
+    "keep_practising": lambda p: _("Extra practice"),
+    "review_early": lambda p: _("Review a skill you know"),
+    "session_complete": lambda p: _("Well done! Time for a break."),
+    "nothing_ready": lambda p: _("Nothing ready yet. Ask your teacher."),
+    "read_lesson": lambda p: _("Learn about it with a lesson"),
+    "resume": lambda p: _("Continue where I stopped"),
+}
+
+
 def reason_words(code: str, params: dict) -> str:  # type: ignore[type-arg]
     """The reason for an activity, in the learner's words and language."""
-    words = {
-        "teacher_assigned": _("Your teacher asked"),
-        "test_out": _("Show what you already know"),
-        "review_due": ngettext("Review: last practised %(num)d day ago", "Review: last practised %(num)d days ago",
-                               int(params.get("days_since") or 0)),
-        "mastery_check": _("Check: do you still know it?"),
-        "continue": _("Keep practising"),
-        "ready": _("Ready for something new"),
-        "review_missed": _("Practise again: you missed it on review"),
-        "hint_offered": _("Try another one, with a hint ready"),
-        "worked_example": _("See how to solve one first"),
-        "lesson_other_modality": _("Learn it another way"),
-        "remediate_prerequisite": _("Practise this first: it helps"),
-        "recheck": _("Try this skill again"),
-        "keep_practising": _("Extra practice"),
-        "review_early": _("Review a skill you know"),
-        "session_complete": _("Well done! Time for a break."),
-        "nothing_ready": _("Nothing ready yet. Ask your teacher."),
-        "read_lesson": _("Learn about it with a lesson"),
-        "resume": _("Continue where I stopped"),
-    }
-    return words.get(code, _("Keep practising"))
+    phrase = REASON_WORDS.get(code)
+    return phrase(params) if phrase else _("Keep practising")
 
 
 def url_for_choice(choice: practice.Choice) -> str | None:
@@ -175,8 +178,8 @@ def skills() -> str:
         rows = []
         for pack_id, skill_id in loaded.catalogue.topological_order(pack.id):
             skill = loaded.catalogue.skill(pack_id, skill_id)
-            state = states.get(practice.qualified(pack_id, skill_id), NOT_STARTED)
-            ready = all(states.get(practice.qualified(pack_id, p), NOT_STARTED) in unlocked
+            state = states.get(practice.qualify(pack_id, skill_id), NOT_STARTED)
+            ready = all(states.get(practice.qualify(pack_id, p), NOT_STARTED) in unlocked
                         for p in skill.prerequisites)
             open_now = state in (LEARNING, NEEDS_REVIEW) or (
                 ready and state == NOT_STARTED)

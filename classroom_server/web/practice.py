@@ -214,7 +214,7 @@ def lesson(pack_id: str, resource_id: str):  # type: ignore[no-untyped-def]
     loaded = _loaded()
     pack, resource = practice.find_resource(loaded, pack_id, resource_id)
     if request.method == "POST":
-        practice.record_simple(_engine(), g.person, "lesson_viewed", {
+        practice.record_learning_step(_engine(), g.person, "lesson_viewed", {
             "pack": pack.id, "resource": resource.id, "skill": resource.skills[0],
             "modality": KIND_TO_MODALITY.get(resource.kind, "text"),
         }, event_id=request.form.get("event_id") or None)
@@ -242,7 +242,7 @@ def lesson(pack_id: str, resource_id: str):  # type: ignore[no-untyped-def]
 def example(pack_id: str, item_id: str):  # type: ignore[no-untyped-def]
     pack, found = practice.find_item(_loaded(), pack_id, item_id)
     if request.method == "POST":
-        practice.record_simple(_engine(), g.person, "worked_example_viewed",
+        practice.record_learning_step(_engine(), g.person, "worked_example_viewed",
                                {"pack": pack.id, "item": found.id, "skill": found.skill},
                                event_id=request.form.get("event_id") or None)
         _finished("example", pack.id, found.id)
@@ -258,7 +258,7 @@ def example(pack_id: str, item_id: str):  # type: ignore[no-untyped-def]
 def test_out(pack_id: str, skill_id: str) -> Response:
     """ "I already know this": a short check; all right and the skill counts as proficient."""
     pack, skill = practice.find_skill(_loaded(), pack_id, skill_id)
-    practice.record_simple(_engine(), g.person, "test_out_started", {"pack": pack.id, "skill": skill.id},
+    practice.record_learning_step(_engine(), g.person, "test_out_started", {"pack": pack.id, "skill": skill.id},
                            event_id=request.form.get("event_id") or None)
     return redirect(url_for("learner.next_activity"))
 

@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from classroom_server.learning import Catalog, PolicyOptions, apply_event, new_state, next_activities  # noqa: E402
+from classroom_server.learning import SkillGraph, PolicyOptions, apply_event, new_state, next_activities  # noqa: E402
 
 
-def catalog(skills: int, items_per_skill: int, rng: random.Random) -> Catalog:
+def catalog(skills: int, items_per_skill: int, rng: random.Random) -> SkillGraph:
     entries = []
     for n in range(skills):
         prereqs = sorted({f"s{rng.randrange(n)}" for _ in range(rng.choice((1, 2)))}) if n else []
@@ -32,7 +32,7 @@ def catalog(skills: int, items_per_skill: int, rng: random.Random) -> Catalog:
     items = [{"id": f"s{n}-i{k}", "skill_id": f"s{n}", "type": "numeric",
               "difficulty": rng.uniform(-1.5, 1.5), "check": k < 3}
              for n in range(skills) for k in range(items_per_skill)]
-    return Catalog.from_dict({"skills": entries, "items": items})
+    return SkillGraph.from_dict({"skills": entries, "items": items})
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -40,7 +40,7 @@ import evaltools  # noqa: F401  (puts the repository root on sys.path)
 from evaltools import markdown_table, write_docs_section
 
 from classroom_server.learning import (
-    Catalog, Item, MasteryConfig, PolicyOptions, Skill, apply_event, new_state, next_activities,
+    SkillGraph, Item, MasteryConfig, PolicyOptions, Skill, apply_event, new_state, next_activities,
 )
 from classroom_server.learning.calibration import calibration_of
 
@@ -90,7 +90,7 @@ def sigmoid(z: float) -> float:
 class Learner:
     """A simulated learner in one world. `respond` answers; `practise` learns from the attempt."""
 
-    def __init__(self, world: str, latent: random.Random, catalog: Catalog, difficulty: dict):
+    def __init__(self, world: str, latent: random.Random, catalog: SkillGraph, difficulty: dict):
         self.world, self.catalog, self.difficulty = world, catalog, difficulty
         self.speed = latent.uniform(0.5, 1.5)
         if world == "binary":
@@ -129,7 +129,7 @@ class Learner:
         return self.ability[skill_id] >= 1.2
 
 
-def build_world(world: str, seed: int) -> tuple[Catalog, dict[str, float]]:
+def build_world(world: str, seed: int) -> tuple[SkillGraph, dict[str, float]]:
     """The unit: skills, items with true difficulties, and the (noisy) priors a pack would carry."""
     rng = random.Random(f"{world}-items-{seed}")
     items, difficulty = [], {}
@@ -140,7 +140,7 @@ def build_world(world: str, seed: int) -> tuple[Catalog, dict[str, float]]:
             difficulty[item_id] = true
             prior = round(true + rng.gauss(0.0, 0.3), 3) if world == "continuous" else None
             items.append(Item(item_id, skill, "practice", prior, check=k < 2))
-    catalog = Catalog.build([Skill(s, pres) for s, pres in SKILL_GRAPH.items()], items)
+    catalog = SkillGraph.build([Skill(s, pres) for s, pres in SKILL_GRAPH.items()], items)
     return catalog, difficulty
 
 

@@ -2,14 +2,14 @@
 
 import pytest
 
-from classroom_server.learning import Catalog
+from classroom_server.learning import SkillGraph
 
 T0 = 1_700_000_000.0
 DAY = 86400.0
 
 
 @pytest.fixture
-def catalog() -> Catalog:
+def catalog() -> SkillGraph:
     """a -> b -> c chain plus an independent root d; four items per skill, the first is a check."""
     skills = [
         {"id": "a"}, {"id": "b", "prerequisites": ["a"]},
@@ -19,7 +19,7 @@ def catalog() -> Catalog:
         {"id": f"{s}{k}", "skill_id": s, "difficulty": -1.0 + 0.5 * k, "check": k == 0}
         for s in "abcd" for k in range(4)
     ]
-    return Catalog.from_dict({"skills": skills, "items": items})
+    return SkillGraph.from_dict({"skills": skills, "items": items})
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 import pytest
 
 from classroom_server.learning import (
-    Catalog, MasteryConfig, PolicyOptions, apply_event, new_state, next_activities,
+    SkillGraph, MasteryConfig, PolicyOptions, apply_event, new_state, next_activities,
 )
 
 T0 = 1_700_000_000.0
@@ -18,7 +18,7 @@ def spread():
     items = [{"id": f"a{k}", "skill_id": "a", "difficulty": d, "check": k in (0, 3, 5)}
              for k, d in enumerate(difficulties)]
     items += [{"id": f"z{k}", "skill_id": "z"} for k in range(4)]
-    return Catalog.from_dict({"skills": [{"id": "a"}, {"id": "z"}], "items": items})
+    return SkillGraph.from_dict({"skills": [{"id": "a"}, {"id": "z"}], "items": items})
 
 
 def answer(state, item, correct, at, skill=None):

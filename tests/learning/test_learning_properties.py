@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from classroom_server.learning import (
-    Catalog, EngineState, MasteryConfig, PolicyOptions, apply_event, fold_events, new_state,
+    SkillGraph, EngineState, MasteryConfig, PolicyOptions, apply_event, fold_events, new_state,
     next_activities,
 )
 from classroom_server.learning import mastery as m
@@ -20,7 +20,7 @@ SKILLS = [
     {"id": "a"}, {"id": "b", "prerequisites": ["a"]}, {"id": "c", "prerequisites": ["b"]},
     {"id": "d"}, {"id": "e", "prerequisites": ["b", "d"]},
 ]
-CATALOG = Catalog.from_dict({
+CATALOG = SkillGraph.from_dict({
     "skills": SKILLS,
     "items": [{"id": f"{s['id']}{k}", "skill_id": s["id"], "difficulty": -1.0 + 0.6 * k,
                "check": k == 0} for s in SKILLS for k in range(3)],

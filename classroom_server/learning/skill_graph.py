@@ -1,6 +1,9 @@
-"""The skill graph and items of a content pack, as the learning engine sees them.
+"""The skill graph and items of the installed packs, as the learning engine sees them.
 
-Packs are immutable once imported, so the hub builds one `Catalog` per pack and keeps it in
+(Named apart from content_packs' `Catalogue`, the packs' full content for pages: the engine
+needs only this.)
+
+Packs are immutable once imported, so the hub builds one `SkillGraph` per pack and keeps it in
 memory. Only what the engine needs is here: skills with prerequisites, and items with their skill,
 type, optional difficulty prior (logit scale) and whether they may serve as a check.
 
@@ -34,7 +37,7 @@ class Item:
 
 
 @dataclass
-class Catalog:
+class SkillGraph:
     """Skills in a topological order (prerequisites first), and items grouped by skill."""
 
     skills: dict[str, Skill] = field(default_factory=dict)
@@ -45,7 +48,7 @@ class Catalog:
 
     @classmethod
     def build(cls, skills: Iterable[Skill], items: Iterable[Item],
-              retired: Iterable[Item] = ()) -> Catalog:
+              retired: Iterable[Item] = ()) -> SkillGraph:
         """Validate and index. A missing prerequisite or a cycle is an error naming the skill.
 
         `retired` items may belong to skills no longer listed (a removed pack); one whose id is
@@ -94,7 +97,7 @@ class Catalog:
         return cls(by_id, item_map, order, grouped, retired_grouped)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Catalog:
+    def from_dict(cls, data: Mapping[str, Any]) -> SkillGraph:
         """From {"skills": [{"id", "prerequisites"}], "items": [{"id", "skill_id", ...}],
         "retired": [items, same shape]} ("retired" optional)."""
         skills = [
