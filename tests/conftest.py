@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -39,6 +40,28 @@ def need(condition: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"{reason} (required under CI=true)")
     pytest.skip(reason)
+
+
+@contextlib.contextmanager
+def real_disk(point: Path, size: str):  # type: ignore[no-untyped-def]
+    """A real small disk (tmpfs of `size`, e.g. "2m") mounted at `point`, to fill up for real;
+    mounting needs root, which CI has (elsewhere the test skips with the reason)."""
+    import subprocess
+
+    point.mkdir()
+    mount = shutil.which("mount")
+    need(mount is not None and os.geteuid() == 0,
+         f"a real full disk needs root and the mount command, to mount a {size} tmpfs")
+    done = subprocess.run([mount, "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(point)],
+                          capture_output=True, text=True)
+    need(done.returncode == 0, f"mounting a tmpfs is not permitted here: {done.stderr.strip()}")
+    try:
+        yield point
+    finally:
+        if not db.is_closed():
+            db.close()
+        if subprocess.run(["umount", str(point)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(point)], capture_output=True)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 import errno
 import json
-import os
 import re
 import shutil
 import signal
@@ -22,7 +21,7 @@ from click.testing import CliRunner
 
 from classroom_server import db as database
 from classroom_server.cli import main
-from tests.conftest import need
+from tests.conftest import real_disk
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -195,20 +194,8 @@ def _fill(disk):
 @pytest.fixture
 def tiny_disk(tmp_path):
     """A real 2 MB disk (tmpfs) to fill up; mounting needs root, which CI has."""
-    point = tmp_path / "tiny-disk"
-    point.mkdir()
-    mount = shutil.which("mount")
-    need(mount is not None and os.geteuid() == 0, "a real full disk needs root and the mount command, to mount a 2 MB tmpfs")
-    done = subprocess.run([mount, "-t", "tmpfs", "-o", "size=2m,mode=0755", "tmpfs", str(point)],
-                          capture_output=True, text=True)
-    need(done.returncode == 0, f"mounting a 2 MB tmpfs is not permitted here: {done.stderr.strip()}")
-    try:
+    with real_disk(tmp_path / "tiny-disk", "2m") as point:
         yield point
-    finally:
-        if not database.db.is_closed():
-            database.db.close()
-        if subprocess.run(["umount", str(point)], capture_output=True).returncode != 0:
-            subprocess.run(["umount", "-l", str(point)], capture_output=True)
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from classroom_server.cli import main
 from classroom_server.db import db
 from classroom_server.models import Event
 from classroom_server.services import hub, packs, practice
-from tests.conftest import need
+from tests.conftest import real_disk
 
 ROOT = Path(__file__).resolve().parents[1]
 PACK = "org.example.durable"
@@ -155,21 +155,9 @@ def test_a_backup_taken_while_a_class_answers_holds_equal_projections(app, hub_w
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A real 16 MB disk (tmpfs) to fill up; mounting needs root, which CI has."""
-    point = tmp_path / "small-disk"
-    point.mkdir()
-    mount = shutil.which("mount")
-    need(mount is not None and os.geteuid() == 0, "a real full disk needs root and the mount command, to mount a tmpfs")
-    done = subprocess.run([mount, "-t", "tmpfs", "-o", "size=16m,mode=0755", "tmpfs", str(point)],
-                          capture_output=True, text=True)
-    need(done.returncode == 0, f"mounting a tmpfs is not permitted here: {done.stderr.strip()}")
-    try:
+    """A real 16 MB disk (tmpfs): room for a hub and a pack, then filled up."""
+    with real_disk(tmp_path / "small-disk", "16m") as point:
         yield point
-    finally:
-        if not database.db.is_closed():
-            database.db.close()
-        if subprocess.run(["umount", str(point)], capture_output=True).returncode != 0:
-            subprocess.run(["umount", "-l", str(point)], capture_output=True)
 
 
 def test_recompute_check_passes_once_a_full_disk_is_freed(small_disk, tmp_path):
