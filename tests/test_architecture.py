@@ -139,3 +139,51 @@ def test_the_learner_pages_name_the_engines_mastery_states():
 
     assert set(learner.STATE_ORDER) == {mastery.MASTERED, mastery.PROFICIENT, mastery.NEEDS_REVIEW,
                                         mastery.LEARNING, mastery.NOT_STARTED}
+
+
+def _module_imports(name: str, path: Path, known: set[str]) -> set[str]:
+    """Our modules a module imports when it is loaded (top-level statements; imports inside
+    functions and under `if TYPE_CHECKING:` run later or never, so they make no circle)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = ".".join(parts + ([node.module] if node.module else []))
+            submodules = {f"{base}.{alias.name}" for alias in node.names} & known
+            found |= submodules if node.module is None or submodules else {base}
+            if node.module is not None:
+                found.add(base)
+    return {m for m in found if m in known and m != name}
+
+
+def test_no_import_circles_at_module_level():
+    modules: dict[str, Path] = {}
+    for top in ("classroom_server", "content_packs", "sync"):
+        for path in (ROOT / top).rglob("*.py"):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph = {name: _module_imports(name, path, set(modules)) for name, path in modules.items()}
+    state: dict[str, int] = {}
+    stack: list[str] = []
+    circles: list[str] = []
+
+    def visit(name: str) -> None:
+        state[name] = 1
+        stack.append(name)
+        for other in sorted(graph[name]):
+            if state.get(other) == 1:
+                circles.append(" -> ".join(stack[stack.index(other):] + [other]))
+            elif other not in state:
+                visit(other)
+        stack.pop()
+        state[name] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name)
+    assert circles == []
