@@ -1,4 +1,4 @@
-"""Nightly jobs: a verified backup that keeps the newest N, and the projection check."""
+"""Nightly jobs: a verified backup that keeps the newest N, the calibration, and the projection check."""
 
 import logging
 import sqlite3
@@ -61,6 +61,38 @@ def test_the_scheduler_registers_both_jobs_at_the_set_time(app):
         scheduler.shutdown(wait=False)
     assert "hour='23', minute='45'" in found["nightly-backup"]
     assert "hour='0', minute='15'" in found["projection-check"]
+    assert "hour='0', minute='0'" in found["nightly-calibration"]
+
+
+def test_nightly_calibration_records_an_event_only_when_there_is_something_new(app, school, data_dir, tmp_path):
+    """The fit becomes a model.calibrated event; the stored projections still equal a rebuild."""
+    import json
+    import uuid
+
+    from content_packs.testing import make_pack
+
+    from classroom_server.models import Event
+    from classroom_server.services import packs, practice
+    from classroom_server.services.projections import recompute
+    from tests.test_practice import _answer_response
+
+    assert jobs.nightly_calibration(app) is None  # no answers yet
+    packs.import_pack(data_dir, make_pack(tmp_path / "src", skills=1, items_per_skill=4, pack_id="org.example.cal"))
+    engine = app.extensions["engine"]
+    pack = engine.catalogue_store.get().catalogue.pack("org.example.cal")
+    with db.connection_context():
+        for n, item in enumerate(pack.items * 2):
+            practice.record_attempt(engine, school.learners["ana"], pack.id, item.id,
+                                    _answer_response(item, right=n % 3 != 0), event_id=str(uuid.uuid4()))
+    recorded = jobs.nightly_calibration(app)
+    assert recorded is not None
+    payload = json.loads(recorded.payload)
+    assert payload["answers"] == 8 and payload["source"] == "hub"
+    assert set(payload["items"]) == {f"org.example.cal:{i.id}" for i in pack.items}
+    assert jobs.nightly_calibration(app) is None  # nothing new since
+    with db.connection_context():
+        assert Event.select().where(Event.kind == "model.calibrated").count() == 1
+    assert all(not o.problems for o in recompute(app.extensions["catalogue"], check=True))
 
 
 @pytest.mark.parametrize("value", ["25:00", "2.30", "noon", "02:61"])
