@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from flask import Flask
 
-from classroom_server import db as database
 from classroom_server import __version__, compress, i18n, weblog
+from classroom_server import db as database
 from classroom_server.config import ConfigError, load_settings
 from classroom_server.services import hub, security
 
@@ -62,11 +63,9 @@ def create_app(
     weblog.init_app(app, level=settings["log_level"])
     compress.init_app(app)
 
-    from classroom_server.services.catalogue import CatalogueStore
-
-    from classroom_server.services.learning import Engine
-
     from classroom_server.services import packs, projections
+    from classroom_server.services.catalogue import CatalogueStore
+    from classroom_server.services.learning import Engine
 
     with database.db.connection_context():
         packs.backfill_manifests(data_path)  # hubs from before manifests were kept (once)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 _fixed: list[dt.datetime] = []
 
@@ -12,11 +12,11 @@ _fixed: list[dt.datetime] = []
 def now() -> dt.datetime:
     if _fixed:
         return _fixed[-1]
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def iso(moment: dt.datetime | None = None) -> str:
-    return (moment or now()).astimezone(dt.timezone.utc).isoformat(timespec="milliseconds")
+    return (moment or now()).astimezone(dt.UTC).isoformat(timespec="milliseconds")
 
 
 @contextmanager

@@ -57,7 +57,7 @@ def pending_migrations() -> list[str]:
     return [m.name for m in Runner(db, str(MIGRATIONS_DIR)).status() if not m.applied]
 
 
-def init_app(app) -> None:  # type: ignore[no-untyped-def]
+def init_app(app) -> None:
     """Open a connection for each request and close it whatever happens.
 
     It is a connection *context*, so a service that opens its own ``db.connection_context()``

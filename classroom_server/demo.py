@@ -110,7 +110,7 @@ def install_bundled_packs(data_dir: Path) -> list[str]:
     """Import every pack that ships in content_packs/library/."""
     installed = []
     if LIBRARY.is_dir():
-        for source, outcome in packs.iter_import(data_dir, LIBRARY):
+        for _source, outcome in packs.iter_import(data_dir, LIBRARY):
             if isinstance(outcome, packs.ImportFailed):
                 raise outcome
             installed.append(f"{outcome.pack_id} {outcome.version}")

@@ -14,14 +14,13 @@ import math
 import random
 from typing import Any
 
-from content_packs.testing import key_response
-
 from classroom_server import clock
 from classroom_server.db import db
 from classroom_server.models import Person
 from classroom_server.services import practice
 from classroom_server.services.learning import Engine
 from classroom_server.web.practice import decode_answer
+from content_packs.testing import key_response
 
 
 def wrong_form(item: Any, lang: str, rng: random.Random) -> dict[str, Any]:
@@ -39,7 +38,7 @@ def wrong_form(item: Any, lang: str, rng: random.Random) -> dict[str, Any]:
     pairs = key_response(item, lang)
     keys = list(pairs)
     values = [pairs[k] for k in keys[1:] + keys[:1]]
-    return {f"match.{k}": v for k, v in zip(keys, values)}
+    return {f"match.{k}": v for k, v in zip(keys, values, strict=True)}
 
 
 def right_form(item: Any, lang: str) -> dict[str, Any]:
@@ -73,8 +72,10 @@ def simulate(engine: Engine, learners: list[Person], days: int = 3, steps_per_da
                         choice = choices[0] if choices else None
                         if choice is None or choice.kind == "break":
                             break
+                        pack_id = choice.pack_id
+                        assert pack_id is not None  # every choice but a break is about one pack's skill
                         if choice.kind == "lesson" and choice.resource_id:
-                            resource = practice.find_resource(loaded, choice.pack_id, choice.resource_id)[1]
+                            resource = practice.find_resource(loaded, pack_id, choice.resource_id)[1]
                             practice.record_learning_step(engine, learner, "lesson_viewed", {
                                 "pack": choice.pack_id, "resource": resource.id, "skill": choice.skill_id,
                                 "modality": {"printable": "printable"}.get(resource.kind, "text")})
@@ -83,12 +84,15 @@ def simulate(engine: Engine, learners: list[Person], days: int = 3, steps_per_da
                             practice.record_learning_step(engine, learner, "worked_example_viewed", {
                                 "pack": choice.pack_id, "item": choice.item_id, "skill": choice.skill_id})
                             continue
-                        item = loaded.catalogue.item(choice.pack_id, choice.item_id)
-                        skill_practice = engine.state.peek(learner.uid, practice.qualify(choice.pack_id, item.skill)).attempts
-                        chance = 1 / (1 + math.exp(-(ability[learner.uid] + 0.25 * skill_practice - (item.difficulty or 0))))
+                        item = loaded.catalogue.item(pack_id, choice.item_id)
+                        assert engine.state is not None  # path_for above caught the engine up
+                        skill_id = practice.qualify(pack_id, item.skill)
+                        skill_practice = engine.state.peek(learner.uid, skill_id).attempts
+                        chance = 1 / (1 + math.exp(-(ability[learner.uid] + 0.25 * skill_practice
+                                                     - (item.difficulty or 0))))
                         form = right_form(item, lang) if rng.random() < chance else wrong_form(item, lang, rng)
                         practice.record_attempt(
-                            engine, learner, choice.pack_id, choice.item_id, decode_answer(item, form),
+                            engine, learner, pack_id, choice.item_id, decode_answer(item, form),
                             event_id=None, hints_used=0, duration_ms=rng.randint(8000, 60000), lang=lang,
                             mode=choice.kind,
                         )

@@ -7,7 +7,7 @@ A language without a catalogue falls back to English, string by string.
 from __future__ import annotations
 
 import gettext as _gettext
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from flask import Flask, g, has_request_context, request, session
@@ -16,7 +16,7 @@ TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 LANGUAGES = {"en": "English", "es": "Español", "fr": "Français"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(lang: str) -> _gettext.NullTranslations:
     return _gettext.translation("messages", str(TRANSLATIONS_DIR), languages=[lang], fallback=True)
 

@@ -13,9 +13,10 @@ import getpass
 import socket
 import sys
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import click
 
@@ -108,7 +109,7 @@ def _without_postgres_drivers() -> None:
         sys.modules.setdefault(name, None)  # type: ignore[arg-type]
 
 
-def _load_app(data_dir: Path, overrides: dict[str, Any] | None = None, config_file: Path | None = None):  # type: ignore[no-untyped-def]
+def _load_app(data_dir: Path, overrides: dict[str, Any] | None = None, config_file: Path | None = None):
     if data_dir.is_dir():
         _check_disk(data_dir, 1, setting=False)  # SQLite cannot even open its database on a full disk
     from classroom_server.app import create_app
@@ -209,7 +210,9 @@ def _serve(app: Any, data_dir: Path, host: str, port: int, threads: int, banner:
         if exc.errno == errno.EADDRINUSE:
             raise Fail(f"Port {port} is already in use on {host}. Stop the other program or choose --port.") from None
         if exc.errno == errno.EACCES:
-            raise Fail(f"Not allowed to listen on port {port}. Ports under 1024 need special rights; try 8080.") from None
+            raise Fail(
+                f"Not allowed to listen on port {port}. Ports under 1024 need special rights; try 8080."
+            ) from None
         raise Fail(f"Cannot listen on {host}:{port}: {exc.strerror}") from None
     with _serve_lock(data_dir, "Only one hub can serve a data directory at a time."):
         shown = "localhost" if host in ("0.0.0.0", "::", "127.0.0.1") else host

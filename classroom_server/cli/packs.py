@@ -15,7 +15,7 @@ def pack() -> None:
     """Content packs: validate, build, import (folder, .zip or USB stick), list, remove."""
 
 
-def _print_report(report, limit: int = 200) -> None:  # type: ignore[no-untyped-def]
+def _print_report(report, limit: int = 200) -> None:
     for problem in report.problems[:limit]:
         click.echo(problem.format(), err=problem.severity == "error")
     if len(report.problems) > limit:
@@ -85,7 +85,7 @@ def pack_import(data_dir: Path, path: Path, force: bool) -> None:
         sys.exit(1)
 
 
-def _progress_printer():  # type: ignore[no-untyped-def]
+def _progress_printer():
     width = 30
 
     def show(stage: str, fraction: float) -> None:

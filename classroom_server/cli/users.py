@@ -80,4 +80,5 @@ def users_reset_password(data_dir: Path, username: str, password: str | None) ->
             accounts.set_password(person, password)
         except ClassroomError as exc:
             raise Fail(exc.message) from None
-    click.echo(f"New password for {person.username}: {password}" if generated else f"Password changed for {person.username}.")
+    click.echo(f"New password for {person.username}: {password}" if generated
+               else f"Password changed for {person.username}.")

@@ -58,7 +58,7 @@ def _canonical(value):
 def _hash(kind, payload_text, learner_uid, actor_uid, class_uid):
     body = _canonical(json.loads(payload_text))
     head = _canonical({"actor": actor_uid, "class": class_uid, "kind": kind, "learner": learner_uid})
-    return hashlib.sha256(f'{head[:-1]},"payload":{body}}}'.encode("utf-8")).hexdigest()
+    return hashlib.sha256(f'{head[:-1]},"payload":{body}}}'.encode()).hexdigest()
 
 
 def up(migrator, db):

@@ -3,8 +3,8 @@
 from classroom_server.models.content import InstalledPack, PackManifest
 from classroom_server.models.events import Event, OriginCounter
 from classroom_server.models.hub import HubMeta, LoginThrottle
+from classroom_server.models.people import Classroom, ClassTeacher, Enrollment, Person
 from classroom_server.models.projections import ClassAssignment, LearnerAccommodations, MasteryRow, WeeklyGoal
-from classroom_server.models.people import ClassTeacher, Classroom, Enrollment, Person
 
 __all__ = [
     "ClassAssignment",

@@ -14,7 +14,7 @@ from peewee import fn
 from classroom_server import clock
 from classroom_server.db import db
 from classroom_server.errors import Conflict, Forbidden, Invalid, NotFound
-from classroom_server.models import ClassTeacher, Classroom, Enrollment, Event, Person
+from classroom_server.models import Classroom, ClassTeacher, Enrollment, Event, Person
 from classroom_server.services import events, security
 
 AVATAR_COLOURS = (
@@ -159,7 +159,8 @@ def classes_for(person: Person) -> list[Classroom]:
     if person.role == "admin":
         return all_classes()
     if person.role == "teacher":
-        return list(Classroom.select().join(ClassTeacher).where(ClassTeacher.teacher == person).order_by(Classroom.name))
+        return list(Classroom.select().join(ClassTeacher).where(ClassTeacher.teacher == person)
+                    .order_by(Classroom.name))
     return list(Classroom.select().join(Enrollment).where(Enrollment.learner == person).order_by(Classroom.name))
 
 
@@ -194,7 +195,9 @@ def _check_may_manage(actor: Person, classroom: Classroom) -> None:
         raise Forbidden("You can only manage learners in your own classes.")
 
 
-def create_learner(classroom: Classroom, display_name: str, avatar: str, secret: str | list[str], actor: Person) -> Person:
+def create_learner(
+    classroom: Classroom, display_name: str, avatar: str, secret: str | list[str], actor: Person
+) -> Person:
     _check_may_manage(actor, classroom)
     display_name = _clean_name(display_name)
     if avatar not in AVATAR_COLOURS:
@@ -263,10 +266,9 @@ def remove_from_class(classroom: Classroom, learner: Person, actor: Person) -> N
 def restore_to_class(classroom: Classroom, learner_id: int, actor: Person) -> Person:
     _check_may_manage(actor, classroom)
     learner = Person.get_or_none(Person.id == learner_id, Person.role == "learner")
-    was_here = learner is not None and Event.select().where(
+    if learner is None or not Event.select().where(
         Event.kind == "learner.unenrolled", Event.class_uid == classroom.uid, Event.learner_uid == learner.uid
-    ).exists()
-    if not was_here:
+    ).exists():
         # Only someone taken off this class can be put back: no enrolling other classes' learners.
         raise NotFound("There is no such learner.")
     if Enrollment.select().where(Enrollment.classroom == classroom, Enrollment.learner == learner).exists():

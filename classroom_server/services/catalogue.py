@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
 from classroom_server.db import db
 from classroom_server.models import InstalledPack
 from classroom_server.services import pack_storage
@@ -80,7 +79,7 @@ class CatalogueStore:
                 if current != self._generation or self._loaded is None:
                     self._loaded = self._load()
                     self._generation = current
-        return self._loaded  # type: ignore[return-value]
+        return self._loaded
 
     def _load(self) -> InstalledPacks:
         from content_packs import Catalogue, load_pack

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from classroom_server import clock, eventkinds
 from classroom_server.db import db
 from classroom_server.errors import Invalid
 from classroom_server.models import Event, OriginCounter
 from classroom_server.services import hub, projections
-
 
 
 @dataclass(frozen=True)

@@ -210,9 +210,9 @@ def restore(backup_file: Path, database_file: Path) -> tuple[str, Path | None]:
                 f"The backup could not be copied into {database_file.parent}: the disk is full. It needs "
                 f"about {needed} MB free. Nothing was changed; free some space and try again."
             ) from None
-        why = exc.strerror if isinstance(exc, OSError) else str(exc)
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
         raise BackupError(
-            f"The backup could not be copied into {database_file.parent}: {why}. Nothing was changed."
+            f"The backup could not be copied into {database_file.parent}: {reason}. Nothing was changed."
         ) from None
     for suffix in ("-wal", "-shm"):
         Path(str(database_file) + suffix).unlink(missing_ok=True)

@@ -20,9 +20,10 @@ import json
 import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, cast
 
 from peewee import EXCLUDED
 
@@ -30,7 +31,7 @@ from classroom_server.db import db
 from classroom_server.models import Event, MasteryRow, PackManifest
 
 if TYPE_CHECKING:  # the engine itself is imported on first use, not at start
-    from classroom_server.learning import SkillGraph, EngineState
+    from classroom_server.learning import EngineState, SkillGraph
 
 PACK_KINDS = ("pack.installed", "pack.removed")
 SEP = ":"  # engine ids are <pack id>:<skill or item id>, as in learning/adapter.py
@@ -59,7 +60,8 @@ def catalog_from_log() -> SkillGraph:
     pack_events = (Event.select(Event.kind, Event.payload).where(Event.kind.in_(PACK_KINDS))
                    .order_by(Event.id).dicts())
     manifests = {row.key: json.loads(row.body) for row in PackManifest.select()}
-    return engine_catalog(list(pack_events), manifests)
+    # .dicts() yields dicts; peewee's stubs keep the model type
+    return engine_catalog(list(cast("Iterable[dict[str, Any]]", pack_events)), manifests)
 
 
 @dataclass(frozen=True)
@@ -171,12 +173,14 @@ class Engine:
             if len(self._recent) > RECENT_TRANSITIONS:
                 self._recent.popitem(last=False)
             self.last_event_id = row.id
-            if event.get("skill_id"):
-                now_touched = {(row.learner_uid, event["skill_id"])}
-            elif row.learner_uid:
-                now_touched = {(row.learner_uid, s) for s in self.state.mastery.get(row.learner_uid, {})}
-            else:
+            learner = row.learner_uid
+            now_touched: set[tuple[str, str]]
+            if not learner:
                 now_touched = set()  # a calibration: rows keep the estimate of their own last event
+            elif event.get("skill_id"):
+                now_touched = {(learner, event["skill_id"])}
+            else:
+                now_touched = {(learner, s) for s in self.state.mastery.get(learner, {})}
             for learner_uid, skill_id in now_touched:
                 if skill_id in self.state.mastery.get(learner_uid, {}):
                     self.rows[(learner_uid, skill_id)] = projection_row(self.state, learner_uid, skill_id, row.id)
@@ -227,7 +231,7 @@ class Engine:
                 else:
                     write_projection(rows)
 
-    def reading(self) -> "_Reading":
+    def reading(self) -> _Reading:
         """``with engine.reading() as snap:`` gives a consistent, current view of the projection."""
         return _Reading(self)
 

@@ -14,8 +14,8 @@ import os
 import secrets
 import shutil
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 PACKS_DIR = "packs"
 GENERATION_FILE = ".generation"

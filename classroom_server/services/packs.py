@@ -28,10 +28,10 @@ import re
 import secrets
 import shutil
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
-
+from typing import Any
 
 from classroom_server import clock
 from classroom_server.db import db
@@ -247,7 +247,7 @@ def store_manifest(pack: Any) -> str:
     return key
 
 
-def _switch(pack, folder: str, size: int, actor: Person | None) -> _Switched:  # type: ignore[no-untyped-def]
+def _switch(pack, folder: str, size: int, actor: Person | None) -> _Switched:
     """Make ``folder`` the active version of its pack and record it, in one transaction."""
     with db.atomic("IMMEDIATE"):
         manifest = store_manifest(pack)

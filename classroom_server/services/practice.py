@@ -8,8 +8,9 @@ after a Wi-Fi drop, or an answer queued offline is counted exactly once.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from classroom_server import clock
 from classroom_server.errors import Invalid, NotFound
@@ -188,7 +189,7 @@ def _to_choice(activity: Activity, loaded: Any, lang: str) -> Choice:
         if isinstance(value, str) and ":" in value:
             params[key] = split(value)[1]
     kind = activity.kind
-    if kind == "lesson" and pack_id:
+    if kind == "lesson" and pack_id and skill_id is not None:  # both come from the activity's skill
         pack = loaded.catalogue.pack(pack_id)
         options = lessons_for(loaded, pack, skill_id, lang)
         wanted = MODALITY_KINDS.get(activity.modality or "", ())

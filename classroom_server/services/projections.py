@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any, cast
 
 from peewee import EXCLUDED, Model
 
@@ -74,7 +75,8 @@ class Latest:
         return rows
 
     def stored(self) -> dict[str, Row]:
-        return {str(r[self.key_column]): r for r in self.model.select().dicts()}
+        rows = cast("Iterable[Row]", self.model.select().dicts())  # .dicts() yields dicts; the stubs say models
+        return {str(r[self.key_column]): r for r in rows}
 
     def replace(self, rows: dict[str, Row]) -> None:
         with db.atomic():

@@ -125,7 +125,7 @@ def same(a: str, b: str) -> bool:
 class Throttle:
     """Growing delays after repeated failures, per account and per device address."""
 
-    def __init__(self, free_failures: int, max_delay: int, clock=time.time) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, free_failures: int, max_delay: int, clock=time.time) -> None:
         self.free_failures = free_failures
         self.max_delay = max_delay
         self.clock = clock

@@ -9,8 +9,9 @@ read the engine's projection (mastery records), never raw answers.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from classroom_server.errors import Invalid
 from classroom_server.models import ClassAssignment, Classroom, LearnerAccommodations, Person

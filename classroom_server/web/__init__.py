@@ -3,13 +3,14 @@ web/errors.py) the one error handler."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, redirect, request, session, url_for
+from flask import Flask, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
+from flask.typing import ResponseReturnValue
 
 from classroom_server.services import accounts
 
 
-def is_background(req=None) -> bool:  # type: ignore[no-untyped-def]
+def is_background(req=None) -> bool:
     """A request the browser makes on its own (keeping the next items ready, the service worker
     keeping pages for offline use), not one the learner made."""
     req = req or request
@@ -22,7 +23,7 @@ class SessionCookies(SecureCookieSessionInterface):
     its time, and a page the learner opened meanwhile may have changed the session (the note
     "continue where I stopped"); the late, older cookie would overwrite it."""
 
-    def should_set_cookie(self, app: Flask, session) -> bool:  # type: ignore[no-untyped-def,override]
+    def should_set_cookie(self, app: Flask, session) -> bool:
         if not session.modified and is_background():
             return False
         return super().should_set_cookie(app, session)
@@ -53,7 +54,7 @@ def register_blueprints(app: Flask) -> None:
     errors.init_app(app)
 
     @app.route("/")
-    def index() -> Response:
+    def index() -> ResponseReturnValue:
         person = g.person
         if person is None:
             return redirect(url_for("auth.choose"))

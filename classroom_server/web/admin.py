@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from classroom_server.errors import ClassroomError
 from classroom_server.i18n import gettext as _
@@ -13,7 +14,7 @@ from classroom_server.web.health import health_report
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-def _page(error: str | None = None, error_field: str | None = None, form=None, status: int = 200):  # type: ignore[no-untyped-def]
+def _page(error: str | None = None, error_field: str | None = None, form=None, status: int = 200):
     teachers = accounts.staff()
     classes = accounts.all_classes()
     return render_template(
@@ -25,13 +26,13 @@ def _page(error: str | None = None, error_field: str | None = None, form=None, s
 
 @bp.route("/")
 @requires("admin")
-def home():  # type: ignore[no-untyped-def]
+def home():
     return _page()
 
 
 @bp.route("/staff", methods=["POST"])
 @requires("admin")
-def add_staff():  # type: ignore[no-untyped-def]
+def add_staff():
     try:
         person = accounts.create_staff(
             request.form.get("role", "teacher"), request.form.get("username", ""),
@@ -45,7 +46,7 @@ def add_staff():  # type: ignore[no-untyped-def]
 
 @bp.route("/classes", methods=["POST"])
 @requires("admin")
-def add_class() -> Response:
+def add_class() -> ResponseReturnValue:
     try:
         teacher_ids = [int(t) for t in request.form.getlist("teachers")]
     except ValueError:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from classroom_server.errors import Invalid, NotFound
 from classroom_server.i18n import gettext as _
@@ -33,7 +34,7 @@ def usb_candidates() -> list[Path]:
     return found[:50]
 
 
-def _page(status: int = 200, problems=None):  # type: ignore[no-untyped-def]
+def _page(status: int = 200, problems=None):
     return render_template(
         "admin/packs.html", packs=packs.installed(), usb=usb_candidates(), problems=problems or [],
     ), status
@@ -41,7 +42,7 @@ def _page(status: int = 200, problems=None):  # type: ignore[no-untyped-def]
 
 @bp.route("/")
 @requires("admin")
-def index():  # type: ignore[no-untyped-def]
+def index():
     return _page()
 
 
@@ -56,7 +57,7 @@ def _report_result(outcome: packs.ImportResult) -> None:
 
 @bp.route("/upload", methods=["POST"])
 @requires("admin")
-def upload():  # type: ignore[no-untyped-def]
+def upload():
     request.max_content_length = UPLOAD_LIMIT
     sent = request.files.get("pack")
     if sent is None or not sent.filename:
@@ -77,7 +78,7 @@ def upload():  # type: ignore[no-untyped-def]
 
 @bp.route("/usb", methods=["POST"])
 @requires("admin")
-def from_usb():  # type: ignore[no-untyped-def]
+def from_usb():
     chosen = request.form.get("path", "")
     allowed = {str(p) for p in usb_candidates()}
     if chosen not in allowed:
@@ -93,7 +94,7 @@ def from_usb():  # type: ignore[no-untyped-def]
 
 @bp.route("/<pack_id>/remove", methods=["GET", "POST"])
 @requires("admin")
-def remove(pack_id: str) -> Response | str:
+def remove(pack_id: str) -> ResponseReturnValue:
     row = next((p for p in packs.installed() if p.pack_id == pack_id), None)
     if row is None:
         raise NotFound("No such pack is installed.", field="pack_id")

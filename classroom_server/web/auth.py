@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     flash,
     g,
@@ -18,6 +17,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 
 from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
@@ -53,7 +53,7 @@ def choose() -> str:
 
 
 @bp.route("/login/staff", methods=["GET", "POST"])
-def staff() -> Response | str:
+def staff() -> ResponseReturnValue:
     error = None
     status = 200
     if request.method == "POST":
@@ -86,7 +86,7 @@ def learner_names(class_id: int) -> str:
 
 
 @bp.route("/login/learner/<int:class_id>/<int:learner_id>", methods=["GET", "POST"])
-def learner_secret(class_id: int, learner_id: int) -> Response | str:
+def learner_secret(class_id: int, learner_id: int) -> ResponseReturnValue:
     classroom = accounts.get_class(class_id)
     learner = accounts.get_learner_in(classroom, learner_id)
     error = None
@@ -121,7 +121,7 @@ def learner_secret(class_id: int, learner_id: int) -> Response | str:
 
 
 @bp.route("/logout", methods=["POST"])
-def logout() -> Response:
+def logout() -> ResponseReturnValue:
     lang = session.get("lang")
     session.clear()
     if lang:
@@ -136,7 +136,7 @@ def logout() -> Response:
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @requires("admin", "teacher")
-def change_password() -> Response | str:
+def change_password() -> ResponseReturnValue:
     error_field, error = None, None
     if request.method == "POST":
         new = request.form.get("new_password", "")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-
-from flask import Blueprint, Response, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 
 from classroom_server.errors import NotFound
 from classroom_server.i18n import gettext as _
@@ -20,7 +20,7 @@ CHALLENGES = ("easier", "normal", "harder")
 GOAL_TARGETS = weekly_goals.GOAL_TARGETS
 
 
-def engine():  # type: ignore[no-untyped-def]
+def engine():
     return current_app.extensions["engine"]
 
 
@@ -47,7 +47,7 @@ REASON_WORDS = {  # REASON_CODES and practice.HUB_REASONS, in the learner's word
 }
 
 
-def reason_words(code: str, params: dict) -> str:  # type: ignore[type-arg]
+def reason_words(code: str, params: dict) -> str:
     """The reason for an activity, in the learner's words and language."""
     phrase = REASON_WORDS.get(code)
     return phrase(params) if phrase else _("Keep practising")
@@ -64,7 +64,7 @@ def url_for_choice(choice: practice.Choice) -> str | None:
     return None
 
 
-def describe_path(learner, items_done: int = 0, challenge: str = "normal") -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
+def describe_path(learner, items_done: int = 0, challenge: str = "normal") -> list[dict]:
     """A learner's next options with title, link and reason in their words (the teacher sees the same)."""
     loaded = current_app.extensions["catalogue"].get()
     choices = practice.path_for(engine(), learner, g.lang, items_done, challenge,
@@ -81,11 +81,11 @@ def describe_path(learner, items_done: int = 0, challenge: str = "normal") -> li
     return shown
 
 
-def choices_for_page():  # type: ignore[no-untyped-def]
+def choices_for_page():
     return describe_path(g.person, session.get("session_items", 0), session.get("challenge", "normal"))
 
 
-def resume_entry() -> dict | None:  # type: ignore[type-arg]
+def resume_entry() -> dict | None:
     """The item, lesson or worked example this learner opened last and left unfinished."""
     stopped = session.get(STOPPED_KEY)
     if not isinstance(stopped, dict):
@@ -119,7 +119,7 @@ def resume_entry() -> dict | None:  # type: ignore[type-arg]
             "reason": reason_words("resume", {})}
 
 
-def _same_activity(shown: dict, resume: dict) -> bool:  # type: ignore[type-arg]
+def _same_activity(shown: dict, resume: dict) -> bool:
     choice = shown["choice"]
     if resume["kind"] == "lesson":
         return choice.kind == "lesson" and choice.resource_id == resume["id"]
@@ -143,7 +143,7 @@ def home() -> str:
 
 @bp.route("/next")
 @requires("learner")
-def next_activity() -> Response:
+def next_activity() -> ResponseReturnValue:
     """Go straight to the best next activity (the "Next" button after feedback)."""
     for shown in choices_for_page():
         if shown["url"]:
@@ -153,7 +153,7 @@ def next_activity() -> Response:
 
 @bp.route("/challenge", methods=["POST"])
 @requires("learner")
-def set_challenge() -> Response:
+def set_challenge() -> ResponseReturnValue:
     level = request.form.get("challenge", "normal")
     session["challenge"] = level if level in CHALLENGES else "normal"
     return redirect(url_for("learner.home"))
@@ -194,7 +194,7 @@ def skills() -> str:
 
 @bp.route("/skills/<pack_id>/<skill_id>")
 @requires("learner")
-def skill_next(pack_id: str, skill_id: str) -> Response:
+def skill_next(pack_id: str, skill_id: str) -> ResponseReturnValue:
     """A skill tapped on My skills: straight to what to do next on it."""
     choice = practice.next_for_skill(
         engine(), g.person, g.lang, pack_id, skill_id, session.get("session_items", 0),
@@ -203,13 +203,13 @@ def skill_next(pack_id: str, skill_id: str) -> Response:
     return redirect(url or url_for("learner.home"))
 
 
-def current_goal() -> dict | None:  # type: ignore[type-arg]
+def current_goal() -> dict | None:
     return weekly_goals.current_goal(engine(), g.person)
 
 
 @bp.route("/goals", methods=["GET", "POST"])
 @requires("learner")
-def goals():  # type: ignore[no-untyped-def]
+def goals():
     if request.method == "POST":
         kind, _sep, number = request.form.get("goal", "").partition(":")
         target = int(number) if number.isdigit() else -1

@@ -11,18 +11,20 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, cast
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 
 from classroom_server import __version__
 from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
 from classroom_server.services import practice
+from classroom_server.web import is_background
 from classroom_server.web.access import requires
 from classroom_server.web.render import inline, render_markdown
-from classroom_server.web import is_background
 
 bp = Blueprint("practice", __name__, url_prefix="/learn")
 MODES = ("practice", "check", "review", "test_out")
@@ -58,12 +60,17 @@ def _finished(kind: str, pack_id: str, thing_id: str) -> None:
         session.pop(STOPPED_KEY)
 
 
-def _engine():  # type: ignore[no-untyped-def]
+def _engine():
     return current_app.extensions["engine"]
 
 
-def _loaded():  # type: ignore[no-untyped-def]
+def _loaded():
     return current_app.extensions["catalogue"].get()
+
+
+def _template_function(name: str) -> Callable[..., Any]:
+    """A function registered for templates (content_url, asset), to call it from a view."""
+    return cast("Callable[..., Any]", current_app.jinja_env.globals[name])  # jinja types its globals as object
 
 
 def _int_arg(name: str, default: int, high: int) -> int:
@@ -73,14 +80,14 @@ def _int_arg(name: str, default: int, high: int) -> int:
         return default
 
 
-def _audio_url(pack, item, lang):  # type: ignore[no-untyped-def]
+def _audio_url(pack, item, lang):
     if item.audio is None:
         return None
     path = item.audio.get(lang) if lang in item.audio else None
-    return current_app.jinja_env.globals["content_url"](pack.id, path) if path else None
+    return _template_function("content_url")(pack.id, path) if path else None
 
 
-def shown_order(item):  # type: ignore[no-untyped-def]
+def shown_order(item):
     """An ordering item's options in the order to show: the pack's `prompt_order`, else the order
     listed; never the answer's own order (then turned by one place), which would give it away."""
     by_id = {o.id: o for o in item.options}
@@ -91,7 +98,7 @@ def shown_order(item):  # type: ignore[no-untyped-def]
     return [by_id[i] for i in ids]
 
 
-def item_view(pack, item, lang: str, hints: int) -> dict:  # type: ignore[no-untyped-def,type-arg]
+def item_view(pack, item, lang: str, hints: int) -> dict:
     """Everything a template needs to show one item, rendered from the pack's Markdown."""
     md = lambda loc: render_markdown(loc.pick(lang), pack.id)  # noqa: E731
     md_inline = lambda loc: inline(loc.pick(lang), pack.id)  # noqa: E731
@@ -107,7 +114,7 @@ def item_view(pack, item, lang: str, hints: int) -> dict:  # type: ignore[no-unt
     }
 
 
-def _upcoming(pack, found, count: int = 3) -> list[str]:  # type: ignore[no-untyped-def]
+def _upcoming(pack, found, count: int = 3) -> list[str]:
     """Items to keep ready in the browser, so practice goes on if the Wi-Fi drops."""
     items = [i for i in _loaded().catalogue.items_for(pack.id, found.skill) if i.id != found.id]
     start = next((n for n, i in enumerate(items) if i.id > found.id), 0)
@@ -132,7 +139,7 @@ def item(pack_id: str, item_id: str) -> str:
     )
 
 
-def decode_answer(item, form: Mapping[str, Any]) -> Any:  # type: ignore[no-untyped-def]
+def decode_answer(item, form: Mapping[str, Any]) -> Any:
     """The answer an item's plain HTML form sends, in the shape the pack's grading takes.
 
     A missing or malformed field is refused like an empty answer, so the page asks again.
@@ -147,7 +154,7 @@ def decode_answer(item, form: Mapping[str, Any]) -> Any:  # type: ignore[no-unty
 
 @bp.route("/item/<pack_id>/<item_id>", methods=["POST"])
 @requires("learner")
-def answer(pack_id: str, item_id: str):  # type: ignore[no-untyped-def]
+def answer(pack_id: str, item_id: str):
     form = request.form
     hints = _int_arg("hints_used", 0, practice.MAX_HINTS)
     duration = None
@@ -178,7 +185,7 @@ def answer(pack_id: str, item_id: str):  # type: ignore[no-untyped-def]
     return _feedback(outcome)
 
 
-def _feedback(outcome: practice.Outcome):  # type: ignore[no-untyped-def]
+def _feedback(outcome: practice.Outcome):
     pack, found, skill, struggle = outcome.pack, outcome.item, outcome.skill, outcome.struggle
     lang = practice.content_language(pack, g.lang)
     generic = {
@@ -210,7 +217,7 @@ def _feedback(outcome: practice.Outcome):  # type: ignore[no-untyped-def]
 
 @bp.route("/lesson/<pack_id>/<resource_id>", methods=["GET", "POST"])
 @requires("learner")
-def lesson(pack_id: str, resource_id: str):  # type: ignore[no-untyped-def]
+def lesson(pack_id: str, resource_id: str):
     loaded = _loaded()
     pack, resource = practice.find_resource(loaded, pack_id, resource_id)
     if request.method == "POST":
@@ -231,7 +238,7 @@ def lesson(pack_id: str, resource_id: str):  # type: ignore[no-untyped-def]
     others = [r for r in practice.lessons_for(loaded, pack, skill.id, lang) if r.id != resource.id]
     return render_template(
         "learner/lesson.html", pack=pack, resource=resource, title=resource.title.pick(lang), body=body,
-        file_url=current_app.jinja_env.globals["content_url"](pack.id, resource.path),
+        file_url=_template_function("content_url")(pack.id, resource.path),
         content_lang=resource.language or lang, skill_title=skill.title.pick(lang), event_id=str(uuid.uuid4()),
         others=[(r, r.title.pick(lang)) for r in others],
     )
@@ -239,7 +246,7 @@ def lesson(pack_id: str, resource_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/example/<pack_id>/<item_id>", methods=["GET", "POST"])
 @requires("learner")
-def example(pack_id: str, item_id: str):  # type: ignore[no-untyped-def]
+def example(pack_id: str, item_id: str):
     pack, found = practice.find_item(_loaded(), pack_id, item_id)
     if request.method == "POST":
         practice.record_learning_step(_engine(), g.person, "worked_example_viewed",
@@ -255,7 +262,7 @@ def example(pack_id: str, item_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/test-out/<pack_id>/<skill_id>", methods=["POST"])
 @requires("learner")
-def test_out(pack_id: str, skill_id: str) -> Response:
+def test_out(pack_id: str, skill_id: str) -> ResponseReturnValue:
     """ "I already know this": a short check; all right and the skill counts as proficient."""
     pack, skill = practice.find_skill(_loaded(), pack_id, skill_id)
     practice.record_learning_step(_engine(), g.person, "test_out_started", {"pack": pack.id, "skill": skill.id},
@@ -279,7 +286,7 @@ def service_worker() -> Response:
     It is given the hub's version: it keeps the very URLs pages ask for (`/static/app.css?v=…`),
     and an upgraded hub installs a new worker that drops the old copies."""
     source = (Path(current_app.static_folder or "") / "sw.js").read_text(encoding="utf-8")
-    shell = [current_app.jinja_env.globals["asset"](name) for name in ("app.css", "practice.js")]
+    shell = [_template_function("asset")(name) for name in ("app.css", "practice.js")]
     source = source.replace("var VERSION = 'dev';", f"var VERSION = {json.dumps(__version__)};", 1)
     source = source.replace("var SHELL = ['/static/app.css', '/static/practice.js'];",
                             f"var SHELL = {json.dumps(shell)};", 1)

@@ -7,10 +7,10 @@ A teacher sees only their own classes (an admin sees all); anything else is the 
 from __future__ import annotations
 
 import secrets
-
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
@@ -58,14 +58,15 @@ def add_learner(class_id: int) -> Response | tuple[str, int]:
     except Invalid as exc:
         return render_template(
             "teacher/class.html", classroom=classroom, learners=accounts.learners_in(classroom),
-            colours=accounts.AVATAR_COLOURS, error=_(exc.template, **exc.params), error_field=exc.field, form=request.form,
+            colours=accounts.AVATAR_COLOURS, error=_(exc.template, **exc.params), error_field=exc.field,
+            form=request.form,
         ), 400
     return render_template("teacher/secret_card.html", classroom=classroom, learner=learner, secret=secret), 201
 
 
 @bp.route("/classes/<int:class_id>/learners/<int:learner_id>", methods=["GET", "POST"])
 @requires("teacher", "admin")
-def edit_learner(class_id: int, learner_id: int) -> Response | str | tuple[str, int]:
+def edit_learner(class_id: int, learner_id: int) -> ResponseReturnValue:
     classroom = accounts.get_class_for(g.person, class_id)
     learner = accounts.get_learner_in(classroom, learner_id)
     if request.method == "POST":
@@ -100,7 +101,7 @@ def reset_secret(class_id: int, learner_id: int) -> str:
 
 @bp.route("/classes/<int:class_id>/learners/<int:learner_id>/remove", methods=["GET", "POST"])
 @requires("teacher", "admin")
-def remove_learner(class_id: int, learner_id: int) -> Response | str:
+def remove_learner(class_id: int, learner_id: int) -> ResponseReturnValue:
     classroom = accounts.get_class_for(g.person, class_id)
     learner = accounts.get_learner_in(classroom, learner_id)
     if request.method == "GET":
@@ -112,7 +113,7 @@ def remove_learner(class_id: int, learner_id: int) -> Response | str:
 
 @bp.route("/classes/<int:class_id>/learners/<int:learner_id>/restore", methods=["POST"])
 @requires("teacher", "admin")
-def restore_learner(class_id: int, learner_id: int) -> Response:
+def restore_learner(class_id: int, learner_id: int) -> ResponseReturnValue:
     classroom = accounts.get_class_for(g.person, class_id)
     learner = accounts.restore_to_class(classroom, learner_id, g.person)
     flash(_("%(name)s is back on the class list.", name=learner.display_name))
@@ -174,7 +175,7 @@ def _override_message(action: str, name: str, skill: str | None) -> str:
 
 @bp.route("/classes/<int:class_id>/learners/<int:learner_id>/override", methods=["POST"])
 @requires("teacher", "admin")
-def override(class_id: int, learner_id: int) -> Response | str:
+def override(class_id: int, learner_id: int) -> ResponseReturnValue:
     """Mark mastered, reset, pause or resume; a reset asks first, since it cannot be undone."""
     classroom = accounts.get_class_for(g.person, class_id)
     learner = accounts.get_learner_in(classroom, learner_id)
@@ -195,7 +196,7 @@ def override(class_id: int, learner_id: int) -> Response | str:
 
 @bp.route("/classes/<int:class_id>/learners/<int:learner_id>/accommodations", methods=["POST"])
 @requires("teacher", "admin")
-def accommodations(class_id: int, learner_id: int) -> Response:
+def accommodations(class_id: int, learner_id: int) -> ResponseReturnValue:
     classroom = accounts.get_class_for(g.person, class_id)
     learner = accounts.get_learner_in(classroom, learner_id)
     teaching.set_accommodations(g.person, classroom, learner, {
@@ -209,15 +210,15 @@ def accommodations(class_id: int, learner_id: int) -> Response:
 
 @bp.route("/classes/<int:class_id>/assignment", methods=["GET", "POST"])
 @requires("teacher", "admin")
-def assignment(class_id: int) -> Response | str:
+def assignment(class_id: int) -> ResponseReturnValue:
     """The skills the whole class should work on first; the learners see "Your teacher asked"."""
     classroom = accounts.get_class_for(g.person, class_id)
     if request.method == "POST":
         chosen = teaching.set_assignment(_engine(), g.person, classroom, request.form.getlist("skills"))
         flash(_("The class will see these skills first.") if chosen else _("The assignment is cleared."))
         return redirect(url_for("teacher.progress", class_id=classroom.id))
-    return render_template("teacher/assignment.html", classroom=classroom, grids=teaching.pack_skills(_engine(), g.lang),
-                           chosen=set(teaching.assignment_of(classroom)))
+    return render_template("teacher/assignment.html", classroom=classroom,
+                           grids=teaching.pack_skills(_engine(), g.lang), chosen=set(teaching.assignment_of(classroom)))
 
 
 @bp.app_context_processor
