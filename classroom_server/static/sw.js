@@ -75,6 +75,27 @@ function cutRange(whole, header) {
   });
 }
 
+/* Keep a media file whole, once: one download per file at a time (a player and a page may ask
+ * for ranges together), read completely before it is stored, so a download cut short by a Wi-Fi
+ * drop never replaces or removes a copy already kept. */
+var keepingWhole = {};
+function keepWhole(url) {
+  if (!keepingWhole[url]) {
+    keepingWhole[url] = caches.match(url).then(function (hit) {
+      if (hit) { return null; }
+      return fetch(url, {credentials: 'same-origin', headers: BACKGROUND}).then(function (full) {
+        if (full.status !== 200) { return null; }
+        return full.arrayBuffer().then(function (body) {
+          var copy = new Response(body, {status: 200, headers: {
+            'Content-Type': full.headers.get('Content-Type') || 'application/octet-stream'}});
+          return caches.open(CACHE).then(function (cache) { return cache.put(url, copy); });
+        });
+      });
+    }).catch(function () {}).then(function () { delete keepingWhole[url]; });
+  }
+  return keepingWhole[url];
+}
+
 function mediaRange(event, url) {
   var header = event.request.headers.get('Range');
   return caches.match(url).then(function (whole) {
@@ -82,9 +103,7 @@ function mediaRange(event, url) {
     return fetch(event.request).then(function (response) {
       var total = /\/(\d+)$/.exec(response.headers.get('Content-Range') || '');
       if (response.status === 206 && total && parseInt(total[1], 10) <= MEDIA_KEEP) {
-        event.waitUntil(fetch(url, {credentials: 'same-origin', headers: BACKGROUND}).then(function (full) {
-          if (full.status === 200) { return caches.open(CACHE).then(function (cache) { return cache.put(url, full); }); }
-        }).catch(function () {}));
+        event.waitUntil(keepWhole(url));
       }
       return response;
     });
