@@ -117,5 +117,7 @@ def test_the_admin_pages_fit_a_320_px_phone(app, school, busy_class, browser):
     page.wait_for_url("**/admin/")
     assert fits_the_screen(page), "the hub facts (version and schema) push the admin page sideways"
     page.get_by_role("link", name="Content packs").click()
+    page.wait_for_url("**/admin/packs/")  # the new page, loaded: not the old one going away
+    page.wait_for_load_state()
     assert fits_the_screen(page)
     context.close()
