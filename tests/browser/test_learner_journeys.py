@@ -162,6 +162,23 @@ def test_the_whole_journey_to_mastery_of_a_skill(app, hub_with_fractions, phone,
 PATIENCE_MS = 60_000
 
 
+def wait_until(page, predicate: str, arg=None, timeout_ms: int = PATIENCE_MS) -> None:  # type: ignore[no-untyped-def]
+    """Until `predicate` (a JavaScript function, which may return a promise) gives a truthy value.
+
+    Not page.wait_for_function: it does not wait for a promise to settle (a pending Promise is
+    truthy), so "wait until this is cached" returned at once and the tests raced the cache."""
+    script = f"""async (arg) => {{
+        const predicate = {predicate};
+        const until = Date.now() + {timeout_ms};
+        while (Date.now() < until) {{
+            if (await predicate(arg)) {{ return true; }}
+            await new Promise(resolve => setTimeout(resolve, 50));
+        }}
+        return false;
+    }}"""
+    assert page.evaluate(script, arg), f"not true within {timeout_ms} ms: {predicate}"
+
+
 def _wait_for_service_worker(page):
     """Until the service worker controls the page: installed (the shell kept), active and claimed.
 
@@ -169,8 +186,7 @@ def _wait_for_service_worker(page):
     stays uncontrolled until its next load, as in any browser (this made the test flaky). So: wait
     for an active worker, and load such a page again; a load after activation is always controlled.
     """
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.ready.then(() => true)",
-                           timeout=PATIENCE_MS)
+    wait_until(page, "() => navigator.serviceWorker && navigator.serviceWorker.ready.then(() => true)")
     if not page.evaluate("navigator.serviceWorker.controller !== null"):
         page.reload()
     page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=PATIENCE_MS)
@@ -187,17 +203,17 @@ def test_answers_given_offline_are_recorded_once_each_in_order(app, hub_with_pac
     context = browser.new_context(viewport={"width": 320, "height": 568})
     page = context.new_page()
     sign_in(page, base, school)
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.ready.then(() => true)")
+    wait_until(page, "() => navigator.serviceWorker && navigator.serviceWorker.ready.then(() => true)")
     assert page.evaluate(CACHED_JS, page.get_attribute("link[rel=stylesheet]", "href")), \
         "the stylesheet, at the very URL pages ask for, is kept when the service worker installs"
-    page.wait_for_function(CACHED_JS, arg="/learn/offline")
+    wait_until(page, CACHED_JS, "/learn/offline")
     page.reload()
     _wait_for_service_worker(page)
     page.locator(".step.first").click()
     if "/learn/lesson/" in page.url:
         page.get_by_role("button", name="Done").click()
     page.wait_for_url("**/learn/item/**")
-    page.wait_for_function("""() => Promise.all(JSON.parse(document.getElementById('item-form').dataset.upcoming)
+    wait_until(page, """() => Promise.all(JSON.parse(document.getElementById('item-form').dataset.upcoming)
         .map(u => caches.match(u))).then(hits => hits.every(Boolean))""")  # the next items are kept ready
     base.drop()  # the Wi-Fi drops
     answered = []
@@ -244,7 +260,7 @@ def test_the_next_learner_on_a_shared_tablet_never_sees_the_last_ones_pages(app,
     _wait_for_service_worker(page)
     for path in ("/learn/goals", "/learn/skills"):
         page.goto(base + path)
-        page.wait_for_function(CACHED_JS, arg=path)
+        wait_until(page, CACHED_JS, path)
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/login**")
     kept = page.evaluate(KEPT_JS)
@@ -252,7 +268,7 @@ def test_the_next_learner_on_a_shared_tablet_never_sees_the_last_ones_pages(app,
     assert [p for p in kept if p.startswith("/learn/") and not p.startswith("/learn/offline")] == [], \
         "signing out dropped the learner's pages"
     sign_in(page, base, school, "ben")
-    page.wait_for_function(CACHED_JS, arg="/learn/")
+    wait_until(page, CACHED_JS, "/learn/")
     base.drop()
     for path in ("/learn/goals", "/learn/skills", "/learn/"):
         page.goto(base + path)
@@ -537,7 +553,7 @@ def test_a_sound_heard_once_plays_again_after_the_wifi_drops(app, hub_with_media
     whole = list(page.request.get(src).body())
     online = page.evaluate(RANGE_JS, [src, "bytes=0-99"])  # as the player asks, through the worker
     assert online["status"] == 206 and online["bytes"] == whole[:100]
-    page.wait_for_function(CACHED_JS, arg=src)  # kept whole, in the background
+    wait_until(page, CACHED_JS, src)  # kept whole, in the background
     base.drop()  # the Wi-Fi drops
     try:
         for header, first, last in (("bytes=0-99", 0, 99), ("bytes=100-", 100, len(whole) - 1),
