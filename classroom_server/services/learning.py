@@ -118,7 +118,6 @@ class Engine:
         self._loaded: Any = None
         self.catalog: SkillGraph | None = None
         self.state: EngineState | None = None  # built by the first catch_up
-        self.last_event_id = 0  # the last engine event applied
         self.last_row_id = 0  # the last event of any kind looked at
         self._recent: OrderedDict[int, list[str]] = OrderedDict()
         self.rows: dict[tuple[str, str], dict[str, Any]] = {}
@@ -148,7 +147,7 @@ class Engine:
         self._loaded = loaded
         self.catalog = catalog_from_log()
         self.state = new_state(catalog=self.catalog)
-        self.last_event_id = self.last_row_id = 0
+        self.last_row_id = 0
         self.rows = {}
         self._recent.clear()
         self._epoch += 1
@@ -172,7 +171,6 @@ class Engine:
             self._recent[row.id] = apply_event(self.state, event)
             if len(self._recent) > RECENT_TRANSITIONS:
                 self._recent.popitem(last=False)
-            self.last_event_id = row.id
             learner = row.learner_uid
             now_touched: set[tuple[str, str]]
             if not learner:

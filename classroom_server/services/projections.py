@@ -5,7 +5,7 @@ the transaction that records its event (``project``, called by ``events.record``
 never lags the log: a power cut, a backup or a full disk sees both or neither. Each row is
 stamped with its projection's algorithm version and the event that last set it, and
 ``classroom-server recompute`` rewrites, ``recompute --check`` compares, every projection listed
-in ``REGISTRY`` against a rebuild from the log.
+here (the engine's ``mastery``, then ``SIMPLE``) against a rebuild from the log.
 
 - ``mastery``: the learning engine's projection (services/learning.py), kept in memory too.
 - ``class_assignment``: a class's current assignment (latest ``assignment.set`` wins).
@@ -100,8 +100,6 @@ SIMPLE: tuple[Latest, ...] = (
            lambda p: {"kind": p["kind"], "target": int(p["target"]), "week_of": p["week_of"]}),
 )
 BY_KIND = {p.kind: p for p in SIMPLE}
-NAMES = ("mastery",) + tuple(p.name for p in SIMPLE)
-REGISTRY = NAMES  # what recompute walks, in this order
 
 
 def project(event: Any) -> None:

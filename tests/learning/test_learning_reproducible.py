@@ -108,3 +108,6 @@ def test_the_hub_and_the_adapter_name_engine_ids_alike():
     assert learning.qualify("p", "s") == adapter.qualify("p", "s") == "p:s"
     assert learning.split("p:s:x") == adapter.split("p:s:x") == ("p", "s:x")
     assert learning.PACK_KINDS == adapter.PACK_KINDS
+    from classroom_server.learning.projection import ENGINE_KINDS
+
+    assert set(learning.ENGINE_KINDS) == ENGINE_KINDS  # the kinds the hub hands the engine
