@@ -1,12 +1,13 @@
 """Peewee models, one module per domain. The schema itself is owned by migrations/."""
 
 from classroom_server.models.content import InstalledPack, PackManifest
-from classroom_server.models.events import Event, OriginCounter
+from classroom_server.models.events import CANONICAL_ORDER, Event, OriginCounter, SyncAck, SyncQuarantine
 from classroom_server.models.hub import HubMeta, LoginThrottle
 from classroom_server.models.people import Classroom, ClassTeacher, Enrollment, Person
 from classroom_server.models.projections import ClassAssignment, LearnerAccommodations, MasteryRow, WeeklyGoal
 
 __all__ = [
+    "CANONICAL_ORDER",
     "ClassAssignment",
     "LearnerAccommodations",
     "PackManifest",
@@ -21,4 +22,6 @@ __all__ = [
     "LoginThrottle",
     "OriginCounter",
     "Person",
+    "SyncAck",
+    "SyncQuarantine",
 ]

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from peewee import fn
+
 from classroom_server import clock, eventkinds
 from classroom_server.db import db
 from classroom_server.errors import Invalid
@@ -44,17 +46,35 @@ def _valid_event_id(event_id: str | None) -> str:
         raise Invalid("The event id must be a UUID.", field="event_id") from None
 
 
-def _next_seq(origin: str) -> int:
-    bumped = list(
-        OriginCounter.update(last_seq=OriginCounter.last_seq + 1)
-        .where(OriginCounter.origin == origin)
-        .returning(OriginCounter.last_seq)
-        .execute()
-    )
-    if not bumped:
-        OriginCounter.create(origin=origin, last_seq=1)
-        return 1
-    return int(bumped[0].last_seq)
+def _hlc_now() -> int:
+    """The wall clock as a hybrid logical clock value: milliseconds times 1000."""
+    return int(clock.now().timestamp() * 1000) * 1000
+
+
+def _next_position(origin: str) -> tuple[str, int, int]:
+    """The origin, sequence number and clock value of the next event, taken in the writing
+    transaction: one UPDATE bumps both. The clock never goes back on a hub, whatever its wall
+    clock does (a Pi has no clock battery). If the origin was retired meanwhile (another process
+    began a new epoch), the new origin is read again and used."""
+    now = _hlc_now()
+    for _ in range(2):
+        bumped = list(
+            OriginCounter.update(last_seq=OriginCounter.last_seq + 1,
+                                 hlc=fn.MAX(OriginCounter.hlc + 1, now))
+            .where((OriginCounter.origin == origin) & (OriginCounter.retired == 0))
+            .returning(OriginCounter.last_seq, OriginCounter.hlc)
+            .execute()
+        )
+        if bumped:
+            return origin, int(bumped[0].last_seq), int(bumped[0].hlc)
+        if OriginCounter.get_or_none(OriginCounter.origin == origin) is None:
+            newest = OriginCounter.select(fn.MAX(OriginCounter.hlc)).scalar() or 0
+            value = max(newest + 1, now)
+            OriginCounter.create(origin=origin, last_seq=1, hlc=value)
+            return origin, 1, value
+        hub.forget_origin()
+        origin = hub.origin()
+    raise RuntimeError("this hub's origin keeps changing under it")  # pragma: no cover
 
 
 def _existing(event_id: str, kind: str, learner_uid: str | None) -> Recorded | None:
@@ -106,8 +126,9 @@ def record(
             if action is not None:
                 result = action()
             now = clock.iso()
+            origin, seq, hlc = _next_position(origin)
             fields = dict(
-                event_id=event_id, origin=origin, seq=_next_seq(origin), kind=kind, learner_uid=learner_uid,
+                event_id=event_id, origin=origin, seq=seq, hlc=hlc, kind=kind, learner_uid=learner_uid,
                 actor_uid=actor_uid, class_uid=class_uid, occurred_at=occurred_at or now, recorded_at=now,
                 payload=body, result=None if result is None else json.dumps(result, sort_keys=True),
                 payload_hash=digest,

@@ -78,6 +78,31 @@ def origin() -> str:
     return found
 
 
+def forget_origin() -> None:
+    """Read the origin from the database again at its next use (another process changed it)."""
+    _ORIGINS.clear()
+
+
+def begin_new_epoch(reason: str) -> str:
+    """Retire the current origin and write under a new epoch from now on; returns the new origin.
+
+    For a log found rewound (an old SD card image, a backup restored by copying the file): the
+    district holds events under the current origin that this database no longer has, so writing
+    on under it would reuse their sequence numbers. Taken under the writer lock, so no event
+    slips in between; a process still holding the old origin finds it retired and reads the new
+    one (services/events.py)."""
+    from classroom_server.models import OriginCounter
+
+    with db.atomic("IMMEDIATE"):
+        old = f"{get_meta('hub_id')}.{get_meta('epoch')}"
+        OriginCounter.update(retired=1).where(OriginCounter.origin == old).execute()
+        if OriginCounter.get_or_none(OriginCounter.origin == old) is None:
+            OriginCounter.create(origin=old, last_seq=0, hlc=0, retired=1)
+        set_meta("epoch", secrets.token_hex(6))
+        set_meta("epoch_reason", reason)
+    return origin()
+
+
 def ensure_secret_key(data_dir: Path) -> str:
     """Read the session-signing key, creating it (mode 0600) on first use."""
     path = Path(data_dir) / SECRET_KEY_FILE

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, cast
 from peewee import EXCLUDED
 
 from classroom_server.db import db
-from classroom_server.models import Event, MasteryRow, PackManifest
+from classroom_server.models import CANONICAL_ORDER, Event, MasteryRow, PackManifest
 
 if TYPE_CHECKING:  # the engine itself is imported on first use, not at start
     from classroom_server.learning import EngineState, SkillGraph
@@ -58,7 +58,7 @@ def catalog_from_log() -> SkillGraph:
     from classroom_server.learning.adapter import engine_catalog
 
     pack_events = (Event.select(Event.kind, Event.payload).where(Event.kind.in_(PACK_KINDS))
-                   .order_by(Event.id).dicts())
+                   .order_by(*CANONICAL_ORDER).dicts())
     manifests = {row.key: json.loads(row.body) for row in PackManifest.select()}
     # .dicts() yields dicts; peewee's stubs keep the model type
     return engine_catalog(list(cast("Iterable[dict[str, Any]]", pack_events)), manifests)
@@ -154,6 +154,8 @@ class Engine:
         return True
 
     def _unseen(self) -> Iterable[Event]:
+        if self.last_row_id == 0:  # the whole log: in its canonical order
+            return Event.select(*_FIELDS).order_by(*CANONICAL_ORDER).iterator()
         return Event.select(*_FIELDS).where(Event.id > self.last_row_id).order_by(Event.id).iterator()
 
     def _apply(self, rows: Iterable[Event]) -> set[tuple[str, str]]:
@@ -163,7 +165,7 @@ class Engine:
         touched: set[tuple[str, str]] = set()
         assert self.state is not None
         for row in rows:
-            self.last_row_id = row.id
+            self.last_row_id = max(self.last_row_id, row.id)
             if row.kind not in ENGINE_KINDS:
                 continue
             event = engine_event({"kind": row.kind, "learner_uid": row.learner_uid,
@@ -340,7 +342,7 @@ def calibrate(engine: Engine, *, min_new_answers: int = 1) -> Any:
     last = (Event.select(Event.payload).where(Event.kind == "model.calibrated").order_by(Event.id.desc()).first())
     answered_before = json.loads(last.payload)["answers"] if last else 0
     rows = list(Event.select(*_FIELDS, Event.origin, Event.seq).where(Event.kind.in_(ENGINE_KINDS))
-                .order_by(Event.id).iterator())
+                .order_by(*CANONICAL_ORDER).iterator())
     answers = sum(1 for row in rows if row.kind == "attempt")
     if not rows or answers - answered_before < min_new_answers:
         return None

@@ -26,7 +26,7 @@ from typing import Any, cast
 from peewee import EXCLUDED, Model
 
 from classroom_server.db import db
-from classroom_server.models import ClassAssignment, Event, HubMeta, LearnerAccommodations, WeeklyGoal
+from classroom_server.models import CANONICAL_ORDER, ClassAssignment, Event, HubMeta, LearnerAccommodations, WeeklyGoal
 
 log = logging.getLogger("classroom_server.projections")
 Row = dict[str, Any]
@@ -67,7 +67,7 @@ class Latest:
     def rebuild(self) -> dict[str, Row]:
         rows: dict[str, Row] = {}
         query = (Event.select(Event.id, Event.kind, Event.payload, Event.learner_uid, Event.class_uid)
-                 .where(Event.kind == self.kind).order_by(Event.id))
+                 .where(Event.kind == self.kind).order_by(*CANONICAL_ORDER))
         for event in query.iterator():
             found = self._row(event)
             if found is not None:

@@ -1,0 +1,259 @@
+"""District sync on the hub: enrolment, the hub's side of a sync, and what the admin sees of it.
+
+The protocol and the sync's steps are pure (sync/protocol.py, sync/client.py); this module is
+the hub's database as they see it (``Store``), and the record of how syncs went, kept in
+``hub_meta`` for the admin page, ``/healthz`` and the command line.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from peewee import fn
+
+from classroom_server import clock
+from classroom_server.db import db
+from classroom_server.models import CANONICAL_ORDER, Event, OriginCounter, PackManifest, SyncAck, SyncQuarantine
+from classroom_server.services import hub
+from sync import client, protocol
+from sync.protocol import WireEvent
+
+KEY_URL = "sync.district_url"
+KEY_SECRET = "sync.secret"
+KEY_SCHOOL = "sync.school"
+KEY_COUNTER = "sync.counter"
+KEY_LAST_SUCCESS = "sync.last_success"
+KEY_LAST_ATTEMPT = "sync.last_attempt"
+KEY_LAST_ERROR = "sync.last_error"
+KEY_FAILURES = "sync.failures"
+
+_RUNNING = threading.Lock()  # one sync at a time in this process
+
+
+class NotEnrolled(Exception):
+    """This hub has no district yet: enrol it with the district's one-time code."""
+
+
+@dataclass(frozen=True)
+class Status:
+    enrolled: bool
+    district_url: str | None
+    school: str | None
+    last_success: str | None
+    last_attempt: str | None
+    last_error: str | None
+    failures: int
+    waiting: int
+    quarantined: int
+
+
+class Store:
+    """The hub's database as sync/client.py sees it (the ``HubStore`` protocol)."""
+
+    def __init__(self, on_rewound: Callable[[], None] | None = None) -> None:
+        hub_id = hub.get_meta("hub_id")
+        if not hub_id:
+            raise RuntimeError("This hub has no identity yet: run `classroom-server init` first.")
+        self.hub_id = hub_id
+        self.on_rewound = on_rewound or (lambda: None)
+
+    def secret(self) -> str:
+        value = hub.get_meta(KEY_SECRET)
+        if not value:
+            raise NotEnrolled("This hub is not enrolled with a district yet.")
+        return value
+
+    def next_counter(self) -> int:
+        with db.atomic("IMMEDIATE"):
+            value = int(hub.get_meta(KEY_COUNTER) or 0) + 1
+            hub.set_meta(KEY_COUNTER, str(value))
+        return value
+
+    def raise_counter(self, at_least: int) -> None:
+        with db.atomic("IMMEDIATE"):
+            if int(hub.get_meta(KEY_COUNTER) or 0) < at_least:
+                hub.set_meta(KEY_COUNTER, str(at_least))
+
+    def positions(self) -> dict[str, int]:
+        rows = (Event.select(Event.origin, fn.MAX(Event.seq).alias("last"))
+                .where(Event.origin.startswith(self.hub_id + "."))
+                .group_by(Event.origin).tuples())
+        return {origin: int(last) for origin, last in rows}
+
+    def current_origin(self) -> str:
+        return hub.origin()
+
+    def event_id_at(self, origin: str, seq: int) -> str | None:
+        row = Event.get_or_none((Event.origin == origin) & (Event.seq == seq))
+        return row.event_id if row is not None else None
+
+    def events_after(self, origin: str, seq: int, limit: int) -> list[dict[str, Any]]:
+        fields = [Event.origin, Event.seq, *(getattr(Event, f) for f in protocol.FIELDS)]
+        return list(Event.select(*fields).where((Event.origin == origin) & (Event.seq > seq))
+                    .order_by(Event.seq).limit(limit).dicts())
+
+    def set_acked(self, origin: str, acked: int) -> None:
+        SyncAck.insert(origin=origin, acked=acked).on_conflict_replace().execute()
+
+    def quarantine(self, origin: str, seq: int, event_id: str, reason: str) -> None:
+        (SyncQuarantine.insert(event_id=event_id, origin=origin, seq=seq, reason=reason, noted_at=clock.iso())
+         .on_conflict_ignore().execute())
+
+    def begin_new_epoch(self, reason: str) -> str:
+        return hub.begin_new_epoch(reason)
+
+    def move_divergent(self, origin: str, after: int, new_origin: str) -> int:
+        """Events this hub wrote under ``origin`` after ``after`` that the district never got (it
+        holds other events at those numbers: the log was rewound, then written on) move to the
+        new origin, in order, under the writer lock. They never left the hub, so nothing anywhere
+        refers to their old numbers; their ids, content and place in the log stay as they were."""
+        with db.atomic("IMMEDIATE"):
+            rows = list(Event.select(Event.id).where((Event.origin == origin) & (Event.seq > after))
+                        .order_by(Event.seq).tuples())
+            if not rows:
+                return 0
+            counter = OriginCounter.get(OriginCounter.origin == new_origin) if OriginCounter.get_or_none(
+                OriginCounter.origin == new_origin) else None
+            start = counter.last_seq if counter is not None else 0
+            # Move the rows of the new origin up first so the numbers never collide.
+            existing = list(Event.select(Event.id, Event.seq).where(Event.origin == new_origin)
+                            .order_by(Event.seq.desc()).tuples())
+            db.execute_sql("DROP TRIGGER event_no_update")
+            try:
+                for row_id, seq in existing:
+                    Event.update(seq=seq + len(rows)).where(Event.id == row_id).execute()
+                for offset, (row_id,) in enumerate(rows, start=1):
+                    Event.update(origin=new_origin, seq=offset).where(Event.id == row_id).execute()
+            finally:
+                db.execute_sql("""CREATE TRIGGER event_no_update BEFORE UPDATE ON event
+                   BEGIN SELECT RAISE(ABORT, 'events are append-only'); END""")
+            total = start + len(rows)
+            if counter is not None:
+                OriginCounter.update(last_seq=total).where(OriginCounter.origin == new_origin).execute()
+            else:
+                hlc = OriginCounter.select(fn.MAX(OriginCounter.hlc)).scalar() or 0
+                OriginCounter.create(origin=new_origin, last_seq=total, hlc=hlc)
+            OriginCounter.update(last_seq=after).where(OriginCounter.origin == origin).execute()
+        return len(rows)
+
+    def manifests(self, keys: Sequence[str]) -> dict[str, str]:
+        return {row.key: row.body for row in PackManifest.select().where(PackManifest.key.in_(list(keys)))}
+
+    def restore_events(self, events: Sequence[WireEvent]) -> None:
+        """Put back events of this hub's own that the district returned, then rebuild the
+        projections: the events belong earlier in the log than where they are appended."""
+        if not events:
+            return
+        with db.atomic("IMMEDIATE"):
+            rows = []
+            for event in events:
+                row = event.as_row()
+                row["payload_hash"] = event.payload_hash
+                row["result"] = None
+                rows.append(row)
+            Event.insert_many(rows).on_conflict_ignore().execute()
+            origin = events[-1].origin
+            last = max(e.seq for e in events)
+            newest = max(e.hlc for e in events)
+            OriginCounter.insert(origin=origin, last_seq=last, hlc=newest, retired=1).on_conflict(
+                conflict_target=[OriginCounter.origin],
+                update={OriginCounter.last_seq: fn.MAX(OriginCounter.last_seq, last),
+                        OriginCounter.hlc: fn.MAX(OriginCounter.hlc, newest), OriginCounter.retired: 1}).execute()
+            # The receive rule of a hybrid logical clock: the hub's clock passes what it received.
+            OriginCounter.update(hlc=fn.MAX(OriginCounter.hlc, newest)).where(OriginCounter.retired == 0).execute()
+        self.on_rewound()
+
+
+def run(transport: client.Transport, *, progress: client.Progress | None = None,
+        on_rewound: Callable[[], None] | None = None) -> client.Outcome:
+    """One sync with the district, recorded for the admin page. Raises ``client.SyncError``."""
+    if not _RUNNING.acquire(blocking=False):
+        raise client.SyncError("A sync is already running.")
+    try:
+        store = Store(on_rewound)
+        store.secret()
+        hub.set_meta(KEY_LAST_ATTEMPT, clock.iso())
+        session = client.Session(store, transport, progress=progress)
+        try:
+            outcome = session.run()
+        except client.SyncError as exc:
+            _note_failure(str(exc))
+            raise
+        except protocol.ProtocolError as exc:
+            _note_failure(f"The district's answer was damaged ({exc}).")
+            raise client.SyncError(str(exc)) from None
+        with db.atomic("IMMEDIATE"):
+            hub.set_meta(KEY_LAST_SUCCESS, clock.iso())
+            hub.set_meta(KEY_LAST_ERROR, "")
+            hub.set_meta(KEY_FAILURES, "0")
+        outcome.waiting = waiting()
+        return outcome
+    finally:
+        _RUNNING.release()
+
+
+def _note_failure(message: str) -> None:
+    with db.atomic("IMMEDIATE"):
+        hub.set_meta(KEY_LAST_ERROR, message)
+        hub.set_meta(KEY_FAILURES, str(int(hub.get_meta(KEY_FAILURES) or 0) + 1))
+
+
+def waiting() -> int:
+    """Events of this hub's own that the district has not acknowledged (as last heard)."""
+    hub_id = hub.get_meta("hub_id") or ""
+    acked = {row.origin: row.acked for row in SyncAck.select()}
+    rows = (Event.select(Event.origin, fn.MAX(Event.seq)).where(Event.origin.startswith(hub_id + "."))
+            .group_by(Event.origin).tuples())
+    return sum(max(0, int(last) - acked.get(origin, 0)) for origin, last in rows)
+
+
+def status() -> Status:
+    failures = int(hub.get_meta(KEY_FAILURES) or 0)
+    return Status(
+        enrolled=bool(hub.get_meta(KEY_SECRET)), district_url=hub.get_meta(KEY_URL), school=hub.get_meta(KEY_SCHOOL),
+        last_success=hub.get_meta(KEY_LAST_SUCCESS) or None, last_attempt=hub.get_meta(KEY_LAST_ATTEMPT) or None,
+        last_error=hub.get_meta(KEY_LAST_ERROR) or None, failures=failures, waiting=waiting(),
+        quarantined=SyncQuarantine.select().count())
+
+
+def enrol(transport: client.Transport, district_url: str, code: str, hub_name: str) -> str:
+    """Exchange the district's one-time code for this hub's secret; returns the school's name."""
+    hub_id = hub.get_meta("hub_id")
+    body = protocol.encode_json({"code": code.strip().upper().replace("-", "").replace(" ", ""),
+                                 "hub_id": hub_id, "name": hub_name})
+    try:
+        answer = transport.post(protocol.PREFIX + "enrol", body, {"X-Sync-Version": str(protocol.VERSION)},
+                                client.TIMEOUT_SECONDS)
+    except OSError as exc:
+        raise client.SyncError(f"The district did not answer ({exc}).") from None
+    reply = {}
+    try:
+        reply = protocol.decode_json(answer.body)
+    except protocol.ProtocolError:
+        pass
+    if answer.status != 200:
+        raise client.SyncError(reply.get("message") or f"The district refused the code (HTTP {answer.status}).",
+                               retry=False)
+    secret, school = reply.get("secret"), reply.get("school")
+    if not isinstance(secret, str) or len(secret) < 32 or not isinstance(school, str):
+        raise client.SyncError("The district's answer to the enrolment was not understood.")
+    with db.atomic("IMMEDIATE"):
+        hub.set_meta(KEY_URL, district_url)
+        hub.set_meta(KEY_SECRET, secret)
+        hub.set_meta(KEY_SCHOOL, school)
+        hub.set_meta(KEY_LAST_ERROR, "")
+    return school
+
+
+def quarantined() -> list[SyncQuarantine]:
+    return list(SyncQuarantine.select().order_by(SyncQuarantine.id))
+
+
+def canonical_events() -> list[dict[str, Any]]:
+    """Every event in the log's canonical order, as the protocol describes it (for tests, checks)."""
+    fields = [Event.origin, Event.seq, *(getattr(Event, f) for f in protocol.FIELDS)]
+    return list(Event.select(*fields).order_by(*CANONICAL_ORDER).dicts())
+

@@ -1,0 +1,273 @@
+"""The hub's side of a sync: hello, push what the district lacks, fetch back what the hub lost.
+
+Pure protocol logic over two seams, so that it runs the same against the real district over
+HTTP, against a district in the same process, and through a transport that injects faults:
+
+- a ``Transport`` posts bytes and returns the status, headers and body (sync/transport.py);
+- a ``HubStore`` is the hub's database as sync sees it (classroom_server/services/sync.py).
+
+Nothing is ever taken as sent until the district's signed answer says so, and every answer is
+stored before the next request: a sync cut at any byte resumes from the last acknowledged event.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sync import protocol
+from sync.protocol import BatchSizer, ProtocolError, WireEvent
+
+TIMEOUT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class Transport(Protocol):
+    def post(self, path: str, body: bytes, headers: Mapping[str, str], timeout: float) -> Response:
+        """Send one request; raise ``OSError`` (or a subclass) when no answer came back."""
+
+
+class HubStore(Protocol):
+    hub_id: str
+
+    def secret(self) -> str: ...
+
+    def next_counter(self) -> int:
+        """A request counter never used before (stored before it is returned)."""
+
+    def raise_counter(self, at_least: int) -> None: ...
+
+    def positions(self) -> dict[str, int]:
+        """The last sequence number this hub holds of each of its own origins."""
+
+    def current_origin(self) -> str: ...
+
+    def events_after(self, origin: str, seq: int, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` stored events of ``origin`` after ``seq``, in order (FIELDS, origin, seq)."""
+
+    def set_acked(self, origin: str, acked: int) -> None: ...
+
+    def quarantine(self, origin: str, seq: int, event_id: str, reason: str) -> None: ...
+
+    def event_id_at(self, origin: str, seq: int) -> str | None: ...
+
+    def begin_new_epoch(self, reason: str) -> str: ...
+
+    def move_divergent(self, origin: str, after: int, new_origin: str) -> int:
+        """Move the events after ``after`` of ``origin`` to the end of ``new_origin``; how many."""
+
+    def manifests(self, keys: Sequence[str]) -> dict[str, str]:
+        """The engine manifests (canonical JSON text) this hub holds of those named."""
+
+    def restore_events(self, events: Sequence[WireEvent]) -> None:
+        """Store events of this hub's own that the district sent back (a rewound log)."""
+
+
+class SyncError(Exception):
+    """A sync that could not finish. ``retry`` says whether trying again later may help."""
+
+    def __init__(self, message: str, *, retry: bool = True) -> None:
+        super().__init__(message)
+        self.retry = retry
+
+
+@dataclass
+class Outcome:
+    """What one sync did, for the admin page, the log and the command line."""
+
+    requests: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    pushed: int = 0
+    fetched_back: int = 0
+    quarantined: int = 0
+    new_epoch: str | None = None
+    waiting: int = 0  # events the district has not acknowledged, after this sync
+    notes: list[str] = field(default_factory=list)
+
+
+Progress = Callable[[int, int], None]  # (events done, events to do)
+
+
+class Session:
+    """One sync: ``run()`` makes the requests; the batch sizer may be kept between syncs."""
+
+    def __init__(self, store: HubStore, transport: Transport, sizer: BatchSizer | None = None,
+                 progress: Progress | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.store = store
+        self.transport = transport
+        self.sizer = sizer or BatchSizer()
+        self.progress = progress or (lambda done, total: None)
+        self.clock = clock
+        self.outcome = Outcome()
+
+    # --- one signed request ----------------------------------------------------------------
+    def call(self, message: str, body: bytes, *, stale_retry: bool = True) -> tuple[int, bytes]:
+        path = protocol.PREFIX + message
+        secret = self.store.secret()
+        counter = self.store.next_counter()
+        headers = protocol.sign_request(secret, "POST", path, body, self.store.hub_id, counter)
+        started = self.clock()
+        try:
+            answer = self.transport.post(path, body, headers, TIMEOUT_SECONDS)
+        except OSError as exc:
+            raise SyncError(f"The district did not answer ({exc.__class__.__name__}: {exc}).") from None
+        self.outcome.requests += 1
+        self.outcome.bytes_sent += len(body)
+        self.outcome.bytes_received += len(answer.body)
+        if answer.status >= 500:
+            raise SyncError(f"The district had a problem (HTTP {answer.status}); it will be tried again.")
+        signature = {k.lower(): v for k, v in answer.headers.items()}.get("x-sync-signature")
+        if not protocol.response_signed_by(secret, counter, answer.status, answer.body, signature):
+            if answer.status in (401, 403) and not signature:
+                reply = _plain_reply(answer.body)
+                raise SyncError(reply.get("message") or "The district refused this hub.",
+                                retry=reply.get("error") not in ("revoked", "unknown_hub"))
+            raise SyncError("An answer did not come from the district (a damaged or forged answer); "
+                            "it will be tried again.")
+        reply_status = answer.status
+        self.last_seconds = self.clock() - started
+        if reply_status == 401 and stale_retry:
+            reply = _plain_reply(answer.body)
+            if reply.get("error") == "stale_counter" and isinstance(reply.get("last_counter"), int):
+                # This hub's counter is behind what the district has seen: a restored backup.
+                self.store.raise_counter(reply["last_counter"])
+                return self.call(message, body, stale_retry=False)
+        if reply_status == 426:
+            raise SyncError(_plain_reply(answer.body).get("message") or "The versions do not work together.",
+                            retry=False)
+        if reply_status in (400, 401, 403, 404, 413):
+            reply = _plain_reply(answer.body)
+            raise SyncError(reply.get("message") or f"The district refused the request (HTTP {reply_status}).",
+                            retry=reply.get("error") not in ("revoked",))
+        return reply_status, answer.body
+
+    # --- the sync ------------------------------------------------------------------------
+    def run(self) -> Outcome:
+        positions = self.store.positions()
+        status, body = self.call("hello", protocol.encode_json({"origins": positions}))
+        hello = protocol.decode_json(body)
+        problem = protocol.version_problem(hello.get("v"), hello.get("oldest"))
+        if problem:
+            raise SyncError(problem, retry=False)
+        mine = self.store.hub_id + "."
+        acked = {o: n for o, n in (hello.get("acked") or {}).items() if isinstance(n, int) and o.startswith(mine)}
+        tips = {o: t for o, t in (hello.get("tips") or {}).items() if isinstance(t, str)}
+        self._recover(positions, acked, tips)
+        wanted = [k for k in hello.get("manifests") or [] if isinstance(k, str)]
+        if wanted:
+            found = self.store.manifests(wanted)
+            if found:
+                self.call("manifests", protocol.encode_json({"manifests": found}))
+        positions = self.store.positions()
+        todo = {o: positions[o] - acked.get(o, 0) for o in positions if positions[o] > acked.get(o, 0)}
+        total = sum(todo.values())
+        done = 0
+        self.progress(0, total)
+        for origin in sorted(todo):
+            self.store.set_acked(origin, acked.get(origin, 0))
+            done = self._push_origin(origin, acked.get(origin, 0), positions[origin], done, total)
+        for origin in positions:
+            if origin not in todo:
+                self.store.set_acked(origin, min(acked.get(origin, 0), positions[origin]))
+        self.outcome.waiting = 0
+        return self.outcome
+
+    def _recover(self, positions: dict[str, int], acked: dict[str, int], tips: dict[str, str]) -> None:
+        """The district holds events of an origin that this hub lacks, or other events at the same
+        numbers: the hub's log was rewound (an old SD card image, a backup copied back by hand),
+        and perhaps written on since. Never write on under that origin; move what only the hub
+        holds to a new origin; fetch back what the district holds, so the hub's log is whole."""
+        current = self.store.current_origin()
+        for origin in sorted(acked):
+            held = positions.get(origin, 0)
+            district = acked[origin]
+            tip = tips.get(origin)
+            if district <= held and (tip is None or self.store.event_id_at(origin, district) == tip):
+                continue
+            common = min(held, district)
+            while common > 0 and not self._district_agrees(origin, common):
+                common -= 1
+            if origin == current:
+                current = self.store.begin_new_epoch(
+                    f"the district holds events of {origin} up to {district}; this hub held {held}")
+                self.outcome.new_epoch = current
+                self.outcome.notes.append("This hub's data was older than what the district holds: it began a "
+                                          "new epoch and fetched its own events back.")
+            moved = self.store.move_divergent(origin, common, current)
+            if moved:
+                self.outcome.notes.append(f"{moved} events written after the rewind moved to {current}.")
+            self._fetch_back(origin, common, district)
+
+    def _district_agrees(self, origin: str, seq: int) -> bool:
+        """Whether the district's event ``seq`` of ``origin`` is the one this hub holds."""
+        status, body = self.call("fetch", protocol.encode_json({"origin": origin, "after": seq - 1, "max_bytes": 1}))
+        if status == 204 or not body:
+            return False
+        try:
+            _, first, events = protocol.decode_batch(body)
+        except ProtocolError as exc:
+            raise SyncError(f"A batch from the district was damaged ({exc}); it will be tried again.") from None
+        return first == seq and events[0].event_id == self.store.event_id_at(origin, seq)
+
+    def _fetch_back(self, origin: str, held: int, upto: int) -> None:
+        while held < upto:
+            status, body = self.call("fetch", protocol.encode_json(
+                {"origin": origin, "after": held, "max_bytes": self.sizer.size}))
+            if status == 204 or not body:
+                raise SyncError(f"The district did not send back events after {held} of {origin}.")
+            try:
+                got_origin, first, events = protocol.decode_batch(body)
+            except ProtocolError as exc:
+                raise SyncError(f"A batch from the district was damaged ({exc}); it will be tried again.") from None
+            if got_origin != origin or first != held + 1:
+                raise SyncError("The district sent back the wrong events; it will be tried again.")
+            self.store.restore_events(events)
+            held = events[-1].seq
+            self.outcome.fetched_back += len(events)
+
+    def _push_origin(self, origin: str, acked: int, last: int, done: int, total: int) -> int:
+        while acked < last:
+            limit = max(1, min(5000, self.sizer.size // 25))
+            rows = self.store.events_after(origin, acked, limit)
+            if not rows:
+                raise SyncError(f"Events after {acked} of {origin} are missing from this hub's log.", retry=False)
+            body = protocol.encode_batch(origin, rows)
+            while len(body) > self.sizer.size and len(rows) > 1:
+                rows = rows[: max(1, len(rows) * self.sizer.size // len(body) * 9 // 10)]
+                body = protocol.encode_batch(origin, rows)
+            try:
+                status, reply_body = self.call("push", body)
+            except SyncError:
+                self.sizer.failed()
+                raise
+            self.sizer.succeeded(len(body), self.last_seconds)
+            reply = protocol.decode_json(reply_body)
+            through = reply.get("acked_through")
+            if not isinstance(through, int) or through > int(rows[-1]["seq"]):
+                raise SyncError("The district's answer did not say what it acknowledged.")
+            for item in reply.get("quarantined") or []:
+                self.store.quarantine(origin, int(item["seq"]), str(item["event_id"]), str(item["reason"]))
+                self.outcome.quarantined += 1
+            if through > acked:
+                done += through - acked
+                self.outcome.pushed += through - acked
+            acked = through  # may also move back: the district lost events and wants them again
+            self.store.set_acked(origin, acked)
+            self.progress(min(done, total), total)
+        return done
+
+
+def _plain_reply(body: bytes) -> dict[str, Any]:
+    try:
+        return protocol.decode_json(body)
+    except ProtocolError:
+        return {}

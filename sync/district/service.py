@@ -1,0 +1,356 @@
+"""What the district does with each sync message, and what its staff do to schools and hubs.
+
+No Flask here: sync/district/app.py turns HTTP into these calls, and tests call them directly.
+Every receiving step is one transaction, and idempotent: a message handled twice (a resend
+after a lost answer) changes nothing the second time and gets the same answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from peewee import IntegrityError, PostgresqlDatabase, fn
+
+from sync import protocol
+from sync.district.models import Event, Hub, Learner, Manifest, Origin, Quarantine, School, district_db
+from sync.protocol import ProtocolError, WireEvent
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: easy to read aloud and type
+CODE_LENGTH = 12
+INSERT_CHUNK = 1000
+
+
+class Refused(Exception):
+    """A request the district will not act on. ``status`` and ``error`` go back to the hub."""
+
+    def __init__(self, status: int, error: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = error
+        self.message = message
+        self.extra = extra
+
+    def reply(self) -> dict[str, Any]:
+        return {"error": self.error, "message": self.message, **self.extra}
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _postgres() -> bool:
+    return isinstance(district_db.obj, PostgresqlDatabase)
+
+
+def _transaction():  # type: ignore[no-untyped-def]
+    if _postgres():
+        return district_db.atomic()
+    return district_db.atomic("IMMEDIATE")
+
+
+# --- staff: schools and hubs ----------------------------------------------------------------------
+
+def add_school(name: str) -> School:
+    name = " ".join(name.split())
+    if not name:
+        raise ValueError("A school needs a name.")
+    try:
+        with _transaction():
+            return School.create(name=name, created_at=now())
+    except IntegrityError:
+        raise ValueError(f"There is already a school called {name!r}.") from None
+
+
+def school_named(name: str) -> School:
+    school = School.get_or_none(School.name == " ".join(name.split()))
+    if school is None:
+        raise ValueError(f"There is no school called {name!r}.")
+    return school
+
+
+def _code_hash(code: str) -> str:
+    return hashlib.sha256(normalize_code(code).encode()).hexdigest()
+
+
+def normalize_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def format_code(code: str) -> str:
+    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+
+
+def register_hub(school: School, name: str) -> tuple[Hub, str]:
+    """A new hub registration and its one-time enrolment code (shown once, stored only hashed)."""
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    with _transaction():
+        registration = Hub.create(school=school, name=" ".join(name.split()) or "Hub", code_hash=_code_hash(code),
+                                  created_at=now())
+    return registration, format_code(code)
+
+
+def revoke(registration: Hub) -> None:
+    with _transaction():
+        Hub.update(revoked_at=now(), code_hash=None).where(Hub.id == registration.id).execute()
+
+
+def hubs() -> list[Hub]:
+    return list(Hub.select(Hub, School).join(School).order_by(School.name, Hub.name))
+
+
+# --- enrolment ------------------------------------------------------------------------------------
+
+def enrol(code: str, hub_id: Any, hub_name: Any) -> tuple[Hub, str]:
+    """Bind a registration to the hub presenting its code; returns it and the hub's secret.
+
+    The same hub may present the same code again (its answer was lost) until its first signed
+    request; after that the code is spent."""
+    if not isinstance(hub_id, str) or not 8 <= len(hub_id) <= 64:
+        raise Refused(400, "bad_request", "The enrolment does not name the hub.")
+    if not isinstance(code, str) or len(normalize_code(code)) != CODE_LENGTH:
+        raise Refused(400, "bad_code", "That is not an enrolment code (it has 12 letters and digits).")
+    with _transaction():
+        registration = Hub.get_or_none(Hub.code_hash == _code_hash(code))
+        if registration is None:
+            raise Refused(403, "bad_code", "That enrolment code is not known, or was used already.")
+        if registration.revoked_at:
+            raise Refused(403, "revoked", "That hub registration was revoked.")
+        if registration.hub_id and registration.hub_id != hub_id:
+            raise Refused(403, "bad_code", "That enrolment code was used by another hub.")
+        other = Hub.get_or_none((Hub.hub_id == hub_id) & (Hub.id != registration.id))
+        if other is not None and not other.revoked_at:
+            raise Refused(409, "already_enrolled", "This hub is enrolled already; revoke its registration first.")
+        if not registration.secret:
+            registration.secret = secrets.token_urlsafe(32)
+        if other is not None:  # a revoked earlier registration of the same hub: it gives its id up
+            Hub.update(hub_id=None).where(Hub.id == other.id).execute()
+        registration.hub_id = hub_id
+        if isinstance(hub_name, str) and hub_name.strip() and registration.name == "Hub":
+            registration.name = hub_name.strip()[:100]
+        registration.enrolled_at = registration.enrolled_at or now()
+        registration.save()
+    return registration, registration.secret
+
+
+# --- signed requests ------------------------------------------------------------------------------
+
+def hub_for(hub_id: str | None) -> Hub | None:
+    if not hub_id:
+        return None
+    return Hub.select(Hub, School).join(School).where(Hub.hub_id == hub_id).first()
+
+
+def take_counter(registration: Hub, counter: int, version: int) -> bool:
+    """Accept ``counter`` if it is above every counter this hub used before (no replay)."""
+    with _transaction():
+        changed = (Hub.update(last_counter=counter, last_contact_at=now(), protocol_version=version, code_hash=None)
+                   .where((Hub.id == registration.id) & (Hub.last_counter < counter)).execute())
+    return bool(changed)
+
+
+def last_counter(registration: Hub) -> int:
+    return int(Hub.get_by_id(registration.id).last_counter)
+
+
+def note_problem(registration: Hub, problem: str | None) -> None:
+    Hub.update(last_problem=problem).where(Hub.id == registration.id).execute()
+
+
+def _own_origin(registration: Hub, origin: Any) -> str:
+    if not isinstance(origin, str) or not origin.startswith(f"{registration.hub_id}."):
+        raise Refused(403, "not_yours", "A hub may only send and fetch its own events.")
+    return origin
+
+
+def hello(registration: Hub, message: dict[str, Any]) -> dict[str, Any]:
+    """Where the district stands on each of the hub's origins."""
+    rows = list(Origin.select().where(Origin.hub == registration.id))
+    wanted = [key for key in _manifest_keys_wanted(registration)]
+    return {
+        "acked": {row.origin: int(row.hwm) for row in rows},
+        "tips": {row.origin: row.tip for row in rows if row.tip},
+        "oldest": protocol.OLDEST_COMPATIBLE,
+        **({"manifests": wanted} if wanted else {}),
+    }
+
+
+@dataclass
+class PushResult:
+    acked_through: int
+    quarantined: list[dict[str, Any]]
+
+    def reply(self) -> dict[str, Any]:
+        return {"acked_through": self.acked_through,
+                **({"quarantined": self.quarantined} if self.quarantined else {})}
+
+
+def push(registration: Hub, body: bytes) -> PushResult:
+    """Take a contiguous run of one origin's events, exactly once.
+
+    Events at or below the high-water mark are resends: each must match what is held (else it is
+    quarantined). A run that starts beyond the mark is answered with the mark, so the hub sends
+    from there. Each new event is checked: its id new to the district (or the same event, seen
+    from another hub), its learner of the hub's school. What fails a check is quarantined, never
+    stored as an event, and the run goes on."""
+    try:
+        origin, first, events = protocol.decode_batch(body)
+    except ProtocolError as exc:
+        raise Refused(400, "bad_batch", f"The batch could not be read: {exc}.") from None
+    _own_origin(registration, origin)
+    school_id = registration.school_id
+    with _transaction():
+        Origin.insert(origin=origin, hub=registration.id, hwm=0).on_conflict_ignore().execute()
+        query = Origin.select().where(Origin.origin == origin)
+        row = (query.for_update() if _postgres() else query).get()
+        if row.hub_id != registration.id:
+            raise Refused(403, "not_yours", "That origin belongs to another hub registration.")
+        hwm = int(row.hwm)
+        if first > hwm + 1:
+            return PushResult(hwm, [])
+        last = events[-1].seq
+        quarantined: list[dict[str, Any]] = []
+        resent = [e for e in events if e.seq <= hwm]
+        fresh = [e for e in events if e.seq > hwm]
+        if resent:
+            held = {seq: digest for seq, digest in Event.select(Event.seq, Event.payload_hash).where(
+                (Event.origin == origin) & (Event.seq.between(resent[0].seq, resent[-1].seq))).tuples()}
+            for event in resent:
+                if event.seq in held and held[event.seq] != event.payload_hash:
+                    quarantined.append(_quarantine(registration, event, "conflict: the district holds another "
+                                                                        "event at this place in the log"))
+        stored = _store_fresh(registration, school_id, fresh, quarantined)
+        if fresh:
+            row.hwm = last
+            row.tip = fresh[-1].event_id
+            row.save()
+        earlier = list(Quarantine.select().where((Quarantine.origin == origin) & (Quarantine.seq.between(first, last))))
+        reported = {(q["seq"], q["event_id"]) for q in quarantined}
+        for item in earlier:
+            if (item.seq, item.event_id) not in reported:
+                quarantined.append({"seq": int(item.seq), "event_id": item.event_id, "reason": item.reason})
+        del stored
+        quarantined.sort(key=lambda q: q["seq"])
+        return PushResult(max(hwm, last), quarantined)
+
+
+def _store_fresh(registration: Hub, school_id: int, fresh: Sequence[WireEvent],
+                 quarantined: list[dict[str, Any]]) -> int:
+    if not fresh:
+        return 0
+    ids = [e.event_id for e in fresh]
+    known: dict[str, str] = {}
+    for start in range(0, len(ids), INSERT_CHUNK):
+        chunk = ids[start:start + INSERT_CHUNK]
+        known.update(Event.select(Event.event_id, Event.payload_hash).where(Event.event_id.in_(chunk)).tuples())
+    learners = {e.learner_uid for e in fresh if e.learner_uid}
+    schools: dict[str, int] = {}
+    names = sorted(learners)
+    for start in range(0, len(names), INSERT_CHUNK):
+        chunk = names[start:start + INSERT_CHUNK]
+        schools.update(Learner.select(Learner.uid, Learner.school).where(Learner.uid.in_(chunk)).tuples())
+    new_learners = [{"uid": uid, "school": school_id} for uid in names if uid not in schools]
+    for start in range(0, len(new_learners), INSERT_CHUNK):
+        Learner.insert_many(new_learners[start:start + INSERT_CHUNK]).on_conflict_ignore().execute()
+    received = now()
+    rows = []
+    seen: set[str] = set()
+    for event in fresh:
+        digest = event.payload_hash
+        if event.event_id in known or event.event_id in seen:
+            if known.get(event.event_id) != digest:
+                quarantined.append(_quarantine(registration, event, "conflict: this event id was used for "
+                                                                    "another event"))
+            continue  # the same event, recorded by another hub too: held once
+        if event.learner_uid and schools.get(event.learner_uid, school_id) != school_id:
+            quarantined.append(_quarantine(registration, event, "the learner belongs to another school"))
+            continue
+        seen.add(event.event_id)
+        rows.append({**event.as_row(), "payload_hash": digest, "school": school_id, "received_at": received})
+    for start in range(0, len(rows), INSERT_CHUNK):
+        Event.insert_many(rows[start:start + INSERT_CHUNK]).execute()
+    return len(rows)
+
+
+def _quarantine(registration: Hub, event: WireEvent, reason: str) -> dict[str, Any]:
+    (Quarantine.insert(hub=registration.id, origin=event.origin, seq=event.seq, event_id=event.event_id,
+                       reason=reason, body=json.dumps(event.as_row(), sort_keys=True), received_at=now())
+     .on_conflict_ignore().execute())
+    return {"seq": event.seq, "event_id": event.event_id, "reason": reason}
+
+
+def fetch(registration: Hub, message: dict[str, Any]) -> bytes | None:
+    """The hub's own events after ``after`` of ``origin`` (a hub whose log was rewound)."""
+    origin = _own_origin(registration, message.get("origin"))
+    after = message.get("after")
+    max_bytes = message.get("max_bytes")
+    if not isinstance(after, int) or after < 0 or not isinstance(max_bytes, int) or max_bytes < 1:
+        raise Refused(400, "bad_request", "A fetch names an origin, a position and a size.")
+    max_bytes = min(max_bytes, protocol.MAX_BATCH_BYTES)
+    limit = max(1, min(5000, max_bytes // 25))
+    fields = [Event.origin, Event.seq, *(getattr(Event, f) for f in protocol.FIELDS)]
+    rows = list(Event.select(*fields).where((Event.origin == origin) & (Event.seq > after))
+                .order_by(Event.seq).limit(limit).dicts())
+    contiguous = []
+    for row in rows:
+        if int(row["seq"]) != after + 1 + len(contiguous):
+            break  # a hole: an event held in quarantine, or the same event held under another origin
+        contiguous.append(row)
+    if not contiguous:
+        return None
+    body = protocol.encode_batch(origin, contiguous)
+    while len(body) > max_bytes and len(contiguous) > 1:
+        contiguous = contiguous[: max(1, len(contiguous) // 2)]
+        body = protocol.encode_batch(origin, contiguous)
+    return body
+
+
+# --- manifests ------------------------------------------------------------------------------------
+
+def _manifest_keys_wanted(registration: Hub) -> list[str]:
+    named = set()
+    for (payload,) in (Event.select(Event.payload).join(Origin, on=(Event.origin == Origin.origin))
+                       .where((Origin.hub == registration.id) & (Event.kind == "pack.installed")).tuples()):
+        key = json.loads(payload).get("manifest")
+        if key:
+            named.add(key)
+    if not named:
+        return []
+    held = {key for (key,) in Manifest.select(Manifest.key).where(Manifest.key.in_(sorted(named))).tuples()}
+    return sorted(named - held)
+
+
+def manifests(registration: Hub, message: dict[str, Any]) -> dict[str, Any]:
+    """Engine manifests a hub sends because hello asked for them: each must hash to its name."""
+    given = message.get("manifests")
+    if not isinstance(given, dict):
+        raise Refused(400, "bad_request", "Manifests come as an object of key to text.")
+    taken = []
+    with _transaction():
+        for key, body in given.items():
+            if not isinstance(body, str) or hashlib.sha256(body.encode("utf-8")).hexdigest() != key:
+                raise Refused(400, "bad_manifest", f"The manifest {str(key)[:16]} does not match its name.")
+            Manifest.insert(key=key, body=body).on_conflict_ignore().execute()
+            taken.append(key)
+    return {"taken": sorted(taken)}
+
+
+def manifests_by_key() -> dict[str, dict[str, Any]]:
+    return {row.key: json.loads(row.body) for row in Manifest.select()}
+
+
+def events_of(origins: Iterable[str]) -> list[dict[str, Any]]:
+    """Stored events of some origins in the canonical order (hlc, origin, seq)."""
+    fields = [Event.origin, Event.seq, *(getattr(Event, f) for f in protocol.FIELDS)]
+    return list(Event.select(*fields).where(Event.origin.in_(sorted(origins)))
+                .order_by(Event.hlc, Event.origin, Event.seq).dicts())
+
+
+def counts() -> dict[str, int]:
+    return {"events": Event.select(fn.COUNT(Event.id)).scalar() or 0,
+            "quarantined": Quarantine.select(fn.COUNT(Quarantine.id)).scalar() or 0}
