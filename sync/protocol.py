@@ -296,19 +296,20 @@ def batch_limit(events: Iterable[Mapping[str, Any]], max_bytes: int) -> int:
 class BatchSizer:
     """Adapts the compressed batch size so that a request takes about ``TARGET_SECONDS``:
     additive increase while requests are quick, multiplicative decrease on a slow or failed one
-    (the AIMD of TCP), always between MIN_BATCH_BYTES and MAX_BATCH_BYTES."""
+    (the AIMD of TCP), always between ``minimum`` and ``maximum`` bytes."""
 
     size: int = START_BATCH_BYTES
     step: int = 16 * 1024
+    minimum: int = MIN_BATCH_BYTES
+    maximum: int = MAX_BATCH_BYTES
 
     def succeeded(self, sent_bytes: int, seconds: float) -> None:
-        if seconds <= 0:
-            seconds = 0.001
+        seconds = max(seconds, 0.001)
         rate = sent_bytes / seconds
         if seconds > TARGET_SECONDS:
-            self.size = max(MIN_BATCH_BYTES, min(self.size // 2, int(rate * TARGET_SECONDS)))
+            self.size = max(self.minimum, min(self.size // 2, int(rate * TARGET_SECONDS)))
         elif sent_bytes >= self.size // 2:
-            self.size = min(MAX_BATCH_BYTES, self.size + self.step, max(self.size, int(rate * TARGET_SECONDS)))
+            self.size = min(self.maximum, self.size + self.step, max(self.size, int(rate * TARGET_SECONDS)))
 
     def failed(self) -> None:
-        self.size = max(MIN_BATCH_BYTES, self.size // 2)
+        self.size = max(self.minimum, self.size // 2)

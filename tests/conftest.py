@@ -199,3 +199,8 @@ def stop_waitress(server, thread) -> None:  # type: ignore[no-untyped-def]
             channel.handle_close()
     server.close()
     thread.join(timeout=5)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--schedules", type=int, default=500,
+                     help="how many random fault schedules the sync fault tests try (default 500)")

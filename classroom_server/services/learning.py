@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from peewee import EXCLUDED
+from peewee import EXCLUDED, fn
 
 from classroom_server.db import db
 from classroom_server.models import CANONICAL_ORDER, Event, MasteryRow, PackManifest
@@ -50,7 +50,7 @@ def split(engine_id: str) -> tuple[str, str]:
 ENGINE_KINDS = ("attempt", "override", "test_out_started", "lesson_viewed", "worked_example_viewed",
                 "model.calibrated")
 RECENT_TRANSITIONS = 2000
-_FIELDS = (Event.id, Event.kind, Event.learner_uid, Event.recorded_at, Event.payload)
+_FIELDS = (Event.id, Event.kind, Event.learner_uid, Event.recorded_at, Event.payload, Event.hlc)
 
 
 def catalog_from_log() -> SkillGraph:
@@ -119,6 +119,7 @@ class Engine:
         self.catalog: SkillGraph | None = None
         self.state: EngineState | None = None  # built by the first catch_up
         self.last_row_id = 0  # the last event of any kind looked at
+        self.newest_hlc = 0  # the newest clock value folded in
         self._recent: OrderedDict[int, list[str]] = OrderedDict()
         self.rows: dict[tuple[str, str], dict[str, Any]] = {}
         if persist:
@@ -148,10 +149,18 @@ class Engine:
         self.catalog = catalog_from_log()
         self.state = new_state(catalog=self.catalog)
         self.last_row_id = 0
+        self.newest_hlc = 0
         self.rows = {}
         self._recent.clear()
         self._epoch += 1
         return True
+
+    def _behind_in_order(self) -> bool:
+        """Whether an event appended since the last look belongs earlier in the canonical order
+        than events already folded (a hub's own events fetched back from the district): then
+        only a rebuild gives the canonical fold."""
+        oldest = Event.select(fn.MIN(Event.hlc)).where(Event.id > self.last_row_id).scalar()
+        return oldest is not None and oldest < self.newest_hlc
 
     def _unseen(self) -> Iterable[Event]:
         if self.last_row_id == 0:  # the whole log: in its canonical order
@@ -166,6 +175,7 @@ class Engine:
         assert self.state is not None
         for row in rows:
             self.last_row_id = max(self.last_row_id, row.id)
+            self.newest_hlc = max(self.newest_hlc, row.hlc or 0)
             if row.kind not in ENGINE_KINDS:
                 continue
             event = engine_event({"kind": row.kind, "learner_uid": row.learner_uid,
@@ -199,6 +209,10 @@ class Engine:
                 return
             if event.id == self.last_row_id + 1:
                 touched = self._apply((event,))
+            elif self._behind_in_order():  # events from elsewhere belong before what is folded
+                self.invalidate()
+                self.project(event)
+                return
             else:  # another process wrote events since: read them, in order, this one included
                 touched = self._apply(self._unseen())
             rows = [self.rows[key] for key in touched if key in self.rows]
@@ -215,6 +229,8 @@ class Engine:
         newer one; after a rebuild every stored row is replaced under both locks.
         """
         with self.lock:
+            if self.state is not None and self._behind_in_order():
+                self.invalidate()
             rebuilt = self._rebuild_if_packs_changed()
             touched = self._apply(self._unseen())
             epoch = self._epoch

@@ -119,6 +119,22 @@ def abandoned() -> None:
     forget_uncommitted()
 
 
+def rebuild_after_restore() -> None:
+    """Events were put back into the log out of the order they were appended in (a hub's own
+    events fetched back from the district): rebuild what folds the log, in its canonical order.
+    The mastery engine of this process rebuilds at its next use; one in another process notices
+    by itself (services/learning.py, ``Engine._behind_in_order``)."""
+    from pathlib import Path
+
+    from classroom_server.services.learning import rewrite_projection
+
+    with db.atomic("IMMEDIATE"):
+        for projection in SIMPLE:
+            projection.replace(projection.rebuild())
+    abandoned()
+    rewrite_projection(Path(str(db.database)).parent)
+
+
 def _marker(name: str) -> str:
     return f"projection:{name}"
 

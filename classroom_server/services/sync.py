@@ -54,11 +54,13 @@ class Store:
     """The hub's database as sync/client.py sees it (the ``HubStore`` protocol)."""
 
     def __init__(self, on_rewound: Callable[[], None] | None = None) -> None:
+        from classroom_server.services import projections
+
         hub_id = hub.get_meta("hub_id")
         if not hub_id:
             raise RuntimeError("This hub has no identity yet: run `classroom-server init` first.")
         self.hub_id = hub_id
-        self.on_rewound = on_rewound or (lambda: None)
+        self.on_rewound = on_rewound or projections.rebuild_after_restore
 
     def secret(self) -> str:
         value = hub.get_meta(KEY_SECRET)
@@ -168,7 +170,7 @@ class Store:
 
 
 def run(transport: client.Transport, *, progress: client.Progress | None = None,
-        on_rewound: Callable[[], None] | None = None) -> client.Outcome:
+        on_rewound: Callable[[], None] | None = None, sizer: protocol.BatchSizer | None = None) -> client.Outcome:
     """One sync with the district, recorded for the admin page. Raises ``client.SyncError``."""
     if not _RUNNING.acquire(blocking=False):
         raise client.SyncError("A sync is already running.")
@@ -176,7 +178,7 @@ def run(transport: client.Transport, *, progress: client.Progress | None = None,
         store = Store(on_rewound)
         store.secret()
         hub.set_meta(KEY_LAST_ATTEMPT, clock.iso())
-        session = client.Session(store, transport, progress=progress)
+        session = client.Session(store, transport, sizer=sizer, progress=progress)
         try:
             outcome = session.run()
         except client.SyncError as exc:
