@@ -30,6 +30,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import hmac
+import io
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -186,27 +187,13 @@ def decode_json(body: bytes) -> dict[str, Any]:
 
 def _inflate(body: bytes) -> bytes:
     try:
-        inflater = gzip.GzipFile(fileobj=_Reader(body))
+        inflater = gzip.GzipFile(fileobj=io.BytesIO(body), mode="rb")
         data = inflater.read(MAX_INFLATED_BYTES + 1)
     except (OSError, EOFError) as exc:
         raise ProtocolError(f"the batch is not valid gzip ({exc})") from None
     if len(data) > MAX_INFLATED_BYTES:
         raise ProtocolError("the batch inflates beyond the limit")
     return data
-
-
-class _Reader:
-    """A minimal file over bytes for GzipFile (io.BytesIO would do; this keeps no copy)."""
-
-    def __init__(self, data: bytes) -> None:
-        self._view = memoryview(data)
-        self._at = 0
-
-    def read(self, n: int = -1) -> bytes:
-        end = len(self._view) if n is None or n < 0 else min(len(self._view), self._at + n)
-        chunk = bytes(self._view[self._at:end])
-        self._at = end
-        return chunk
 
 
 def encode_batch(origin: str, events: Sequence[Mapping[str, Any]], *, level: int = 9) -> bytes:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from peewee import fn
 
@@ -31,6 +31,15 @@ KEY_LAST_ERROR = "sync.last_error"
 KEY_FAILURES = "sync.failures"
 
 _RUNNING = threading.Lock()  # one sync at a time in this process
+
+
+def _tuples(query: Any) -> list[tuple[Any, ...]]:
+    """``query.tuples()`` as what it is (peewee's stubs keep the model type)."""
+    return cast("list[tuple[Any, ...]]", list(query.tuples()))
+
+
+def _dicts(query: Any) -> list[dict[str, Any]]:
+    return cast("list[dict[str, Any]]", list(query.dicts()))
 
 
 class NotEnrolled(Exception):
@@ -80,9 +89,8 @@ class Store:
                 hub.set_meta(KEY_COUNTER, str(at_least))
 
     def positions(self) -> dict[str, int]:
-        rows = (Event.select(Event.origin, fn.MAX(Event.seq).alias("last"))
-                .where(Event.origin.startswith(self.hub_id + "."))
-                .group_by(Event.origin).tuples())
+        rows = _tuples(Event.select(Event.origin, fn.MAX(Event.seq).alias("last"))
+                       .where(Event.origin.startswith(self.hub_id + ".")).group_by(Event.origin))
         return {origin: int(last) for origin, last in rows}
 
     def current_origin(self) -> str:
@@ -94,8 +102,8 @@ class Store:
 
     def events_after(self, origin: str, seq: int, limit: int) -> list[dict[str, Any]]:
         fields = [Event.origin, Event.seq, *(getattr(Event, f) for f in protocol.FIELDS)]
-        return list(Event.select(*fields).where((Event.origin == origin) & (Event.seq > seq))
-                    .order_by(Event.seq).limit(limit).dicts())
+        return _dicts(Event.select(*fields).where((Event.origin == origin) & (Event.seq > seq))
+                      .order_by(Event.seq).limit(limit))
 
     def set_acked(self, origin: str, acked: int) -> None:
         SyncAck.insert(origin=origin, acked=acked).on_conflict_replace().execute()
@@ -113,16 +121,16 @@ class Store:
         new origin, in order, under the writer lock. They never left the hub, so nothing anywhere
         refers to their old numbers; their ids, content and place in the log stay as they were."""
         with db.atomic("IMMEDIATE"):
-            rows = list(Event.select(Event.id).where((Event.origin == origin) & (Event.seq > after))
-                        .order_by(Event.seq).tuples())
+            rows = _tuples(Event.select(Event.id).where((Event.origin == origin) & (Event.seq > after))
+                           .order_by(Event.seq))
             if not rows:
                 return 0
             counter = OriginCounter.get(OriginCounter.origin == new_origin) if OriginCounter.get_or_none(
                 OriginCounter.origin == new_origin) else None
             start = counter.last_seq if counter is not None else 0
             # Move the rows of the new origin up first so the numbers never collide.
-            existing = list(Event.select(Event.id, Event.seq).where(Event.origin == new_origin)
-                            .order_by(Event.seq.desc()).tuples())
+            existing = _tuples(Event.select(Event.id, Event.seq).where(Event.origin == new_origin)
+                               .order_by(Event.seq.desc()))
             db.execute_sql("DROP TRIGGER event_no_update")
             try:
                 for row_id, seq in existing:
@@ -207,8 +215,8 @@ def waiting() -> int:
     """Events of this hub's own that the district has not acknowledged (as last heard)."""
     hub_id = hub.get_meta("hub_id") or ""
     acked = {row.origin: row.acked for row in SyncAck.select()}
-    rows = (Event.select(Event.origin, fn.MAX(Event.seq)).where(Event.origin.startswith(hub_id + "."))
-            .group_by(Event.origin).tuples())
+    rows = _tuples(Event.select(Event.origin, fn.MAX(Event.seq)).where(Event.origin.startswith(hub_id + "."))
+                   .group_by(Event.origin))
     return sum(max(0, int(last) - acked.get(origin, 0)) for origin, last in rows)
 
 
@@ -257,5 +265,5 @@ def quarantined() -> list[SyncQuarantine]:
 def canonical_events() -> list[dict[str, Any]]:
     """Every event in the log's canonical order, as the protocol describes it (for tests, checks)."""
     fields = [Event.origin, Event.seq, *(getattr(Event, f) for f in protocol.FIELDS)]
-    return list(Event.select(*fields).order_by(*CANONICAL_ORDER).dicts())
+    return _dicts(Event.select(*fields).order_by(*CANONICAL_ORDER))
 

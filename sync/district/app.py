@@ -61,7 +61,7 @@ def create_district_app(database_url: str) -> Flask:
     @app.post("/sync/v1/<message>")
     def signed(message: str) -> Response:
         body = request.get_data(cache=False)
-        headers = request.headers
+        headers = dict(request.headers)
         try:
             version = int(headers.get("X-Sync-Version", ""))
         except ValueError:
