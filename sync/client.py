@@ -127,10 +127,10 @@ class Session:
             raise SyncError(f"The district had a problem (HTTP {answer.status}); it will be tried again.")
         signature = {k.lower(): v for k, v in answer.headers.items()}.get("x-sync-signature")
         if not protocol.response_signed_by(secret, counter, answer.status, answer.body, signature):
-            if answer.status in (401, 403) and not signature:
+            if answer.status in (401, 403, 426) and not signature:
+                # Unsigned, so possibly damaged or forged on the way: said, but never taken as final.
                 reply = _plain_reply(answer.body)
-                raise SyncError(reply.get("message") or "The district refused this hub.",
-                                retry=reply.get("error") not in ("revoked", "unknown_hub"))
+                raise SyncError(reply.get("message") or "The district refused this hub.")
             raise SyncError("An answer did not come from the district (a damaged or forged answer); "
                             "it will be tried again.")
         reply_status = answer.status

@@ -12,16 +12,20 @@ from sync.client import Response
 class HttpTransport:
     """HTTP(S) to ``base_url`` (e.g. ``https://district.example.org``), connections kept alive."""
 
-    def __init__(self, base_url: str, session: Any = None) -> None:
+    def __init__(self, base_url: str, session: Any = None, *, connect_timeout: float = 10.0,
+                 read_timeout: float | None = None) -> None:
         import requests
 
         self.base_url = base_url.rstrip("/")
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout  # caps the caller's timeout (tests use a short one)
         self.session = session or requests.Session()
         self._errors: tuple[type[BaseException], ...] = (requests.RequestException,)
 
     def post(self, path: str, body: bytes, headers: Mapping[str, str], timeout: float) -> Response:
         try:
-            answer = self.session.post(self.base_url + path, data=body, timeout=(10.0, timeout),
+            read = min(timeout, self.read_timeout) if self.read_timeout else timeout
+            answer = self.session.post(self.base_url + path, data=body, timeout=(self.connect_timeout, read),
                                        headers={"Content-Type": "application/octet-stream", **headers})
             return Response(answer.status_code, dict(answer.headers), answer.content)
         except self._errors as exc:

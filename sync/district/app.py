@@ -66,13 +66,16 @@ def create_district_app(database_url: str) -> Flask:
             version = int(headers.get("X-Sync-Version", ""))
         except ValueError:
             version = 0
+        registration = service.hub_for(headers.get("X-Sync-Hub"))
+        counter = protocol.parse_counter(headers)
         problem = protocol.version_problem(version)
         if problem:
-            return _json(426, {"error": "version", "message": problem, "oldest": protocol.OLDEST_COMPATIBLE})
-        registration = service.hub_for(headers.get("X-Sync-Hub"))
+            refusal = {"error": "version", "message": problem, "oldest": protocol.OLDEST_COMPATIBLE}
+            if registration is not None and registration.secret and counter:
+                return _signed(registration, counter, 426, refusal)
+            return _json(426, refusal)
         if registration is None or not registration.secret:
             return _json(401, {"error": "unknown_hub", "message": "The district does not know this hub: enrol it."})
-        counter = protocol.parse_counter(headers)
         if registration.revoked_at:
             return _signed(registration, counter or 0, 403,
                            {"error": "revoked", "message": "The district revoked this hub's enrolment."})
