@@ -34,7 +34,7 @@ import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from classroom_server import eventkinds
 
@@ -186,7 +186,7 @@ def decode_json(body: bytes) -> dict[str, Any]:
 
 def _inflate(body: bytes) -> bytes:
     try:
-        inflater = gzip.GzipFile(fileobj=_Reader(body))
+        inflater = gzip.GzipFile(fileobj=cast(Any, _Reader(body)))
         data = inflater.read(MAX_INFLATED_BYTES + 1)
     except (OSError, EOFError) as exc:
         raise ProtocolError(f"the batch is not valid gzip ({exc})") from None

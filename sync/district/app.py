@@ -9,9 +9,12 @@ an acknowledgement only from its district.
 from __future__ import annotations
 
 import logging
-from typing import Any
+import re
+import time
+from collections.abc import Mapping
+from typing import Any, cast
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 
 from sync import protocol
 from sync.district import service
@@ -19,6 +22,7 @@ from sync.district.models import connect, district_db
 from sync.district.service import Refused
 
 log = logging.getLogger("classroom_server.district")
+_PRINTABLE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def create_district_app(database_url: str) -> Flask:
@@ -29,7 +33,19 @@ def create_district_app(database_url: str) -> Flask:
 
     @app.before_request
     def _open() -> None:
+        g.started = time.perf_counter()
         database.connect(reuse_if_open=True)
+
+    @app.after_request
+    def _log_request(response: Response) -> Response:
+        """One line per request: what, from which hub (as it says; the signature is checked
+        elsewhere), the status, the bytes each way and the time."""
+        hub = request.headers.get("X-Sync-Hub", "")
+        log.info("%s %s status=%d hub=%s in=%d out=%s ms=%.1f", request.method, request.path, response.status_code,
+                 hub if _PRINTABLE_ID.fullmatch(hub) else "-", request.content_length or 0,
+                 response.calculate_content_length() or 0,
+                 (time.perf_counter() - g.get("started", time.perf_counter())) * 1000)
+        return response
 
     @app.teardown_request
     def _close(exc: BaseException | None) -> None:
@@ -61,7 +77,7 @@ def create_district_app(database_url: str) -> Flask:
     @app.post("/sync/v1/<message>")
     def signed(message: str) -> Response:
         body = request.get_data(cache=False)
-        headers = request.headers
+        headers = cast("Mapping[str, str]", request.headers)  # werkzeug's Headers: looked up like a mapping
         try:
             version = int(headers.get("X-Sync-Version", ""))
         except ValueError:

@@ -13,7 +13,7 @@ import json
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from peewee import IntegrityError, PostgresqlDatabase, fn
 
@@ -48,7 +48,7 @@ def _postgres() -> bool:
     return isinstance(district_db.obj, PostgresqlDatabase)
 
 
-def _transaction():  # type: ignore[no-untyped-def]
+def _transaction() -> Any:
     if _postgres():
         return district_db.atomic()
     return district_db.atomic("IMMEDIATE")
@@ -104,9 +104,25 @@ def hubs() -> list[Hub]:
     return list(Hub.select(Hub, School).join(School).order_by(School.name, Hub.name))
 
 
+def hub_by_reference(reference: str) -> Hub:
+    """A registration by its number (as staff see it listed) or by the enrolled hub's own id."""
+    text = reference.strip()
+    query = Hub.select(Hub, School).join(School)
+    found = query.where(Hub.id == int(text)).first() if text.isdigit() else None
+    if found is None and text:
+        found = query.where(Hub.hub_id == text).first()
+    if found is None:
+        raise ValueError(f"There is no hub registration {text!r} (give its number or the hub's id).")
+    return found
+
+
+def schools() -> list[School]:
+    return list(School.select().order_by(School.name))
+
+
 # --- enrolment ------------------------------------------------------------------------------------
 
-def enrol(code: str, hub_id: Any, hub_name: Any) -> tuple[Hub, str]:
+def enrol(code: Any, hub_id: Any, hub_name: Any) -> tuple[Hub, str]:
     """Bind a registration to the hub presenting its code; returns it and the hub's secret.
 
     The same hub may present the same code again (its answer was lost) until its first signed
@@ -128,8 +144,10 @@ def enrol(code: str, hub_id: Any, hub_name: Any) -> tuple[Hub, str]:
             raise Refused(409, "already_enrolled", "This hub is enrolled already; revoke its registration first.")
         if not registration.secret:
             registration.secret = secrets.token_urlsafe(32)
-        if other is not None:  # a revoked earlier registration of the same hub: it gives its id up
+        if other is not None:  # a revoked earlier registration of the same hub: it gives its id up,
             Hub.update(hub_id=None).where(Hub.id == other.id).execute()
+            # and the hub's origins, so the hub goes on from what the district holds of them.
+            Origin.update(hub=registration.id).where(Origin.hub == other.id).execute()
         registration.hub_id = hub_id
         if isinstance(hub_name, str) and hub_name.strip() and registration.name == "Hub":
             registration.name = hub_name.strip()[:100]
@@ -203,12 +221,12 @@ def push(registration: Hub, body: bytes) -> PushResult:
     except ProtocolError as exc:
         raise Refused(400, "bad_batch", f"The batch could not be read: {exc}.") from None
     _own_origin(registration, origin)
-    school_id = registration.school_id
+    school_id = int(cast(Any, registration).school_id)
     with _transaction():
         Origin.insert(origin=origin, hub=registration.id, hwm=0).on_conflict_ignore().execute()
         query = Origin.select().where(Origin.origin == origin)
         row = (query.for_update() if _postgres() else query).get()
-        if row.hub_id != registration.id:
+        if cast(Any, row).hub_id != registration.id:
             raise Refused(403, "not_yours", "That origin belongs to another hub registration.")
         hwm = int(row.hwm)
         if first > hwm + 1:
@@ -218,8 +236,8 @@ def push(registration: Hub, body: bytes) -> PushResult:
         resent = [e for e in events if e.seq <= hwm]
         fresh = [e for e in events if e.seq > hwm]
         if resent:
-            held = {seq: digest for seq, digest in Event.select(Event.seq, Event.payload_hash).where(
-                (Event.origin == origin) & (Event.seq.between(resent[0].seq, resent[-1].seq))).tuples()}
+            held = {seq: digest for seq, digest in _tuples(Event.select(Event.seq, Event.payload_hash).where(
+                (Event.origin == origin) & (Event.seq.between(resent[0].seq, resent[-1].seq))).tuples())}
             for event in resent:
                 if event.seq in held and held[event.seq] != event.payload_hash:
                     quarantined.append(_quarantine(registration, event, "conflict: the district holds another "
@@ -247,13 +265,14 @@ def _store_fresh(registration: Hub, school_id: int, fresh: Sequence[WireEvent],
     known: dict[str, str] = {}
     for start in range(0, len(ids), INSERT_CHUNK):
         chunk = ids[start:start + INSERT_CHUNK]
-        known.update(Event.select(Event.event_id, Event.payload_hash).where(Event.event_id.in_(chunk)).tuples())
+        known.update(_tuples(Event.select(Event.event_id, Event.payload_hash).where(Event.event_id.in_(chunk))
+                             .tuples()))
     learners = {e.learner_uid for e in fresh if e.learner_uid}
     schools: dict[str, int] = {}
     names = sorted(learners)
     for start in range(0, len(names), INSERT_CHUNK):
         chunk = names[start:start + INSERT_CHUNK]
-        schools.update(Learner.select(Learner.uid, Learner.school).where(Learner.uid.in_(chunk)).tuples())
+        schools.update(_tuples(Learner.select(Learner.uid, Learner.school).where(Learner.uid.in_(chunk)).tuples()))
     new_learners = [{"uid": uid, "school": school_id} for uid in names if uid not in schools]
     for start in range(0, len(new_learners), INSERT_CHUNK):
         Learner.insert_many(new_learners[start:start + INSERT_CHUNK]).on_conflict_ignore().execute()
@@ -294,9 +313,9 @@ def fetch(registration: Hub, message: dict[str, Any]) -> bytes | None:
     max_bytes = min(max_bytes, protocol.MAX_BATCH_BYTES)
     limit = max(1, min(5000, max_bytes // 25))
     fields = [Event.origin, Event.seq, *(getattr(Event, f) for f in protocol.FIELDS)]
-    rows = list(Event.select(*fields).where((Event.origin == origin) & (Event.seq > after))
-                .order_by(Event.seq).limit(limit).dicts())
-    contiguous = []
+    rows = _dicts(Event.select(*fields).where((Event.origin == origin) & (Event.seq > after))
+                  .order_by(Event.seq).limit(limit).dicts())
+    contiguous: list[dict[str, Any]] = []
     for row in rows:
         if int(row["seq"]) != after + 1 + len(contiguous):
             break  # a hole: an event held in quarantine, or the same event held under another origin
@@ -314,14 +333,14 @@ def fetch(registration: Hub, message: dict[str, Any]) -> bytes | None:
 
 def _manifest_keys_wanted(registration: Hub) -> list[str]:
     named = set()
-    for (payload,) in (Event.select(Event.payload).join(Origin, on=(Event.origin == Origin.origin))
-                       .where((Origin.hub == registration.id) & (Event.kind == "pack.installed")).tuples()):
+    for (payload,) in _tuples(Event.select(Event.payload).join(Origin, on=(Event.origin == Origin.origin))
+                              .where((Origin.hub == registration.id) & (Event.kind == "pack.installed")).tuples()):
         key = json.loads(payload).get("manifest")
         if key:
             named.add(key)
     if not named:
         return []
-    held = {key for (key,) in Manifest.select(Manifest.key).where(Manifest.key.in_(sorted(named))).tuples()}
+    held = {key for (key,) in _tuples(Manifest.select(Manifest.key).where(Manifest.key.in_(sorted(named))).tuples())}
     return sorted(named - held)
 
 
@@ -347,8 +366,18 @@ def manifests_by_key() -> dict[str, dict[str, Any]]:
 def events_of(origins: Iterable[str]) -> list[dict[str, Any]]:
     """Stored events of some origins in the canonical order (hlc, origin, seq)."""
     fields = [Event.origin, Event.seq, *(getattr(Event, f) for f in protocol.FIELDS)]
-    return list(Event.select(*fields).where(Event.origin.in_(sorted(origins)))
-                .order_by(Event.hlc, Event.origin, Event.seq).dicts())
+    return _dicts(Event.select(*fields).where(Event.origin.in_(sorted(origins)))
+                  .order_by(Event.hlc, Event.origin, Event.seq).dicts())
+
+
+def _tuples(query: Any) -> list[tuple[Any, ...]]:
+    """The rows of a ``.tuples()`` query (peewee's stubs type them as models)."""
+    return list(cast("Iterable[tuple[Any, ...]]", query))
+
+
+def _dicts(query: Any) -> list[dict[str, Any]]:
+    """The rows of a ``.dicts()`` query (peewee's stubs type them as models)."""
+    return list(cast("Iterable[dict[str, Any]]", query))
 
 
 def counts() -> dict[str, int]:
