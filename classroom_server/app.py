@@ -72,6 +72,9 @@ def create_app(
         projections.ensure_current()  # projections of another algorithm version are rebuilt
     app.extensions["catalogue"] = CatalogueStore(data_path)
     app.extensions["engine"] = Engine(app.extensions["catalogue"])
+    from classroom_server.services.sync_runner import Runner
+
+    app.extensions["sync_runner"] = Runner(settings, app.extensions["catalogue"], app.extensions["engine"])
 
     from classroom_server.web import register_blueprints
 

@@ -71,6 +71,24 @@ def _as_clock(value: Any) -> str:
     return f"{int(parts[0]):02d}:{int(parts[1]):02d}"
 
 
+def _as_quiet_hours(value: Any) -> str:
+    """``HH:MM-HH:MM`` (it may run past midnight, e.g. ``22:00-06:00``), or empty for none."""
+    text = str(value).strip()
+    if not text:
+        return ""
+    start, dash, end = text.partition("-")
+    try:
+        if not dash:
+            raise ValueError
+        start, end = _as_clock(start), _as_clock(end)
+    except ValueError:
+        raise ValueError("expected two times of day as HH:MM-HH:MM, for example 08:00-15:00, "
+                         "or empty for none") from None
+    if start == end:
+        raise ValueError("the quiet hours start and end at the same time; leave it empty for none")
+    return f"{start}-{end}"
+
+
 def _as_path_or_empty(value: Any) -> str:
     return str(value).strip()
 
@@ -124,6 +142,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("backup_dir", "", _as_path_or_empty,
             "Where nightly backups go. Empty: the `backups` folder in the data directory. A USB stick's "
             "mount point keeps a copy off the SD card."),
+    Setting("sync_interval_minutes", 10, _as_int(0, 24 * 60),
+            "How often `serve` syncs with the district, in minutes, once the hub is enrolled (a random "
+            "delay of up to a fifth of it is added, so a district's hubs do not all call at once; after "
+            "failures the wait doubles, up to 6 hours). 0 turns automatic sync off."),
+    Setting("sync_quiet_hours", "", _as_quiet_hours,
+            "No automatic sync between these times of the hub's clock, e.g. `08:00-15:00` while class "
+            "is on (it may run past midnight: `22:00-06:00`). Empty: none. `sync run` and the admin's "
+            "Sync now still work."),
+    Setting("sync_bandwidth_kbit", 0, _as_int(0, 1_000_000),
+            "Most the hub sends to the district, in kbit/s, so a sync leaves room on a thin link. "
+            "0: no limit."),
     Setting("insecure_fast_hashes", False, _as_bool,
             "Tests only: hash passwords and learner secrets with a cheap, insecure scheme. A hub refuses "
             "to start with it on, and never accepts a hash made with it."),

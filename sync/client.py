@@ -119,7 +119,7 @@ class Session:
         try:
             answer = self.transport.post(path, body, headers, TIMEOUT_SECONDS)
         except OSError as exc:
-            raise SyncError(f"The district did not answer ({exc.__class__.__name__}: {exc}).") from None
+            raise SyncError(f"The district did not answer: {exc}.") from None
         self.outcome.requests += 1
         self.outcome.bytes_sent += len(body)
         self.outcome.bytes_received += len(answer.body)

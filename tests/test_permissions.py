@@ -6,7 +6,7 @@ from classroom_server.web.access import requires  # noqa: F401  (the decorator u
 from tests.conftest import ADMIN_PASSWORD, TEACHER_PASSWORD, sign_in_learner, sign_in_staff
 
 TEACHER_ROUTES = ["/teach/", "/teach/classes/{pictures}", "/teach/classes/{pictures}/learners/{ana}"]
-ADMIN_ROUTES = ["/admin/"]
+ADMIN_ROUTES = ["/admin/", "/admin/sync/", "/admin/sync/progress"]
 LEARNER_ROUTES = ["/learn/"]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from classroom_server import __version__
-from classroom_server.cli import demo, hub, packs, users
+from classroom_server.cli import demo, district, hub, hub_sync, packs, users
 from classroom_server.cli.common import _Commands
 
 
@@ -24,5 +24,5 @@ def main() -> None:
 
 
 for command in (hub.init, hub.serve, demo.demo, hub.backup, hub.restore, hub.migrate, hub.recompute,
-                hub.calibrate, hub.check, packs.pack, users.users):
+                hub.calibrate, hub.check, packs.pack, users.users, hub_sync.sync, district.district):
     main.add_command(command)

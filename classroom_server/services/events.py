@@ -110,9 +110,9 @@ def record(
     try:
         body = eventkinds.check(kind, payload, learner_uid)
     except ValueError as exc:
-        too_large = "larger than" in str(exc)
-        raise Invalid("The event is too large." if too_large else "This is not a valid %(kind)s event: %(why)s",
-                      field="payload", kind=kind, why=str(exc)) from None
+        if "larger than" in str(exc):  # two calls, not one with a conditional: each message is extracted
+            raise Invalid("The event is too large.", field="payload") from None
+        raise Invalid("This is not a valid %(kind)s event: %(why)s", field="payload", kind=kind, why=str(exc)) from None
     digest = eventkinds.payload_hash(kind, body, learner_uid, actor_uid, class_uid)
     origin = hub.origin()
     projected = False

@@ -7,16 +7,27 @@ the hub's database as they see it (``Store``), and the record of how syncs went,
 
 from __future__ import annotations
 
+import fcntl
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 from peewee import fn
 
 from classroom_server import clock
 from classroom_server.db import db
-from classroom_server.models import CANONICAL_ORDER, Event, OriginCounter, PackManifest, SyncAck, SyncQuarantine
+from classroom_server.models import (
+    CANONICAL_ORDER,
+    Event,
+    OriginCounter,
+    PackManifest,
+    Person,
+    SyncAck,
+    SyncQuarantine,
+)
 from classroom_server.services import hub
 from sync import client, protocol
 from sync.protocol import WireEvent
@@ -30,6 +41,8 @@ KEY_LAST_ATTEMPT = "sync.last_attempt"
 KEY_LAST_ERROR = "sync.last_error"
 KEY_FAILURES = "sync.failures"
 
+LOCK_FILE = "sync.lock"
+
 _RUNNING = threading.Lock()  # one sync at a time in this process
 
 
@@ -40,6 +53,25 @@ def _tuples(query: Any) -> list[tuple[Any, ...]]:
 
 def _dicts(query: Any) -> list[dict[str, Any]]:
     return cast("list[dict[str, Any]]", list(query.dicts()))
+@contextmanager
+def _one_at_a_time() -> Iterator[None]:
+    """One sync at a time for a hub: among this process's threads, and between processes (the
+    hub's scheduled sync and a `classroom-server sync run` typed meanwhile) through a lock file
+    beside the database. Two syncs at once would only trip over each other's request counters."""
+    if not _RUNNING.acquire(blocking=False):
+        raise client.SyncError("A sync is already running.")
+    try:
+        handle = open(Path(db.database).parent / LOCK_FILE, "a+")
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise client.SyncError("A sync is already running (in another process).") from None
+            yield
+        finally:
+            handle.close()
+    finally:
+        _RUNNING.release()
 
 
 class NotEnrolled(Exception):
@@ -179,10 +211,9 @@ class Store:
 
 def run(transport: client.Transport, *, progress: client.Progress | None = None,
         on_rewound: Callable[[], None] | None = None, sizer: protocol.BatchSizer | None = None) -> client.Outcome:
-    """One sync with the district, recorded for the admin page. Raises ``client.SyncError``."""
-    if not _RUNNING.acquire(blocking=False):
-        raise client.SyncError("A sync is already running.")
-    try:
+    """One sync with the district, recorded for the admin page. Raises ``client.SyncError``, or
+    ``NotEnrolled`` before any request."""
+    with _one_at_a_time():
         store = Store(on_rewound)
         store.secret()
         hub.set_meta(KEY_LAST_ATTEMPT, clock.iso())
@@ -201,8 +232,6 @@ def run(transport: client.Transport, *, progress: client.Progress | None = None,
             hub.set_meta(KEY_FAILURES, "0")
         outcome.waiting = waiting()
         return outcome
-    finally:
-        _RUNNING.release()
 
 
 def _note_failure(message: str) -> None:
@@ -211,13 +240,23 @@ def _note_failure(message: str) -> None:
         hub.set_meta(KEY_FAILURES, str(int(hub.get_meta(KEY_FAILURES) or 0) + 1))
 
 
+def note_unreachable(problem: str) -> None:
+    """The scheduled sync found the district out of reach before sending anything: said on the
+    admin page and in /healthz, but not a failed sync (it costs nothing, so no backing off)."""
+    with db.atomic("IMMEDIATE"):
+        hub.set_meta(KEY_LAST_ATTEMPT, clock.iso())
+        hub.set_meta(KEY_LAST_ERROR, f"The district could not be reached: {problem}.")
+
+
 def waiting() -> int:
-    """Events of this hub's own that the district has not acknowledged (as last heard)."""
+    """Events of this hub's own that the district has not acknowledged (as last heard).
+
+    Read from the origin counters (one small row per origin, kept in step with the log in the
+    same transactions), not from the events, so /healthz stays quick on a long log."""
     hub_id = hub.get_meta("hub_id") or ""
     acked = {row.origin: row.acked for row in SyncAck.select()}
-    rows = _tuples(Event.select(Event.origin, fn.MAX(Event.seq)).where(Event.origin.startswith(hub_id + "."))
-                   .group_by(Event.origin))
-    return sum(max(0, int(last) - acked.get(origin, 0)) for origin, last in rows)
+    rows = _tuples(OriginCounter.select(OriginCounter.origin, OriginCounter.last_seq).tuples())
+    return sum(max(0, int(last) - acked.get(origin, 0)) for origin, last in rows if origin.startswith(hub_id + "."))
 
 
 def status() -> Status:
@@ -238,7 +277,7 @@ def enrol(transport: client.Transport, district_url: str, code: str, hub_name: s
         answer = transport.post(protocol.PREFIX + "enrol", body, {"X-Sync-Version": str(protocol.VERSION)},
                                 client.TIMEOUT_SECONDS)
     except OSError as exc:
-        raise client.SyncError(f"The district did not answer ({exc}).") from None
+        raise client.SyncError(f"The district did not answer: {exc}.") from None
     reply = {}
     try:
         reply = protocol.decode_json(answer.body)
@@ -260,6 +299,38 @@ def enrol(transport: client.Transport, district_url: str, code: str, hub_name: s
 
 def quarantined() -> list[SyncQuarantine]:
     return list(SyncQuarantine.select().order_by(SyncQuarantine.id))
+
+
+@dataclass(frozen=True)
+class QuarantinedEvent:
+    """An event the district refused, with what a person needs to recognise it."""
+
+    origin: str
+    seq: int
+    event_id: str
+    kind: str | None  # None: the hub no longer holds the event under that id
+    learner: str | None  # the learner's name on this hub, if the event is about one
+    occurred_at: str | None
+    reason: str
+    noted_at: str
+
+
+def quarantined_details(limit: int = 200) -> list[QuarantinedEvent]:
+    """The newest refused events first, with their kind and learner's name."""
+    rows = list(SyncQuarantine.select().order_by(SyncQuarantine.id.desc()).limit(limit))
+    events = {e.event_id: e for e in Event.select(Event.event_id, Event.kind, Event.learner_uid, Event.occurred_at)
+              .where(Event.event_id.in_([r.event_id for r in rows]))}
+    uids = {e.learner_uid for e in events.values() if e.learner_uid}
+    names = {p.uid: p.display_name for p in Person.select(Person.uid, Person.display_name)
+             .where(Person.uid.in_(sorted(uids)))} if uids else {}
+    found = []
+    for row in rows:
+        event = events.get(row.event_id)
+        found.append(QuarantinedEvent(
+            origin=row.origin, seq=int(row.seq), event_id=row.event_id, kind=event.kind if event else None,
+            learner=names.get(event.learner_uid) if event and event.learner_uid else None,
+            occurred_at=event.occurred_at if event else None, reason=row.reason, noted_at=row.noted_at))
+    return found
 
 
 def canonical_events() -> list[dict[str, Any]]:

@@ -43,13 +43,26 @@ def _load_person() -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from classroom_server.web import admin, admin_packs, auth, content, errors, health, learner, practice, teacher
+    from classroom_server.web import (
+        admin,
+        admin_packs,
+        admin_sync,
+        auth,
+        content,
+        errors,
+        health,
+        learner,
+        practice,
+        teacher,
+    )
     from classroom_server.web.content import url_for_file
+    from classroom_server.web.dates import time_tag
 
     app.session_interface = SessionCookies()
     app.before_request(_load_person)
     app.jinja_env.globals["content_url"] = url_for_file
-    for module in (health, auth, learner, practice, teacher, admin, admin_packs, content):
+    app.jinja_env.filters["when"] = time_tag
+    for module in (health, auth, learner, practice, teacher, admin, admin_packs, admin_sync, content):
         app.register_blueprint(module.bp)
     errors.init_app(app)
 

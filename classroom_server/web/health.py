@@ -6,6 +6,7 @@ from flask import Blueprint, Response, current_app, jsonify
 
 from classroom_server import __version__
 from classroom_server.services import hub
+from classroom_server.services import sync as hub_sync
 
 bp = Blueprint("health", __name__)
 
@@ -28,6 +29,24 @@ def health_report() -> dict[str, object]:
         "epoch": hub.get_meta("epoch"),
         "disk_free_bytes": free,
         "last_backup": hub.get_meta("last_backup"),
+        "sync": sync_report(),
+    }
+
+
+def sync_report() -> dict[str, object]:
+    """District sync as IT staff check it: a few small reads, never a request to the district.
+    A hub that is not enrolled is not a problem here (many never sync)."""
+    state = hub_sync.status()
+    return {
+        "enrolled": state.enrolled,
+        "district": state.district_url,
+        "school": state.school,
+        "last_success": state.last_success,
+        "last_attempt": state.last_attempt,
+        "waiting": state.waiting,
+        "failures": state.failures,
+        "quarantined": state.quarantined,
+        "last_error": state.last_error,
     }
 
 

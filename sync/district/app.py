@@ -9,9 +9,11 @@ an acknowledgement only from its district.
 from __future__ import annotations
 
 import logging
+import re
+import time
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 
 from sync import protocol
 from sync.district import service
@@ -19,6 +21,7 @@ from sync.district.models import connect, district_db
 from sync.district.service import Refused
 
 log = logging.getLogger("classroom_server.district")
+_PRINTABLE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def create_district_app(database_url: str) -> Flask:
@@ -29,7 +32,19 @@ def create_district_app(database_url: str) -> Flask:
 
     @app.before_request
     def _open() -> None:
+        g.started = time.perf_counter()
         database.connect(reuse_if_open=True)
+
+    @app.after_request
+    def _log_request(response: Response) -> Response:
+        """One line per request: what, from which hub (as it says; the signature is checked
+        elsewhere), the status, the bytes each way and the time."""
+        hub = request.headers.get("X-Sync-Hub", "")
+        log.info("%s %s status=%d hub=%s in=%d out=%s ms=%.1f", request.method, request.path, response.status_code,
+                 hub if _PRINTABLE_ID.fullmatch(hub) else "-", request.content_length or 0,
+                 response.calculate_content_length() or 0,
+                 (time.perf_counter() - g.get("started", time.perf_counter())) * 1000)
+        return response
 
     @app.teardown_request
     def _close(exc: BaseException | None) -> None:

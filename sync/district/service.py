@@ -113,6 +113,22 @@ def hubs() -> list[Hub]:
     return list(Hub.select(Hub, School).join(School).order_by(School.name, Hub.name))
 
 
+def hub_by_reference(reference: str) -> Hub:
+    """A registration by its number (as staff see it listed) or by the enrolled hub's own id."""
+    text = reference.strip()
+    query = Hub.select(Hub, School).join(School)
+    found = query.where(Hub.id == int(text)).first() if text.isdigit() else None
+    if found is None and text:
+        found = query.where(Hub.hub_id == text).first()
+    if found is None:
+        raise ValueError(f"There is no hub registration {text!r} (give its number or the hub's id).")
+    return found
+
+
+def schools() -> list[School]:
+    return list(School.select().order_by(School.name))
+
+
 # --- enrolment ------------------------------------------------------------------------------------
 
 def enrol(code: Any, hub_id: Any, hub_name: Any) -> tuple[Hub, str]:
@@ -137,8 +153,10 @@ def enrol(code: Any, hub_id: Any, hub_name: Any) -> tuple[Hub, str]:
             raise Refused(409, "already_enrolled", "This hub is enrolled already; revoke its registration first.")
         if not registration.secret:
             registration.secret = secrets.token_urlsafe(32)
-        if other is not None:  # a revoked earlier registration of the same hub: it gives its id up
+        if other is not None:  # a revoked earlier registration of the same hub: it gives its id up,
             Hub.update(hub_id=None).where(Hub.id == other.id).execute()
+            # and the hub's origins, so the hub goes on from what the district holds of them.
+            Origin.update(hub=registration.id).where(Origin.hub == other.id).execute()
         registration.hub_id = hub_id
         if isinstance(hub_name, str) and hub_name.strip() and registration.name == "Hub":
             registration.name = hub_name.strip()[:100]

@@ -84,3 +84,22 @@ def enrolled(app, district, school: str = "Hillside Primary") -> AppTransport:  
     with db.connection_context():
         hub_sync.enrol(transport, "http://district.test", code, "Room 4")
     return transport
+
+
+@pytest.fixture
+def district_server(district) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The district app under a real waitress on 127.0.0.1; yields its address."""
+    from tests.conftest import start_waitress, stop_waitress
+
+    server, thread = start_waitress(district)
+    yield f"http://127.0.0.1:{server.effective_port}"
+    stop_waitress(server, thread)
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound once, then let go)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -72,3 +72,18 @@ def test_a_revoked_hub_is_told_so_and_stops(app, district):
             hub_sync.run(transport)
         assert caught.value.retry is False
         assert "revoked" in (hub_sync.status().last_error or "")
+
+
+def test_a_revoked_hub_enrolled_again_with_a_new_code_goes_on_from_what_the_district_holds(app, school, district):
+    transport = enrolled(app, district)
+    with db.connection_context():
+        first = hub_sync.run(transport)
+    with district.extensions["district_database"].connection_context():
+        service.revoke(service.hubs()[0])
+    with db.connection_context():
+        assert hub_sync.enrol(transport, "http://district.test", register(district, hub_name="Room 4b"),
+                              "Room 4") == "Hillside Primary"
+        events.record("learner.signed_in", {"method": "pin"}, learner_uid=school.learners["cleo"].uid)
+        again = hub_sync.run(transport)
+    assert first.pushed > 0 and again.pushed == 1 and again.waiting == 0
+    assert _district_events(district) == _hub_events()

@@ -1,0 +1,245 @@
+"""``classroom-server district ...``: the district server that hubs sync with, and what its staff
+do: add schools, register hubs (a one-time code, printed with a QR code), list and revoke them."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlparse, urlunparse
+
+import click
+
+from classroom_server.cli.common import Fail, _check_port
+
+DATABASE_ENV = "CLASSROOM_DISTRICT_DATABASE_URL"
+database_option = click.option(
+    "--database-url", "database_url", envvar=DATABASE_ENV, required=True, metavar="URL",
+    help="The district's database: postgresql://USER:PASSWORD@HOST:5432/NAME, or sqlite:///PATH for a "
+         f"quick try (or set {DATABASE_ENV}, which keeps a password out of the process list).",
+)
+
+
+def shown_url(url: str) -> str:
+    """A database URL with its password hidden, for messages and logs."""
+    try:
+        parsed = urlparse(url)
+        if parsed.password:
+            netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@")
+            return urlunparse(parsed._replace(netloc=netloc))
+    except ValueError:
+        pass
+    return url
+
+
+@contextmanager
+def _database(url: str) -> Iterator[Any]:
+    """The district's database, open (tables made if missing), or a plain-word failure."""
+    from peewee import DatabaseError, InterfaceError
+
+    from sync.district.models import connect
+
+    try:
+        database = connect(url)
+    except ValueError as exc:
+        raise Fail(str(exc)) from None
+    except ImportError:
+        raise Fail("A PostgreSQL district needs psycopg: pip install 'classroom-server[district]'.") from None
+    except (DatabaseError, InterfaceError, OSError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        raise Fail(f"The district's database {shown_url(url)} cannot be opened: {reason}") from None
+    try:
+        with database.connection_context():
+            yield database
+    finally:
+        if not database.is_closed():
+            database.close()
+
+
+@click.group()
+def district() -> None:
+    """The district server: serve it, add schools, register hubs and revoke them."""
+
+
+@district.command("serve")
+@database_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. 0.0.0.0 serves other machines directly; in production put the "
+                   "district behind an HTTPS proxy instead (events carry learners' data).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8090, show_default=True, help="Port.")
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Worker threads.")
+def district_serve(database_url: str, host: str, port: int, threads: int) -> None:
+    """Run the district server under waitress until stopped, logging each request."""
+    from waitress.server import create_server
+
+    from sync.district.app import create_district_app
+
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    with _database(database_url):
+        pass  # opens it once, so that a bad URL or an unreachable server is said before anything else
+    app = create_district_app(database_url)
+    try:
+        _check_port(host, port)
+        server = create_server(app, host=host, port=port, threads=threads, ident="classroom-district")
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise Fail(f"Port {port} is already in use on {host}. Stop the other program or choose --port.") from None
+        raise Fail(f"Cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    click.echo(f"District server serving at http://{host}:{port}/ (database {shown_url(database_url)}).")
+    click.echo(f"Hubs enrol with: classroom-server sync enrol --data DIR --district http://{host}:{port} CODE")
+    sys.stdout.flush()
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    click.echo("Stopped.")
+
+
+@district.group("school")
+def school() -> None:
+    """Schools at the district: add, list."""
+
+
+@school.command("add")
+@database_option
+@click.argument("name")
+def school_add(database_url: str, name: str) -> None:
+    """Add a school (its NAME as district staff know it)."""
+    from sync.district import service
+
+    with _database(database_url):
+        try:
+            added = service.add_school(name)
+        except ValueError as exc:
+            raise Fail(str(exc)) from None
+    click.echo(f"Added the school {added.name}. Register its hubs with: classroom-server district hub add "
+               f"--database-url URL --school {_quoted(added.name)} --name NAME")
+
+
+@school.command("list")
+@database_option
+def school_list(database_url: str) -> None:
+    """List the schools."""
+    from sync.district import service
+
+    with _database(database_url):
+        names = [s.name for s in service.schools()]
+    if not names:
+        click.echo("No schools yet. Add one with: classroom-server district school add --database-url URL NAME")
+    for name in names:
+        click.echo(name)
+
+
+def _quoted(text: str) -> str:
+    return f'"{text}"' if any(ch.isspace() for ch in text) else text
+
+
+@district.group("hub")
+def hub() -> None:
+    """Hub registrations: add one (a one-time code), list them, revoke one."""
+
+
+def print_qr(text: str, out: Any = None) -> None:
+    """A QR code of ``text`` in the terminal, for a phone to carry the code to the hub.
+
+    segno: pure Python with no dependencies of its own, small, long maintained, and it draws in a
+    terminal by itself; a regular QR code (not a Micro QR code, which few phone cameras read)."""
+    import segno
+
+    out = out or sys.stdout
+    code = segno.make_qr(text, error="m")
+    if out.isatty():
+        code.terminal(out=out, border=2)  # colours set explicitly: readable on a dark or light terminal
+    else:
+        code.terminal(out=out, border=2, compact=True)  # plain characters (light on a dark background)
+
+
+@hub.command("add")
+@database_option
+@click.option("--school", "school_name", required=True, help="The school the hub belongs to.")
+@click.option("--name", "hub_name", required=True, help="The hub's name, e.g. its classroom.")
+@click.option("--district-url", metavar="URL",
+              help="The district's address as hubs reach it: printed in the command to run on the hub.")
+def hub_add(database_url: str, school_name: str, hub_name: str, district_url: str | None) -> None:
+    """Register a hub for a school and print its one-time enrolment code, with a QR code of it.
+
+    The code is shown this once (the district keeps only its hash) and enrols one hub.
+    """
+    from sync.district import service
+
+    if district_url is not None:
+        parsed = urlparse(district_url.strip())
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise Fail("--district-url must be the district's address, like https://district.example.org.")
+        district_url = district_url.strip().rstrip("/")
+    with _database(database_url):
+        try:
+            found = service.school_named(school_name)
+        except ValueError as exc:
+            raise Fail(f"{exc} Add it first: classroom-server district school add --database-url URL "
+                       f"{_quoted(school_name)}") from None
+        registration, code = service.register_hub(found, hub_name)
+    click.echo(f"Registered hub {registration.id}: {registration.name}, {found.name}.")
+    click.echo(f"One-time enrolment code: {code}")
+    click.echo("It is shown only now and enrols one hub. On the hub, run:")
+    click.echo(f"  classroom-server sync enrol --data DIR --district {district_url or 'URL'} {code}")
+    click.echo("or type the district's address and the code on the hub's admin page, under District sync.")
+    click.echo("")
+    print_qr(code)
+
+
+@hub.command("list")
+@database_option
+def hub_list(database_url: str) -> None:
+    """List hub registrations: number, school, name, state, hub id, last contact, last problem."""
+    from sync.district import service
+
+    with _database(database_url):
+        rows = service.hubs()
+        lines = []
+        for row in rows:
+            if row.revoked_at:
+                state = f"revoked {row.revoked_at}"
+            elif row.hub_id:
+                state = "enrolled"
+            else:
+                state = "waiting for its code"
+            contact = f"last contact {row.last_contact_at}" if row.last_contact_at else "no contact yet"
+            problem = f"; last problem: {row.last_problem}" if row.last_problem else ""
+            lines.append(f"{row.id:>4}  {row.school.name}  |  {row.name}  |  {state}  |  "
+                         f"hub {row.hub_id or '-'}  |  {contact}{problem}")
+    if not lines:
+        click.echo("No hubs registered yet. Register one with: classroom-server district hub add "
+                   "--database-url URL --school NAME --name NAME")
+    for line in lines:
+        click.echo(line)
+
+
+@hub.command("revoke")
+@database_option
+@click.argument("reference", metavar="HUB")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def hub_revoke(database_url: str, reference: str, yes: bool) -> None:
+    """Revoke a hub's registration (HUB: its number in `hub list`, or the hub's id): it can no
+    longer sync, and its code, if unused, no longer works. Events it sent are kept."""
+    from sync.district import service
+
+    with _database(database_url):
+        try:
+            registration = service.hub_by_reference(reference)
+        except ValueError as exc:
+            raise Fail(str(exc)) from None
+        described = f"hub {registration.id} ({registration.name}, {registration.school.name})"
+        if registration.revoked_at:
+            click.echo(f"The {described} was revoked already, at {registration.revoked_at}.")
+            return
+        if not yes and not click.confirm(f"Revoke {described}? It will no longer be able to sync."):
+            raise Fail("Nothing was changed.")
+        service.revoke(registration)
+    click.echo(f"Revoked {described}. To enrol it again, register a new code: classroom-server district hub add.")
