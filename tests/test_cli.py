@@ -443,7 +443,10 @@ def _free_port():
         return probe.getsockname()[1]
 
 
-def test_serve_runs_as_a_real_process_and_stops_cleanly(hub_dir):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_serve_runs_as_a_real_process_and_stops_cleanly(hub_dir, stop):
+    """Ctrl-C and a service manager's SIGTERM both stop the hub cleanly, even when the process
+    was started with SIGINT ignored (as a shell's background job is)."""
     database.db.close()
     script = Path(sys.executable).with_name("classroom-server")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "classroom_server.cli"]
@@ -451,6 +454,7 @@ def test_serve_runs_as_a_real_process_and_stops_cleanly(hub_dir):
     process = subprocess.Popen(
         [*command, "serve", "--data", str(hub_dir), "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
         deadline, status = time.monotonic() + 30, None
@@ -465,7 +469,7 @@ def test_serve_runs_as_a_real_process_and_stops_cleanly(hub_dir):
         assert status == 200, process.stderr.read() if process.poll() is not None else "no answer"
         assert body["status"] in ("ok", "degraded")
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         try:
             out, err = process.communicate(timeout=60)  # generous: a loaded machine is slow, not wrong
         except subprocess.TimeoutExpired:

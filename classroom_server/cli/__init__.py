@@ -23,6 +23,6 @@ def main() -> None:
     """
 
 
-for command in (hub.init, hub.serve, demo.demo, hub.backup, hub.restore, hub.migrate, hub.recompute,
+for command in (hub.init, hub.serve, demo.demo, demo.demo_district, hub.backup, hub.restore, hub.migrate, hub.recompute,
                 hub.calibrate, hub.check, packs.pack, users.users, hub_sync.sync, district.district):
     main.add_command(command)

@@ -200,6 +200,19 @@ def _check_port(host: str, port: int) -> None:
         probe.bind((host, port))
 
 
+def stop_on_signals() -> None:
+    """Ctrl-C (SIGINT) and a service manager's SIGTERM both stop a server cleanly, whatever the
+    process inherited: a program started in the background by a shell, or by a test runner's
+    worker, may start with SIGINT ignored, and Python keeps it ignored unless told otherwise."""
+    import signal
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+
+
 def _serve(app: Any, data_dir: Path, host: str, port: int, threads: int, banner: str = "") -> None:
     from waitress.server import create_server
 
@@ -223,8 +236,9 @@ def _serve(app: Any, data_dir: Path, host: str, port: int, threads: int, banner:
         if banner:
             click.echo(banner)
         sys.stdout.flush()
+        stop_on_signals()
         try:
-            server.run()  # waitress returns on Ctrl+C or SIGINT itself
+            server.run()
         except KeyboardInterrupt:
             pass
         finally:

@@ -13,7 +13,7 @@ from urllib.parse import urlparse, urlunparse
 
 import click
 
-from classroom_server.cli.common import Fail, _check_port
+from classroom_server.cli.common import Fail, _check_port, stop_on_signals
 
 DATABASE_ENV = "CLASSROOM_DISTRICT_DATABASE_URL"
 database_option = click.option(
@@ -92,6 +92,7 @@ def district_serve(database_url: str, host: str, port: int, threads: int) -> Non
     click.echo(f"District server serving at http://{host}:{port}/ (database {shown_url(database_url)}).")
     click.echo(f"Hubs enrol with: classroom-server sync enrol --data DIR --district http://{host}:{port} CODE")
     sys.stdout.flush()
+    stop_on_signals()
     try:
         server.run()
     except KeyboardInterrupt:

@@ -115,7 +115,7 @@ def test_kill_9_of_either_side_at_any_moment_loses_and_doubles_nothing(app, scho
             syncer = _start(SYNCER, str(data_dir), url)
             before = held()
             target = min(total, before + rng.randint(1, 300))
-            _wait_until(lambda: held() >= target or syncer.poll() is not None)
+            _wait_until(lambda t=target, p=syncer: held() >= t or p.poll() is not None)
             victim = rng.choice(["hub", "district"])
             _kill(syncer if victim == "hub" else server)
             kills[victim] += 1
