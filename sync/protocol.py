@@ -186,7 +186,7 @@ def decode_json(body: bytes) -> dict[str, Any]:
 
 def _inflate(body: bytes) -> bytes:
     try:
-        inflater = gzip.GzipFile(fileobj=_Reader(body))
+        inflater = gzip.GzipFile(mode="rb", fileobj=_Reader(body))
         data = inflater.read(MAX_INFLATED_BYTES + 1)
     except (OSError, EOFError) as exc:
         raise ProtocolError(f"the batch is not valid gzip ({exc})") from None
@@ -207,6 +207,11 @@ class _Reader:
         chunk = bytes(self._view[self._at:end])
         self._at = end
         return chunk
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = (0, self._at, len(self._view))[whence]
+        self._at = max(0, min(len(self._view), base + offset))
+        return self._at
 
 
 def encode_batch(origin: str, events: Sequence[Mapping[str, Any]], *, level: int = 9) -> bytes:

@@ -8,16 +8,16 @@ the hub's database as they see it (``Store``), and the record of how syncs went,
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast  # casts: .tuples() and .dicts() yield those; peewee's stubs say models
 
 from peewee import fn
 
 from classroom_server import clock
 from classroom_server.db import db
 from classroom_server.models import CANONICAL_ORDER, Event, OriginCounter, PackManifest, SyncAck, SyncQuarantine
-from classroom_server.services import hub
+from classroom_server.services import hub, projections
 from sync import client, protocol
 from sync.protocol import WireEvent
 
@@ -78,9 +78,8 @@ class Store:
                 hub.set_meta(KEY_COUNTER, str(at_least))
 
     def positions(self) -> dict[str, int]:
-        rows = (Event.select(Event.origin, fn.MAX(Event.seq).alias("last"))
-                .where(Event.origin.startswith(self.hub_id + "."))
-                .group_by(Event.origin).tuples())
+        rows = cast("Iterable[tuple[str, int]]", Event.select(Event.origin, fn.MAX(Event.seq).alias("last"))
+                    .where(Event.origin.startswith(self.hub_id + ".")).group_by(Event.origin).tuples())
         return {origin: int(last) for origin, last in rows}
 
     def current_origin(self) -> str:
@@ -92,8 +91,8 @@ class Store:
 
     def events_after(self, origin: str, seq: int, limit: int) -> list[dict[str, Any]]:
         fields = [Event.origin, Event.seq, *(getattr(Event, f) for f in protocol.FIELDS)]
-        return list(Event.select(*fields).where((Event.origin == origin) & (Event.seq > seq))
-                    .order_by(Event.seq).limit(limit).dicts())
+        return list(cast("Iterable[dict[str, Any]]", Event.select(*fields)
+                         .where((Event.origin == origin) & (Event.seq > seq)).order_by(Event.seq).limit(limit).dicts()))
 
     def set_acked(self, origin: str, acked: int) -> None:
         SyncAck.insert(origin=origin, acked=acked).on_conflict_replace().execute()
@@ -111,16 +110,16 @@ class Store:
         new origin, in order, under the writer lock. They never left the hub, so nothing anywhere
         refers to their old numbers; their ids, content and place in the log stay as they were."""
         with db.atomic("IMMEDIATE"):
-            rows = list(Event.select(Event.id).where((Event.origin == origin) & (Event.seq > after))
-                        .order_by(Event.seq).tuples())
+            rows = list(cast("Iterable[tuple[int]]", Event.select(Event.id)
+                             .where((Event.origin == origin) & (Event.seq > after)).order_by(Event.seq).tuples()))
             if not rows:
                 return 0
             counter = OriginCounter.get(OriginCounter.origin == new_origin) if OriginCounter.get_or_none(
                 OriginCounter.origin == new_origin) else None
             start = counter.last_seq if counter is not None else 0
             # Move the rows of the new origin up first so the numbers never collide.
-            existing = list(Event.select(Event.id, Event.seq).where(Event.origin == new_origin)
-                            .order_by(Event.seq.desc()).tuples())
+            existing = list(cast("Iterable[tuple[int, int]]", Event.select(Event.id, Event.seq)
+                                 .where(Event.origin == new_origin).order_by(Event.seq.desc()).tuples()))
             db.execute_sql("DROP TRIGGER event_no_update")
             try:
                 for row_id, seq in existing:
@@ -143,8 +142,11 @@ class Store:
         return {row.key: row.body for row in PackManifest.select().where(PackManifest.key.in_(list(keys)))}
 
     def restore_events(self, events: Sequence[WireEvent]) -> None:
-        """Put back events of this hub's own that the district returned, then rebuild the
-        projections: the events belong earlier in the log than where they are appended."""
+        """Put back events of this hub's own that the district returned, and rewrite every stored
+        projection from the log in the same transaction: the events belong earlier in the
+        canonical order than events already folded (the ones written after the rewind), so
+        applying them after those, as an engine applies new rows, would give other numbers than
+        a rebuild, or the district, computes."""
         if not events:
             return
         with db.atomic("IMMEDIATE"):
@@ -164,6 +166,7 @@ class Store:
                         OriginCounter.hlc: fn.MAX(OriginCounter.hlc, newest), OriginCounter.retired: 1}).execute()
             # The receive rule of a hybrid logical clock: the hub's clock passes what it received.
             OriginCounter.update(hlc=fn.MAX(OriginCounter.hlc, newest)).where(OriginCounter.retired == 0).execute()
+            projections.rewrite_all()
         self.on_rewound()
 
 
@@ -205,8 +208,8 @@ def waiting() -> int:
     """Events of this hub's own that the district has not acknowledged (as last heard)."""
     hub_id = hub.get_meta("hub_id") or ""
     acked = {row.origin: row.acked for row in SyncAck.select()}
-    rows = (Event.select(Event.origin, fn.MAX(Event.seq)).where(Event.origin.startswith(hub_id + "."))
-            .group_by(Event.origin).tuples())
+    rows = cast("Iterable[tuple[str, int]]", Event.select(Event.origin, fn.MAX(Event.seq))
+                .where(Event.origin.startswith(hub_id + ".")).group_by(Event.origin).tuples())
     return sum(max(0, int(last) - acked.get(origin, 0)) for origin, last in rows)
 
 
@@ -255,5 +258,5 @@ def quarantined() -> list[SyncQuarantine]:
 def canonical_events() -> list[dict[str, Any]]:
     """Every event in the log's canonical order, as the protocol describes it (for tests, checks)."""
     fields = [Event.origin, Event.seq, *(getattr(Event, f) for f in protocol.FIELDS)]
-    return list(Event.select(*fields).order_by(*CANONICAL_ORDER).dicts())
+    return list(cast("Iterable[dict[str, Any]]", Event.select(*fields).order_by(*CANONICAL_ORDER).dicts()))
 

@@ -9,7 +9,8 @@ an acknowledgement only from its district.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 from flask import Flask, Response, request
 
@@ -61,7 +62,8 @@ def create_district_app(database_url: str) -> Flask:
     @app.post("/sync/v1/<message>")
     def signed(message: str) -> Response:
         body = request.get_data(cache=False)
-        headers = request.headers
+        # Werkzeug's headers: a case-insensitive mapping, all that the protocol's checks use of it
+        headers = cast("Mapping[str, str]", request.headers)
         try:
             version = int(headers.get("X-Sync-Version", ""))
         except ValueError:

@@ -12,13 +12,14 @@ import hashlib
 import json
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 from peewee import IntegrityError, PostgresqlDatabase, fn
 
+from classroom_server.learning.adapter import manifest_key
 from sync import protocol
-from sync.district.models import Event, Hub, Learner, Manifest, Origin, Quarantine, School, district_db
+from sync.district.models import Event, Hub, HubManifest, Learner, Manifest, Origin, Quarantine, School, district_db
 from sync.protocol import ProtocolError, WireEvent
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: easy to read aloud and type
@@ -40,6 +41,11 @@ class Refused(Exception):
         return {"error": self.error, "message": self.message, **self.extra}
 
 
+def _tuples(query: Any) -> Iterable[tuple[Any, ...]]:
+    """A query's rows as tuples (peewee's stubs type ``.tuples()`` as models)."""
+    return cast("Iterable[tuple[Any, ...]]", query.tuples())
+
+
 def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -48,7 +54,8 @@ def _postgres() -> bool:
     return isinstance(district_db.obj, PostgresqlDatabase)
 
 
-def _transaction():  # type: ignore[no-untyped-def]
+def _transaction() -> Any:
+    """One write transaction: on SQLite it takes the write lock at once (IMMEDIATE)."""
     if _postgres():
         return district_db.atomic()
     return district_db.atomic("IMMEDIATE")
@@ -106,7 +113,7 @@ def hubs() -> list[Hub]:
 
 # --- enrolment ------------------------------------------------------------------------------------
 
-def enrol(code: str, hub_id: Any, hub_name: Any) -> tuple[Hub, str]:
+def enrol(code: Any, hub_id: Any, hub_name: Any) -> tuple[Hub, str]:
     """Bind a registration to the hub presenting its code; returns it and the hub's secret.
 
     The same hub may present the same code again (its answer was lost) until its first signed
@@ -184,10 +191,12 @@ def hello(registration: Hub, message: dict[str, Any]) -> dict[str, Any]:
 class PushResult:
     acked_through: int
     quarantined: list[dict[str, Any]]
+    manifests: list[str] = field(default_factory=list)  # named by events of this push, not held yet
 
     def reply(self) -> dict[str, Any]:
         return {"acked_through": self.acked_through,
-                **({"quarantined": self.quarantined} if self.quarantined else {})}
+                **({"quarantined": self.quarantined} if self.quarantined else {}),
+                **({"manifests": self.manifests} if self.manifests else {})}
 
 
 def push(registration: Hub, body: bytes) -> PushResult:
@@ -203,7 +212,7 @@ def push(registration: Hub, body: bytes) -> PushResult:
     except ProtocolError as exc:
         raise Refused(400, "bad_batch", f"The batch could not be read: {exc}.") from None
     _own_origin(registration, origin)
-    school_id = registration.school_id
+    school_id = int(registration.school_id)
     with _transaction():
         Origin.insert(origin=origin, hub=registration.id, hwm=0).on_conflict_ignore().execute()
         query = Origin.select().where(Origin.origin == origin)
@@ -218,13 +227,14 @@ def push(registration: Hub, body: bytes) -> PushResult:
         resent = [e for e in events if e.seq <= hwm]
         fresh = [e for e in events if e.seq > hwm]
         if resent:
-            held = {seq: digest for seq, digest in Event.select(Event.seq, Event.payload_hash).where(
-                (Event.origin == origin) & (Event.seq.between(resent[0].seq, resent[-1].seq))).tuples()}
+            held = dict(_tuples(Event.select(Event.seq, Event.payload_hash).where(
+                (Event.origin == origin) & (Event.seq.between(resent[0].seq, resent[-1].seq)))))
             for event in resent:
                 if event.seq in held and held[event.seq] != event.payload_hash:
                     quarantined.append(_quarantine(registration, event, "conflict: the district holds another "
                                                                         "event at this place in the log"))
         stored = _store_fresh(registration, school_id, fresh, quarantined)
+        wanted = _manifests_wanted(registration, [e.payload for e in stored if e.kind == "pack.installed"])
         if fresh:
             row.hwm = last
             row.tip = fresh[-1].event_id
@@ -234,31 +244,32 @@ def push(registration: Hub, body: bytes) -> PushResult:
         for item in earlier:
             if (item.seq, item.event_id) not in reported:
                 quarantined.append({"seq": int(item.seq), "event_id": item.event_id, "reason": item.reason})
-        del stored
         quarantined.sort(key=lambda q: q["seq"])
-        return PushResult(max(hwm, last), quarantined)
+        return PushResult(max(hwm, last), quarantined, wanted)
 
 
 def _store_fresh(registration: Hub, school_id: int, fresh: Sequence[WireEvent],
-                 quarantined: list[dict[str, Any]]) -> int:
+                 quarantined: list[dict[str, Any]]) -> list[WireEvent]:
+    """Store what is new and passes the checks; returns the events stored."""
     if not fresh:
-        return 0
+        return []
     ids = [e.event_id for e in fresh]
     known: dict[str, str] = {}
     for start in range(0, len(ids), INSERT_CHUNK):
         chunk = ids[start:start + INSERT_CHUNK]
-        known.update(Event.select(Event.event_id, Event.payload_hash).where(Event.event_id.in_(chunk)).tuples())
+        known.update(_tuples(Event.select(Event.event_id, Event.payload_hash).where(Event.event_id.in_(chunk))))
     learners = {e.learner_uid for e in fresh if e.learner_uid}
     schools: dict[str, int] = {}
     names = sorted(learners)
     for start in range(0, len(names), INSERT_CHUNK):
         chunk = names[start:start + INSERT_CHUNK]
-        schools.update(Learner.select(Learner.uid, Learner.school).where(Learner.uid.in_(chunk)).tuples())
+        schools.update(_tuples(Learner.select(Learner.uid, Learner.school).where(Learner.uid.in_(chunk))))
     new_learners = [{"uid": uid, "school": school_id} for uid in names if uid not in schools]
     for start in range(0, len(new_learners), INSERT_CHUNK):
         Learner.insert_many(new_learners[start:start + INSERT_CHUNK]).on_conflict_ignore().execute()
     received = now()
     rows = []
+    taken: list[WireEvent] = []
     seen: set[str] = set()
     for event in fresh:
         digest = event.payload_hash
@@ -271,10 +282,11 @@ def _store_fresh(registration: Hub, school_id: int, fresh: Sequence[WireEvent],
             quarantined.append(_quarantine(registration, event, "the learner belongs to another school"))
             continue
         seen.add(event.event_id)
+        taken.append(event)
         rows.append({**event.as_row(), "payload_hash": digest, "school": school_id, "received_at": received})
     for start in range(0, len(rows), INSERT_CHUNK):
         Event.insert_many(rows[start:start + INSERT_CHUNK]).execute()
-    return len(rows)
+    return taken
 
 
 def _quarantine(registration: Hub, event: WireEvent, reason: str) -> dict[str, Any]:
@@ -294,9 +306,9 @@ def fetch(registration: Hub, message: dict[str, Any]) -> bytes | None:
     max_bytes = min(max_bytes, protocol.MAX_BATCH_BYTES)
     limit = max(1, min(5000, max_bytes // 25))
     fields = [Event.origin, Event.seq, *(getattr(Event, f) for f in protocol.FIELDS)]
-    rows = list(Event.select(*fields).where((Event.origin == origin) & (Event.seq > after))
-                .order_by(Event.seq).limit(limit).dicts())
-    contiguous = []
+    rows = list(cast("Iterable[dict[str, Any]]", Event.select(*fields).where(
+        (Event.origin == origin) & (Event.seq > after)).order_by(Event.seq).limit(limit).dicts()))
+    contiguous: list[dict[str, Any]] = []
     for row in rows:
         if int(row["seq"]) != after + 1 + len(contiguous):
             break  # a hole: an event held in quarantine, or the same event held under another origin
@@ -313,42 +325,64 @@ def fetch(registration: Hub, message: dict[str, Any]) -> bytes | None:
 # --- manifests ------------------------------------------------------------------------------------
 
 def _manifest_keys_wanted(registration: Hub) -> list[str]:
-    named = set()
-    for (payload,) in (Event.select(Event.payload).join(Origin, on=(Event.origin == Origin.origin))
-                       .where((Origin.hub == registration.id) & (Event.kind == "pack.installed")).tuples()):
-        key = json.loads(payload).get("manifest")
-        if key:
-            named.add(key)
+    payloads = [payload for (payload,) in _tuples(
+        Event.select(Event.payload).join(Origin, on=(Event.origin == Origin.origin))
+        .where((Origin.hub == registration.id) & (Event.kind == "pack.installed")))]
+    return _manifests_wanted(registration, payloads)
+
+
+def _manifests_wanted(registration: Hub, installed_payloads: Iterable[str]) -> list[str]:
+    """The manifests that these ``pack.installed`` payloads name and the district lacks: by
+    SHA-256, or (events from before manifests were kept) by ``<pack>@<version>``, per hub."""
+    named = {manifest_key(json.loads(payload)) for payload in installed_payloads}
     if not named:
         return []
-    held = {key for (key,) in Manifest.select(Manifest.key).where(Manifest.key.in_(sorted(named))).tuples()}
+    content = sorted(key for key in named if _is_sha256(key))
+    held = {key for (key,) in _tuples(Manifest.select(Manifest.key).where(Manifest.key.in_(content)))}
+    held |= {name for (name,) in _tuples(HubManifest.select(HubManifest.name)
+                                         .where(HubManifest.hub == registration.id))}
     return sorted(named - held)
 
 
+def _is_sha256(name: str) -> bool:
+    return len(name) == 64 and all(ch in "0123456789abcdef" for ch in name)
+
+
 def manifests(registration: Hub, message: dict[str, Any]) -> dict[str, Any]:
-    """Engine manifests a hub sends because hello asked for them: each must hash to its name."""
+    """Engine manifests a hub sends because the district asked for them: one named by its SHA-256
+    must hash to its name; one named ``<pack>@<version>`` must be that pack version's manifest,
+    and is kept as this hub's (HubManifest)."""
     given = message.get("manifests")
     if not isinstance(given, dict):
         raise Refused(400, "bad_request", "Manifests come as an object of key to text.")
     taken = []
     with _transaction():
         for key, body in given.items():
-            if not isinstance(body, str) or hashlib.sha256(body.encode("utf-8")).hexdigest() != key:
-                raise Refused(400, "bad_manifest", f"The manifest {str(key)[:16]} does not match its name.")
-            Manifest.insert(key=key, body=body).on_conflict_ignore().execute()
+            if not isinstance(body, str):
+                raise Refused(400, "bad_manifest", f"The manifest {str(key)[:16]} is not text.")
+            digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+            if _is_sha256(key):
+                if digest != key:
+                    raise Refused(400, "bad_manifest", f"The manifest {key[:16]} does not match its name.")
+            elif _names_itself(key, body):
+                (HubManifest.insert(hub=registration.id, name=key, key=digest)
+                 .on_conflict(conflict_target=[HubManifest.hub, HubManifest.name],
+                              update={HubManifest.key: digest}).execute())
+            else:
+                raise Refused(400, "bad_manifest", f"The manifest {str(key)[:80]} is not that pack version's.")
+            Manifest.insert(key=digest, body=body).on_conflict_ignore().execute()
             taken.append(key)
     return {"taken": sorted(taken)}
 
 
-def manifests_by_key() -> dict[str, dict[str, Any]]:
-    return {row.key: json.loads(row.body) for row in Manifest.select()}
-
-
-def events_of(origins: Iterable[str]) -> list[dict[str, Any]]:
-    """Stored events of some origins in the canonical order (hlc, origin, seq)."""
-    fields = [Event.origin, Event.seq, *(getattr(Event, f) for f in protocol.FIELDS)]
-    return list(Event.select(*fields).where(Event.origin.in_(sorted(origins)))
-                .order_by(Event.hlc, Event.origin, Event.seq).dicts())
+def _names_itself(name: str, body: str) -> bool:
+    """Whether ``body`` is the manifest of the pack version ``<pack>@<version>``."""
+    try:
+        manifest = json.loads(body)
+    except ValueError:
+        return False
+    return (isinstance(manifest, dict) and isinstance(manifest.get("pack"), str)
+            and isinstance(manifest.get("version"), str) and name == f"{manifest['pack']}@{manifest['version']}")
 
 
 def counts() -> dict[str, int]:
