@@ -108,6 +108,7 @@ class Session:
         self.progress = progress or (lambda done, total: None)
         self.clock = clock
         self.outcome = Outcome()
+        self._manifests_asked: set[str] = set()
 
     # --- one signed request ----------------------------------------------------------------
     def call(self, message: str, body: bytes, *, stale_retry: bool = True) -> tuple[int, bytes]:
@@ -162,11 +163,7 @@ class Session:
         acked = {o: n for o, n in (hello.get("acked") or {}).items() if isinstance(n, int) and o.startswith(mine)}
         tips = {o: t for o, t in (hello.get("tips") or {}).items() if isinstance(t, str)}
         self._recover(positions, acked, tips)
-        wanted = [k for k in hello.get("manifests") or [] if isinstance(k, str)]
-        if wanted:
-            found = self.store.manifests(wanted)
-            if found:
-                self.call("manifests", protocol.encode_json({"manifests": found}))
+        self._send_manifests(hello.get("manifests"))
         positions = self.store.positions()
         todo = {o: positions[o] - acked.get(o, 0) for o in positions if positions[o] > acked.get(o, 0)}
         total = sum(todo.values())
@@ -178,8 +175,19 @@ class Session:
         for origin in positions:
             if origin not in todo:
                 self.store.set_acked(origin, min(acked.get(origin, 0), positions[origin]))
+        # The pack versions that the events just pushed name: without them the district cannot
+        # fold this hub's log until the next sync's hello asks for them.
+        self._send_manifests(sorted(self._manifests_asked))
         self.outcome.waiting = 0
         return self.outcome
+
+    def _send_manifests(self, wanted: Any) -> None:
+        """Send the engine manifests the district asked for (by hello, or in push answers)."""
+        keys = [k for k in wanted or [] if isinstance(k, str)]
+        if keys:
+            found = self.store.manifests(keys)
+            if found:
+                self.call("manifests", protocol.encode_json({"manifests": found}))
 
     def _recover(self, positions: dict[str, int], acked: dict[str, int], tips: dict[str, str]) -> None:
         """The district holds events of an origin that this hub lacks, or other events at the same
@@ -254,6 +262,7 @@ class Session:
             through = reply.get("acked_through")
             if not isinstance(through, int) or through > int(rows[-1]["seq"]):
                 raise SyncError("The district's answer did not say what it acknowledged.")
+            self._manifests_asked.update(k for k in reply.get("manifests") or [] if isinstance(k, str))
             for item in reply.get("quarantined") or []:
                 self.store.quarantine(origin, int(item["seq"]), str(item["event_id"]), str(item["reason"]))
                 self.outcome.quarantined += 1

@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 WEB = {"flask", "waitress", "werkzeug", "classroom_server", "peewee", "playhouse", "sqlite3"}
-PURE = ("classroom_server.eventkinds", "classroom_server.learning")
+PURE = ("classroom_server.eventkinds", "classroom_server.learning", "classroom_server.projection_rules")
 
 
 def _module_name(path: Path) -> str:
@@ -62,6 +62,24 @@ def test_packs_and_sync_protocol_never_import_the_web_or_the_hub(path):
             continue  # the hub's pure rules: the event kinds and the learning engine
         top = name.split(".")[0]
         assert top not in WEB, f"{path.relative_to(ROOT)} imports {name}"
+
+
+def test_the_simple_projection_rules_use_only_the_standard_library():
+    path = ROOT / "classroom_server" / "projection_rules.py"
+    for name in _imports(path):
+        assert name.split(".")[0] in sys.stdlib_module_names, f"projection_rules.py imports {name}"
+
+
+def test_the_district_computes_projections_with_the_hubs_pure_code_only():
+    """The district's numbers come from the hub's pure modules, never from the hub's services,
+    models or database (DESIGN.md, "Reproducible projections")."""
+    path = ROOT / "sync" / "district" / "projections.py"
+    names = _imports(path)
+    assert "classroom_server.learning.adapter" in names and "classroom_server.projection_rules" in names
+    for name in names:
+        if name.startswith("classroom_server"):
+            assert _is_within(name, PURE) or name == "classroom_server", f"sync/district/projections.py imports {name}"
+        assert name.split(".")[0] not in ("flask", "werkzeug", "waitress"), f"sync/district/projections.py imports {name}"
 
 
 def test_services_never_touch_the_request():

@@ -1,16 +1,17 @@
-"""From the stored event log and pack manifests to the engine's input: pure, for hub and district.
+"""From the stored event log and pack manifests to the engine's input, and from the engine's
+state to the rows a hub stores: pure, for hub and district.
 
 The hub's rebuild, its live projection and the district's recomputation all go through these
-functions, so they cannot disagree about what an event or a pack means to the engine. Plain
-data in, plain data out: no database, no Flask, no files (the caller reads rows and manifests).
+functions, so they cannot disagree about what an event or a pack means to the engine, nor about
+which rows an event sets. Plain data in, plain data out: no database, no Flask, no files (the
+caller reads rows and manifests).
 
 A stored event is a mapping with ``kind``, ``learner_uid``, ``recorded_at`` and ``payload`` (a
 dict or its JSON text); ``origin`` and ``seq`` place it in the log.
 
-Canonical order: a hub folds its log in the order the hub recorded it, which within one origin
-is ``seq`` order (an origin is ``<hub id>.<epoch>``; the epochs of one hub follow each other in
-its log). Across hubs a learner's events will be ordered by a hybrid logical clock, then origin,
-then seq; that arrives with district sync.
+Canonical order: by hybrid logical clock, then origin, then seq (``canonical_key``). On one hub
+that is the order it recorded its events in; it also places a hub's own events fetched back from
+the district (a rewound log) where they belong, and it is the order the district folds in.
 
 An engine manifest is what the engine needs of one pack version, canonical JSON named by its
 SHA-256 (``pack.installed`` events carry it as ``manifest``):
@@ -31,10 +32,25 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from . import ALGORITHM_VERSION
+from .projection import ENGINE_KINDS, EngineState, apply_event, new_state
 from .skill_graph import SkillGraph
 
 SEP = ":"
 PACK_KINDS = ("pack.installed", "pack.removed")
+# The columns of a stored mastery row, besides what places it in the log (the hub's row id of
+# the event that last set it; at the district, that event's origin and seq).
+MASTERY_COLUMNS = ("learner_uid", "skill", "state", "p_fresh", "attempts", "needs_help", "algorithm")
+P_FRESH_DIGITS = 4
+
+
+def canonical_key(stored: Mapping[str, Any]) -> tuple[int, str, int]:
+    """Where a stored event sits in the canonical order: (hlc, origin, seq).
+
+    Sorting by this in Python, not by a database's ORDER BY, keeps the order independent of the
+    database's text collation (PostgreSQL may sort text by locale; SQLite and Python by code point).
+    """
+    return int(stored["hlc"]), str(stored["origin"]), int(stored["seq"])
 
 
 def qualify(pack_id: str, local_id: str) -> str:
@@ -76,6 +92,62 @@ def engine_event(stored: Mapping[str, Any]) -> dict[str, Any]:
         if key in payload:
             event[key] = payload[key]
     return event
+
+
+# --- the engine's state as stored rows -------------------------------------------------------------
+
+def mastery_row(state: EngineState, learner_uid: str, skill_id: str) -> dict[str, Any]:
+    """One learner's standing on one skill (MASTERY_COLUMNS), as of now in the fold.
+
+    A row is taken at the event that last touched it (``apply_stored``), so ``p_fresh`` is the
+    estimate at that event: a rebuild that replays the log gives exactly the stored value,
+    whatever other learners did since. Rounded, so the stored number is one a database of either
+    kind keeps exactly (as a double).
+    """
+    record = state.mastery[learner_uid][skill_id]
+    return {
+        "learner_uid": learner_uid, "skill": skill_id, "state": record.state,
+        "p_fresh": round(state.p_fresh(learner_uid, skill_id), P_FRESH_DIGITS),
+        "attempts": record.attempts, "needs_help": bool(record.needs_help), "algorithm": ALGORITHM_VERSION,
+    }
+
+
+def apply_stored(state: EngineState, stored: Mapping[str, Any]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Apply one stored event to the fold; returns its transition codes and the (learner, skill)
+    rows it sets, which the caller takes with ``mastery_row`` now and stamps with the event.
+
+    An event about one skill sets that skill's row; a whole-learner override (pause, resume) sets
+    every row of the learner; a calibration sets none (each row keeps the estimate of its own last
+    event). Kinds the engine ignores set nothing.
+    """
+    if stored["kind"] not in ENGINE_KINDS:
+        return [], []
+    event = engine_event(stored)
+    codes = apply_event(state, event)
+    learner = stored.get("learner_uid")
+    records = state.mastery.get(learner, {}) if learner else {}
+    if not learner:
+        keys: list[tuple[str, str]] = []
+    elif event.get("skill_id"):
+        keys = [(learner, event["skill_id"])] if event["skill_id"] in records else []
+    else:
+        keys = [(learner, skill_id) for skill_id in records]
+    return codes, keys
+
+
+def fold_mastery(stored_events: Iterable[Mapping[str, Any]], catalog: SkillGraph | None,
+                 ) -> tuple[EngineState, dict[tuple[str, str], dict[str, Any]]]:
+    """Fold stored events, given in canonical order, into the engine's state and the mastery rows.
+
+    Each row is ``mastery_row`` plus ``origin`` and ``seq``: the event that last set it.
+    """
+    state = new_state(catalog=catalog)
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for stored in stored_events:
+        _, keys = apply_stored(state, stored)
+        for key in keys:
+            rows[key] = {**mastery_row(state, *key), "origin": stored["origin"], "seq": int(stored["seq"])}
+    return state, rows
 
 
 # --- pack manifests ------------------------------------------------------------------------------

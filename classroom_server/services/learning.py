@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from peewee import EXCLUDED, fn
+from peewee import EXCLUDED
 
 from classroom_server.db import db
 from classroom_server.models import CANONICAL_ORDER, Event, MasteryRow, PackManifest
@@ -119,7 +119,7 @@ class Engine:
         self.catalog: SkillGraph | None = None
         self.state: EngineState | None = None  # built by the first catch_up
         self.last_row_id = 0  # the last event of any kind looked at
-        self.newest_hlc = 0  # the newest clock value folded in
+        self.last_hlc = 0  # the latest clock value among them
         self._recent: OrderedDict[int, list[str]] = OrderedDict()
         self.rows: dict[tuple[str, str], dict[str, Any]] = {}
         if persist:
@@ -149,18 +149,11 @@ class Engine:
         self.catalog = catalog_from_log()
         self.state = new_state(catalog=self.catalog)
         self.last_row_id = 0
-        self.newest_hlc = 0
+        self.last_hlc = 0
         self.rows = {}
         self._recent.clear()
         self._epoch += 1
         return True
-
-    def _behind_in_order(self) -> bool:
-        """Whether an event appended since the last look belongs earlier in the canonical order
-        than events already folded (a hub's own events fetched back from the district): then
-        only a rebuild gives the canonical fold."""
-        oldest = Event.select(fn.MIN(Event.hlc)).where(Event.id > self.last_row_id).scalar()
-        return oldest is not None and oldest < self.newest_hlc
 
     def _unseen(self) -> Iterable[Event]:
         if self.last_row_id == 0:  # the whole log: in its canonical order
@@ -168,39 +161,40 @@ class Engine:
         return Event.select(*_FIELDS).where(Event.id > self.last_row_id).order_by(Event.id).iterator()
 
     def _apply(self, rows: Iterable[Event]) -> set[tuple[str, str]]:
-        from classroom_server.learning import apply_event
-        from classroom_server.learning.adapter import engine_event
+        from classroom_server.learning.adapter import apply_stored, mastery_row
 
         touched: set[tuple[str, str]] = set()
         assert self.state is not None
         for row in rows:
             self.last_row_id = max(self.last_row_id, row.id)
-            self.newest_hlc = max(self.newest_hlc, row.hlc or 0)
+            self.last_hlc = max(self.last_hlc, row.hlc or 0)
             if row.kind not in ENGINE_KINDS:
                 continue
-            event = engine_event({"kind": row.kind, "learner_uid": row.learner_uid,
-                                  "recorded_at": row.recorded_at, "payload": row.payload})
-            self._recent[row.id] = apply_event(self.state, event)
+            self._recent[row.id], keys = apply_stored(self.state, {
+                "kind": row.kind, "learner_uid": row.learner_uid, "recorded_at": row.recorded_at,
+                "payload": row.payload})
             if len(self._recent) > RECENT_TRANSITIONS:
                 self._recent.popitem(last=False)
-            learner = row.learner_uid
-            now_touched: set[tuple[str, str]]
-            if not learner:
-                now_touched = set()  # a calibration: rows keep the estimate of their own last event
-            elif event.get("skill_id"):
-                now_touched = {(learner, event["skill_id"])}
-            else:
-                now_touched = {(learner, s) for s in self.state.mastery.get(learner, {})}
-            for learner_uid, skill_id in now_touched:
-                if skill_id in self.state.mastery.get(learner_uid, {}):
-                    self.rows[(learner_uid, skill_id)] = projection_row(self.state, learner_uid, skill_id, row.id)
-            touched |= now_touched
+            for key in keys:
+                self.rows[key] = {**mastery_row(self.state, *key), "event_id": row.id}
+            touched.update(keys)
         return touched
+
+    def _log_rewritten(self) -> bool:
+        """Whether events joined the log *before* its end since this engine last read it: a
+        rewound hub's own events fetched back from the district (services/sync.py), put in by
+        another process. Applied after the rest they would fold out of canonical order, so the
+        engine rebuilds from the whole log instead."""
+        return self.last_row_id > 0 and (Event.select(Event.id)
+                                         .where((Event.id > self.last_row_id) & (Event.hlc < self.last_hlc))
+                                         .exists())
 
     def project(self, event: Event) -> None:
         """Apply ``event`` (just appended, not yet committed) and write the rows it changed in
         the same transaction. The caller holds the database's write lock."""
         with self.lock:
+            if event.id != self.last_row_id + 1 and self._log_rewritten():
+                self.state = None
             if self.state is None or self.catalogue_store.get() is not self._loaded:
                 self._rebuild_if_packs_changed()
                 self._apply(self._unseen())  # the whole log, this event included
@@ -209,10 +203,6 @@ class Engine:
                 return
             if event.id == self.last_row_id + 1:
                 touched = self._apply((event,))
-            elif self._behind_in_order():  # events from elsewhere belong before what is folded
-                self.invalidate()
-                self.project(event)
-                return
             else:  # another process wrote events since: read them, in order, this one included
                 touched = self._apply(self._unseen())
             rows = [self.rows[key] for key in touched if key in self.rows]
@@ -229,8 +219,8 @@ class Engine:
         newer one; after a rebuild every stored row is replaced under both locks.
         """
         with self.lock:
-            if self.state is not None and self._behind_in_order():
-                self.invalidate()
+            if self._log_rewritten():
+                self.state = None
             rebuilt = self._rebuild_if_packs_changed()
             touched = self._apply(self._unseen())
             epoch = self._epoch
@@ -286,20 +276,38 @@ def rewrite_projection(data_dir: Path) -> None:
 
 
 def projection_row(state: EngineState, learner_uid: str, skill_id: str, event_id: int) -> dict[str, Any]:
-    """One learner's standing on one skill as of the event that last touched it.
+    """One learner's standing on one skill as of the event that last touched it (the pure
+    ``adapter.mastery_row``, the district's too), stamped with that event's row id."""
+    from classroom_server.learning.adapter import mastery_row
 
-    The estimate ``p_fresh`` is taken at that event, so a rebuild that replays the log gives
-    exactly the stored value, whatever other learners did since.
+    return {**mastery_row(state, learner_uid, skill_id), "event_id": event_id}
+
+
+def rewrite_after_insertion() -> int:
+    """Rewrite every stored mastery row from the whole log in canonical order, inside the
+    caller's transaction, and make this process's engine rebuild at its next read; returns the
+    number of rows.
+
+    For events that joined the log before its end (a rewound hub's own events fetched back from
+    the district): applied after the rest, as an engine applies new rows, they would fold out of
+    canonical order. Another process's engine notices by itself (``Engine._log_rewritten``).
     """
-    from classroom_server.learning import ALGORITHM_VERSION
+    from classroom_server.learning import new_state
+    from classroom_server.learning.adapter import apply_stored, mastery_row
 
-    record = state.mastery[learner_uid][skill_id]
-    return {
-        "learner_uid": learner_uid, "skill": skill_id, "state": record.state,
-        "p_fresh": round(state.p_fresh(learner_uid, skill_id), 4),
-        "attempts": record.attempts, "needs_help": bool(record.needs_help),
-        "algorithm": ALGORITHM_VERSION, "event_id": event_id,
-    }
+    state = new_state(catalog=catalog_from_log())
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    query = Event.select(*_FIELDS).where(Event.kind.in_(ENGINE_KINDS)).order_by(*CANONICAL_ORDER)
+    for row in query.iterator():
+        _, keys = apply_stored(state, {"kind": row.kind, "learner_uid": row.learner_uid,
+                                       "recorded_at": row.recorded_at, "payload": row.payload})
+        for key in keys:
+            rows[key] = {**mastery_row(state, *key), "event_id": row.id}
+    write_projection(list(rows.values()), replace=True)
+    engine = _engine_for_database()
+    if engine is not None:
+        engine.invalidate()
+    return len(rows)
 
 
 def write_projection(rows: list[dict[str, Any]], *, replace: bool = False) -> None:

@@ -12,14 +12,15 @@ here (the engine's ``mastery``, then ``SIMPLE``) against a rebuild from the log.
 - ``learner_accommodations``: a learner's accommodations (latest ``learner.accommodations_set``).
 - ``weekly_goal``: a learner's latest goal (``goal.set``).
 
-"Latest" is the log's canonical order: the hub's row order.
+"Latest" is the log's canonical order (hlc, origin, seq): on a hub, the order it recorded events
+in. How an event becomes a row is pure (classroom_server/projection_rules.py for the simple
+ones, learning/adapter.py for mastery), so the district computes the same rows from the same events.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -27,6 +28,7 @@ from peewee import EXCLUDED, Model
 
 from classroom_server.db import db
 from classroom_server.models import CANONICAL_ORDER, ClassAssignment, Event, HubMeta, LearnerAccommodations, WeeklyGoal
+from classroom_server.projection_rules import LATEST, LatestRule
 
 log = logging.getLogger("classroom_server.projections")
 Row = dict[str, Any]
@@ -34,30 +36,34 @@ Row = dict[str, Any]
 
 @dataclass(frozen=True)
 class Latest:
-    """A projection where the latest event of a kind for a key is the whole answer."""
+    """A projection where the latest event of a kind for a key is the whole answer: its rule
+    (classroom_server/projection_rules.py, shared with the district) and the table it fills."""
 
-    name: str
-    algorithm: str
-    kind: str
+    rule: LatestRule
     model: type[Model]
-    key_column: str
-    key_of: Callable[[Any], str | None]  # the event -> its key (class or learner uid)
-    row_of: Callable[[dict[str, Any]], Row]  # the payload -> the row's other columns
 
-    def _row(self, event: Any) -> tuple[str, Row] | None:
-        key = self.key_of(event)
-        if key is None:
-            return None
-        payload = json.loads(event.payload) if isinstance(event.payload, str) else event.payload
-        return key, {self.key_column: key, **self.row_of(payload), "algorithm": self.algorithm,
-                     "event_id": event.id}
+    @property
+    def name(self) -> str:
+        return self.rule.name
+
+    @property
+    def algorithm(self) -> str:
+        return self.rule.algorithm
+
+    @property
+    def kind(self) -> str:
+        return self.rule.kind
+
+    @property
+    def key_column(self) -> str:
+        return self.rule.key_column
 
     def apply(self, event: Any) -> None:
         """In the recording transaction: one upsert."""
-        found = self._row(event)
+        found = self.rule.row(_stored(event))
         if found is None:
             return
-        row = found[1]
+        row = {**found[1], "event_id": event.id}
         columns = [c for c in row if c != self.key_column]
         (self.model.insert(**row)
          .on_conflict(conflict_target=[getattr(self.model, self.key_column)],
@@ -65,14 +71,9 @@ class Latest:
          .execute())
 
     def rebuild(self) -> dict[str, Row]:
-        rows: dict[str, Row] = {}
         query = (Event.select(Event.id, Event.kind, Event.payload, Event.learner_uid, Event.class_uid)
                  .where(Event.kind == self.kind).order_by(*CANONICAL_ORDER))
-        for event in query.iterator():
-            found = self._row(event)
-            if found is not None:
-                rows[found[0]] = found[1]
-        return rows
+        return self.rule.fold((_stored(event) for event in query.iterator()), lambda e: {"event_id": e["id"]})
 
     def stored(self) -> dict[str, Row]:
         rows = cast("Iterable[Row]", self.model.select().dicts())  # .dicts() yields dicts; the stubs say models
@@ -86,19 +87,15 @@ class Latest:
                 self.model.insert_many(values[start:start + 200]).execute()
 
 
-def _bool_row(payload: dict[str, Any]) -> Row:
-    return {"items_per_session": payload.get("items_per_session"), "more_time": bool(payload.get("more_time")),
-            "read_aloud": bool(payload.get("read_aloud")), "larger_text": bool(payload.get("larger_text"))}
+def _stored(event: Any) -> dict[str, Any]:
+    """An event row as the pure rules read it."""
+    return {"id": event.id, "kind": event.kind, "learner_uid": event.learner_uid, "class_uid": event.class_uid,
+            "payload": event.payload}
 
 
-SIMPLE: tuple[Latest, ...] = (
-    Latest("class_assignment", "assignment-1", "assignment.set", ClassAssignment, "class_uid",
-           lambda e: e.class_uid, lambda p: {"skills": json.dumps(list(p["skills"]))}),
-    Latest("learner_accommodations", "accommodations-1", "learner.accommodations_set", LearnerAccommodations,
-           "learner_uid", lambda e: e.learner_uid, _bool_row),
-    Latest("weekly_goal", "goal-1", "goal.set", WeeklyGoal, "learner_uid", lambda e: e.learner_uid,
-           lambda p: {"kind": p["kind"], "target": int(p["target"]), "week_of": p["week_of"]}),
-)
+_TABLES: dict[str, type[Model]] = {"class_assignment": ClassAssignment,
+                                   "learner_accommodations": LearnerAccommodations, "weekly_goal": WeeklyGoal}
+SIMPLE: tuple[Latest, ...] = tuple(Latest(rule, _TABLES[rule.name]) for rule in LATEST)
 BY_KIND = {p.kind: p for p in SIMPLE}
 
 
@@ -119,20 +116,18 @@ def abandoned() -> None:
     forget_uncommitted()
 
 
-def rebuild_after_restore() -> None:
-    """Events were put back into the log out of the order they were appended in (a hub's own
-    events fetched back from the district): rebuild what folds the log, in its canonical order.
-    The mastery engine of this process rebuilds at its next use; one in another process notices
-    by itself (services/learning.py, ``Engine._behind_in_order``)."""
-    from pathlib import Path
+def rewrite_all() -> None:
+    """Rewrite every stored projection from the log, inside the caller's transaction.
 
-    from classroom_server.services.learning import rewrite_projection
+    For events that joined the log before its end (a rewound hub's own events fetched back from
+    the district, services/sync.py): they were stored without ``project``, and belong earlier in
+    the canonical order than the events already folded.
+    """
+    from classroom_server.services.learning import rewrite_after_insertion
 
-    with db.atomic("IMMEDIATE"):
-        for projection in SIMPLE:
-            projection.replace(projection.rebuild())
-    abandoned()
-    rewrite_projection(Path(str(db.database)).parent)
+    rewrite_after_insertion()
+    for projection in SIMPLE:
+        projection.replace(projection.rebuild())
 
 
 def _marker(name: str) -> str:

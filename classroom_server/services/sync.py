@@ -28,7 +28,7 @@ from classroom_server.models import (
     SyncAck,
     SyncQuarantine,
 )
-from classroom_server.services import hub
+from classroom_server.services import hub, projections
 from sync import client, protocol
 from sync.protocol import WireEvent
 
@@ -95,13 +95,11 @@ class Store:
     """The hub's database as sync/client.py sees it (the ``HubStore`` protocol)."""
 
     def __init__(self, on_rewound: Callable[[], None] | None = None) -> None:
-        from classroom_server.services import projections
-
         hub_id = hub.get_meta("hub_id")
         if not hub_id:
             raise RuntimeError("This hub has no identity yet: run `classroom-server init` first.")
         self.hub_id = hub_id
-        self.on_rewound = on_rewound or projections.rebuild_after_restore
+        self.on_rewound = on_rewound or (lambda: None)  # after the projections are rewritten
 
     def secret(self) -> str:
         value = hub.get_meta(KEY_SECRET)
@@ -185,8 +183,11 @@ class Store:
         return {row.key: row.body for row in PackManifest.select().where(PackManifest.key.in_(list(keys)))}
 
     def restore_events(self, events: Sequence[WireEvent]) -> None:
-        """Put back events of this hub's own that the district returned, then rebuild the
-        projections: the events belong earlier in the log than where they are appended."""
+        """Put back events of this hub's own that the district returned, and rewrite every stored
+        projection from the log in the same transaction: the events belong earlier in the
+        canonical order than events already folded (the ones written after the rewind), so
+        applying them after those, as an engine applies new rows, would give other numbers than
+        a rebuild, or the district, computes."""
         if not events:
             return
         with db.atomic("IMMEDIATE"):
@@ -206,6 +207,7 @@ class Store:
                         OriginCounter.hlc: fn.MAX(OriginCounter.hlc, newest), OriginCounter.retired: 1}).execute()
             # The receive rule of a hybrid logical clock: the hub's clock passes what it received.
             OriginCounter.update(hlc=fn.MAX(OriginCounter.hlc, newest)).where(OriginCounter.retired == 0).execute()
+            projections.rewrite_all()
         self.on_rewound()
 
 

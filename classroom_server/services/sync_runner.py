@@ -79,19 +79,9 @@ def sync_now(settings: dict[str, Any], catalogue_store: Any = None, engine: Any 
     if not url or not hub.get_meta(hub_sync.KEY_SECRET):
         raise hub_sync.NotEnrolled("This hub is not enrolled with a district yet.")
 
-    def rebuild() -> None:
-        """Events of this hub's own came back from the district: they belong earlier in the log
-        than where they were appended, so every projection is rebuilt from the log."""
-        from classroom_server.services import projections
-        from classroom_server.services.catalogue import CatalogueStore
-
-        projections.recompute(catalogue_store or CatalogueStore(settings["data_dir"]), check=False)
-        if engine is not None:
-            engine.invalidate()
-
     transport = make_transport(url, settings.get("sync_bandwidth_kbit", 0))
     try:
-        return hub_sync.run(transport, progress=progress, on_rewound=rebuild)
+        return hub_sync.run(transport, progress=progress)  # a fetch-back rewrites the projections itself
     finally:
         _close(transport)
 

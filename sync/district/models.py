@@ -1,4 +1,5 @@
-"""The district's tables: schools, hubs, the event log of every hub, quarantine.
+"""The district's tables: schools, hubs, the event log of every hub, quarantine, and each hub's
+projections as the district recomputes them (sync/district/projections.py).
 
 Bound to ``district_db`` (a proxy), so the same models run on PostgreSQL (production, CI) and on
 SQLite (a quick try on a laptop). ``connect(url)`` opens either from a URL.
@@ -13,8 +14,11 @@ from peewee import (
     AutoField,
     BigAutoField,
     BigIntegerField,
+    BooleanField,
+    CompositeKey,
     Database,
     DatabaseProxy,
+    DoubleField,
     ForeignKeyField,
     IntegerField,
     Model,
@@ -43,6 +47,7 @@ class Hub(DistrictModel):
 
     id = AutoField()
     school = ForeignKeyField(School, backref="hubs", on_delete="RESTRICT")
+    school_id: int  # the foreign key's column, as peewee gives it (said here for the type checker)
     name = TextField()
     code_hash = TextField(null=True, unique=True)  # SHA-256 of the one-time code, until it is used
     hub_id = TextField(null=True, unique=True)
@@ -62,6 +67,7 @@ class Origin(DistrictModel):
 
     origin = TextField(primary_key=True)
     hub = ForeignKeyField(Hub, backref="origins", on_delete="RESTRICT")
+    hub_id: int  # the foreign key's column, as peewee gives it
     hwm = BigIntegerField(default=0)
     tip = TextField(null=True)
 
@@ -119,7 +125,105 @@ class Manifest(DistrictModel):
     body = TextField()
 
 
-MODELS = [School, Hub, Origin, Event, Learner, Quarantine, Manifest]
+class HubManifest(DistrictModel):
+    """A pack version that a hub's older ``pack.installed`` events name by ``<pack>@<version>``
+    (installed before manifests were kept). Such a name is not a content name: two hubs may hold
+    different manifests under it (one read from the pack's folder, one rebuilt from the items the
+    hub kept), so which manifest it means is each hub's own. The body is kept in ``Manifest``."""
+
+    hub = ForeignKeyField(Hub, on_delete="CASCADE")
+    name = TextField()
+    key = TextField()  # the SHA-256 of the body the hub sent, in Manifest
+
+    class Meta:
+        primary_key = CompositeKey("hub", "name")
+
+
+# --- each hub's projections, recomputed at the district -----------------------------------------
+# The same columns as the hub's tables (classroom_server/models/projections.py), keyed by the hub
+# registration as well, and stamped with the origin and seq of the event that last set the row
+# where the hub stamps its own row id.
+
+class DistrictMastery(DistrictModel):
+    """One learner's standing on one skill, as the hub computes it."""
+
+    hub = ForeignKeyField(Hub, on_delete="CASCADE")
+    learner_uid = TextField()
+    skill = TextField()
+    state = TextField()
+    p_fresh = DoubleField()  # 8 bytes on both databases, as the hub's REAL: the value round-trips exactly
+    attempts = IntegerField()
+    needs_help = BooleanField()
+    algorithm = TextField()
+    origin = TextField()
+    seq = BigIntegerField()
+
+    class Meta:
+        primary_key = CompositeKey("hub", "learner_uid", "skill")
+
+
+class DistrictAssignment(DistrictModel):
+    """A class's current assignment: qualified skill ids, as JSON, in the teacher's order."""
+
+    hub = ForeignKeyField(Hub, on_delete="CASCADE")
+    class_uid = TextField()
+    skills = TextField()
+    algorithm = TextField()
+    origin = TextField()
+    seq = BigIntegerField()
+
+    class Meta:
+        primary_key = CompositeKey("hub", "class_uid")
+
+
+class DistrictAccommodations(DistrictModel):
+    hub = ForeignKeyField(Hub, on_delete="CASCADE")
+    learner_uid = TextField()
+    items_per_session = IntegerField(null=True)
+    more_time = BooleanField()
+    read_aloud = BooleanField()
+    larger_text = BooleanField()
+    algorithm = TextField()
+    origin = TextField()
+    seq = BigIntegerField()
+
+    class Meta:
+        primary_key = CompositeKey("hub", "learner_uid")
+
+
+class DistrictGoal(DistrictModel):
+    """A learner's latest weekly goal."""
+
+    hub = ForeignKeyField(Hub, on_delete="CASCADE")
+    learner_uid = TextField()
+    kind = TextField()
+    target = IntegerField()
+    week_of = TextField()
+    algorithm = TextField()
+    origin = TextField()
+    seq = BigIntegerField()
+
+    class Meta:
+        primary_key = CompositeKey("hub", "learner_uid")
+
+
+class ProjectionRun(DistrictModel):
+    """The last recomputation of a hub's projections: what it folded and how long it took."""
+
+    hub = ForeignKeyField(Hub, primary_key=True, on_delete="CASCADE")
+    algorithm = TextField()  # every projection's algorithm version (projections.ALGORITHM)
+    through = TextField()  # JSON {origin: the last seq folded}: the high-water marks it saw
+    last_origin = TextField(null=True)  # the last event folded, in the canonical order
+    last_seq = BigIntegerField(null=True)
+    events = BigIntegerField()
+    missing = BigIntegerField()  # events below the high-water marks the district does not hold
+    computed_at = TextField()
+    seconds = DoubleField()
+    problem = TextField(null=True)  # why the last attempt could not fold (the rows are older)
+
+
+MODELS = [School, Hub, Origin, Event, Learner, Quarantine, Manifest, HubManifest, DistrictMastery, DistrictAssignment,
+          DistrictAccommodations, DistrictGoal, ProjectionRun]
 
 
 def open_database(url: str) -> Database:

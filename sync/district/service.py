@@ -12,13 +12,14 @@ import hashlib
 import json
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from peewee import IntegrityError, PostgresqlDatabase, fn
 
+from classroom_server.learning.adapter import manifest_key
 from sync import protocol
-from sync.district.models import Event, Hub, Learner, Manifest, Origin, Quarantine, School, district_db
+from sync.district.models import Event, Hub, HubManifest, Learner, Manifest, Origin, Quarantine, School, district_db
 from sync.protocol import ProtocolError, WireEvent
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: easy to read aloud and type
@@ -58,6 +59,7 @@ def _postgres() -> bool:
 
 
 def _transaction() -> Any:
+    """One write transaction: on SQLite it takes the write lock at once (IMMEDIATE)."""
     if _postgres():
         return district_db.atomic()
     return district_db.atomic("IMMEDIATE")
@@ -211,10 +213,12 @@ def hello(registration: Hub, message: dict[str, Any]) -> dict[str, Any]:
 class PushResult:
     acked_through: int
     quarantined: list[dict[str, Any]]
+    manifests: list[str] = field(default_factory=list)  # named by events of this push, not held yet
 
     def reply(self) -> dict[str, Any]:
         return {"acked_through": self.acked_through,
-                **({"quarantined": self.quarantined} if self.quarantined else {})}
+                **({"quarantined": self.quarantined} if self.quarantined else {}),
+                **({"manifests": self.manifests} if self.manifests else {})}
 
 
 def push(registration: Hub, body: bytes) -> PushResult:
@@ -252,6 +256,7 @@ def push(registration: Hub, body: bytes) -> PushResult:
                     quarantined.append(_quarantine(registration, event, "conflict: the district holds another "
                                                                         "event at this place in the log"))
         stored = _store_fresh(registration, school_id, fresh, quarantined)
+        wanted = _manifests_wanted(registration, [e.payload for e in stored if e.kind == "pack.installed"])
         if fresh:
             row.hwm = last
             row.tip = fresh[-1].event_id
@@ -261,15 +266,15 @@ def push(registration: Hub, body: bytes) -> PushResult:
         for item in earlier:
             if (item.seq, item.event_id) not in reported:
                 quarantined.append({"seq": int(item.seq), "event_id": item.event_id, "reason": item.reason})
-        del stored
         quarantined.sort(key=lambda q: q["seq"])
-        return PushResult(max(hwm, last), quarantined)
+        return PushResult(max(hwm, last), quarantined, wanted)
 
 
 def _store_fresh(registration: Hub, school_id: int, fresh: Sequence[WireEvent],
-                 quarantined: list[dict[str, Any]]) -> int:
+                 quarantined: list[dict[str, Any]]) -> list[WireEvent]:
+    """Store what is new and passes the checks; returns the events stored."""
     if not fresh:
-        return 0
+        return []
     ids = [e.event_id for e in fresh]
     known: dict[str, str] = {}
     for start in range(0, len(ids), INSERT_CHUNK):
@@ -286,6 +291,7 @@ def _store_fresh(registration: Hub, school_id: int, fresh: Sequence[WireEvent],
         Learner.insert_many(new_learners[start:start + INSERT_CHUNK]).on_conflict_ignore().execute()
     received = now()
     rows = []
+    taken: list[WireEvent] = []
     seen: set[str] = set()
     for event in fresh:
         digest = event.payload_hash
@@ -298,10 +304,11 @@ def _store_fresh(registration: Hub, school_id: int, fresh: Sequence[WireEvent],
             quarantined.append(_quarantine(registration, event, "the learner belongs to another school"))
             continue
         seen.add(event.event_id)
+        taken.append(event)
         rows.append({**event.as_row(), "payload_hash": digest, "school": school_id, "received_at": received})
     for start in range(0, len(rows), INSERT_CHUNK):
         Event.insert_many(rows[start:start + INSERT_CHUNK]).execute()
-    return len(rows)
+    return taken
 
 
 def _quarantine(registration: Hub, event: WireEvent, reason: str) -> dict[str, Any]:
@@ -340,29 +347,52 @@ def fetch(registration: Hub, message: dict[str, Any]) -> bytes | None:
 # --- manifests ------------------------------------------------------------------------------------
 
 def _manifest_keys_wanted(registration: Hub) -> list[str]:
-    named = set()
-    for (payload,) in _tuples(Event.select(Event.payload).join(Origin, on=(Event.origin == Origin.origin))
-                              .where((Origin.hub == registration.id) & (Event.kind == "pack.installed"))):
-        key = json.loads(payload).get("manifest")
-        if key:
-            named.add(key)
+    payloads = [payload for (payload,) in _tuples(
+        Event.select(Event.payload).join(Origin, on=(Event.origin == Origin.origin))
+        .where((Origin.hub == registration.id) & (Event.kind == "pack.installed")))]
+    return _manifests_wanted(registration, payloads)
+
+
+def _manifests_wanted(registration: Hub, installed_payloads: Iterable[str]) -> list[str]:
+    """The manifests that these ``pack.installed`` payloads name and the district lacks: by
+    SHA-256, or (events from before manifests were kept) by ``<pack>@<version>``, per hub."""
+    named = {manifest_key(json.loads(payload)) for payload in installed_payloads}
     if not named:
         return []
-    held = {key for (key,) in _tuples(Manifest.select(Manifest.key).where(Manifest.key.in_(sorted(named))))}
+    content = sorted(key for key in named if _is_sha256(key))
+    held = {key for (key,) in _tuples(Manifest.select(Manifest.key).where(Manifest.key.in_(content)))}
+    held |= {name for (name,) in _tuples(HubManifest.select(HubManifest.name)
+                                         .where(HubManifest.hub == registration.id))}
     return sorted(named - held)
 
 
+def _is_sha256(name: str) -> bool:
+    return len(name) == 64 and all(ch in "0123456789abcdef" for ch in name)
+
+
 def manifests(registration: Hub, message: dict[str, Any]) -> dict[str, Any]:
-    """Engine manifests a hub sends because hello asked for them: each must hash to its name."""
+    """Engine manifests a hub sends because the district asked for them: one named by its SHA-256
+    must hash to its name; one named ``<pack>@<version>`` must be that pack version's manifest,
+    and is kept as this hub's (HubManifest)."""
     given = message.get("manifests")
     if not isinstance(given, dict):
         raise Refused(400, "bad_request", "Manifests come as an object of key to text.")
     taken = []
     with _transaction():
         for key, body in given.items():
-            if not isinstance(body, str) or hashlib.sha256(body.encode("utf-8")).hexdigest() != key:
-                raise Refused(400, "bad_manifest", f"The manifest {str(key)[:16]} does not match its name.")
-            Manifest.insert(key=key, body=body).on_conflict_ignore().execute()
+            if not isinstance(body, str):
+                raise Refused(400, "bad_manifest", f"The manifest {str(key)[:16]} is not text.")
+            digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+            if _is_sha256(key):
+                if digest != key:
+                    raise Refused(400, "bad_manifest", f"The manifest {key[:16]} does not match its name.")
+            elif _names_itself(key, body):
+                (HubManifest.insert(hub=registration.id, name=key, key=digest)
+                 .on_conflict(conflict_target=[HubManifest.hub, HubManifest.name],
+                              update={HubManifest.key: digest}).execute())
+            else:
+                raise Refused(400, "bad_manifest", f"The manifest {str(key)[:80]} is not that pack version's.")
+            Manifest.insert(key=digest, body=body).on_conflict_ignore().execute()
             taken.append(key)
     return {"taken": sorted(taken)}
 
@@ -376,6 +406,14 @@ def events_of(origins: Iterable[str]) -> list[dict[str, Any]]:
     fields = [Event.origin, Event.seq, *(getattr(Event, f) for f in protocol.FIELDS)]
     return _dicts(Event.select(*fields).where(Event.origin.in_(sorted(origins)))
                   .order_by(Event.hlc, Event.origin, Event.seq))
+def _names_itself(name: str, body: str) -> bool:
+    """Whether ``body`` is the manifest of the pack version ``<pack>@<version>``."""
+    try:
+        manifest = json.loads(body)
+    except ValueError:
+        return False
+    return (isinstance(manifest, dict) and isinstance(manifest.get("pack"), str)
+            and isinstance(manifest.get("version"), str) and name == f"{manifest['pack']}@{manifest['version']}")
 
 
 def counts() -> dict[str, int]:
