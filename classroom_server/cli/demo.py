@@ -113,7 +113,9 @@ def demo_district(data_dir: Path | None, database_url: str | None, host: str, po
             existing = run("district", "school", "list")
             if school not in existing:
                 run("district", "school", "add", school)
-        start("district", "serve", "--host", host, "--port", str(district_port))
+        district_args = ("district", "serve", "--host", host, "--port", str(district_port))
+        start(*district_args)
+        district_process = children[-1]
         wait_for(f"{district_url}/healthz")
         for school, room, hub_dir, _ in hubs:
             enrolled = hub_dir / "demo-enrolled"
@@ -131,11 +133,34 @@ def demo_district(data_dir: Path | None, database_url: str | None, host: str, po
         for school, _, hub_dir, hub_port in hubs:
             lines += ["", f"== {school}: http://{host}:{hub_port}/ ==", banners[school],
                       f"Sync status: classroom-server sync status --data {hub_dir}"]
-        lines += ["", f"Each hub syncs every {sync_minutes} min (or now: classroom-server sync run --data HUB). "
-                  "Stop and start the district to cut the link; Ctrl-C stops all three."]
+        lines += ["", f"Each hub syncs every {sync_minutes} min (or now: classroom-server sync run --data HUB).",
+                  "Press Enter to cut the link (the district stops), Enter again to bring it back; "
+                  "Ctrl-C stops all three."]
         click.echo("\n".join(lines))
+        import select
+
+        reading = sys.stdin is not None and sys.stdin.isatty()
         while all(child.poll() is None for child in children):
-            time.sleep(0.5)
+            if not reading:
+                time.sleep(0.5)
+                continue
+            ready, _, _ = select.select([sys.stdin], [], [], 0.5)
+            if not ready:
+                continue
+            if not sys.stdin.readline():
+                reading = False
+            elif district_process in children:
+                children.remove(district_process)
+                district_process.send_signal(signal.SIGINT)
+                district_process.wait(timeout=20)
+                click.echo("The link is cut: the district is stopped. Learners keep practising on both hubs; "
+                           "their answers wait on the hubs. Press Enter to bring the link back.")
+            else:
+                start(*district_args)
+                district_process = children[-1]
+                wait_for(f"{district_url}/healthz")
+                click.echo(f"The link is back: within {sync_minutes} min each hub sends what waited "
+                           "(or now: classroom-server sync run --data HUB).")
         raise Fail("A server stopped; stopping the others.")
     except KeyboardInterrupt:
         click.echo("Stopping ...")
