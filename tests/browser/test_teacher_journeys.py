@@ -120,4 +120,11 @@ def test_the_admin_pages_fit_a_320_px_phone(app, school, busy_class, browser):
     page.wait_for_url("**/admin/packs/")  # the new page, loaded: not the old one going away
     page.wait_for_load_state()
     assert fits_the_screen(page)
+    for path in ("/admin/", "/admin/sync/"):
+        page.goto(busy_class + path)
+        assert fits_the_screen(page), path
+        # Each fact gets the width of the screen, not a sliver beside a long label.
+        narrowest = page.evaluate("Math.min(...[...document.querySelectorAll('.facts dd')]"
+                                  ".map(d => d.getBoundingClientRect().width))")
+        assert narrowest > 200, f"{path}: a fact is squeezed to {narrowest} px"
     context.close()
