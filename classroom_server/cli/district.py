@@ -71,7 +71,10 @@ def district() -> None:
                    "district behind an HTTPS proxy instead (events carry learners' data).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8090, show_default=True, help="Port.")
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Worker threads.")
-def district_serve(database_url: str, host: str, port: int, threads: int) -> None:
+@click.option("--recompute-seconds", type=click.IntRange(0, 24 * 3600), default=60, show_default=True,
+              help="How often to recompute the projections (mastery, assignments, goals) of hubs that sent "
+                   "events since; 0 turns it off (then: classroom-server district recompute).")
+def district_serve(database_url: str, host: str, port: int, threads: int, recompute_seconds: int) -> None:
     """Run the district server under waitress until stopped, logging each request."""
     from waitress.server import create_server
 
@@ -93,13 +96,33 @@ def district_serve(database_url: str, host: str, port: int, threads: int) -> Non
     click.echo(f"Hubs enrol with: classroom-server sync enrol --data DIR --district http://{host}:{port} CODE")
     sys.stdout.flush()
     stop_on_signals()
+    from sync.district.app import start_recomputing
+
+    scheduler = start_recomputing(app, recompute_seconds) if recompute_seconds else None
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
         server.close()
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
     click.echo("Stopped.")
+
+
+@district.command("recompute")
+@database_option
+def district_recompute(database_url: str) -> None:
+    """Recompute the projections of every hub that sent events since the last recompute, now."""
+    from sync.district import projections
+    from sync.district.app import describe
+
+    with _database(database_url):
+        done = projections.recompute_stale()
+    if not done:
+        click.echo("Every hub's projections are current.")
+    for result in done:
+        click.echo(describe(result))
 
 
 @district.group("school")

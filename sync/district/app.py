@@ -114,6 +114,40 @@ def create_district_app(database_url: str) -> Flask:
     return app
 
 
+def start_recomputing(app: Flask, every_seconds: float) -> Any:
+    """Recompute the projections of every hub that pushed since the last time, in the background,
+    every ``every_seconds`` (APScheduler; one run at a time, a late run is merged, not repeated).
+    Returns the scheduler (``shutdown()`` it when the server stops)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from sync.district import projections
+
+    database = app.extensions["district_database"]
+
+    def run() -> None:
+        try:
+            with database.connection_context():
+                for done in projections.recompute_stale():
+                    log.info("recomputed the projections of %s", describe(done))
+        except Exception:  # logged and tried again at the next run; the server goes on
+            log.exception("recomputing the hubs' projections failed")
+
+    scheduler = BackgroundScheduler(daemon=True)
+    scheduler.add_job(run, "interval", seconds=every_seconds, id="recompute", coalesce=True, max_instances=1)
+    scheduler.start()
+    return scheduler
+
+
+def describe(done: Any) -> str:
+    """One recomputation in words, for the log and the command line."""
+    if done.problem:
+        return f"hub registration {done.hub_id}: not recomputed: {done.problem}"
+    seconds = sum(done.seconds.values())
+    missing = f"; {done.missing} events below the hub's marks are missing here" if done.missing else ""
+    return (f"hub registration {done.hub_id}: {done.events} events folded, {done.mastery_rows} mastery rows "
+            f"in {seconds:.2f} s{missing}")
+
+
 def _dispatch(registration: Any, message: str, body: bytes) -> tuple[int, dict[str, Any] | bytes]:
     if message == "push":
         result = service.push(registration, body)

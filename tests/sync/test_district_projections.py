@@ -384,3 +384,46 @@ def test_the_fold_does_not_depend_on_the_order_events_are_read_in(practised, dis
     forward = projections.compute(held, manifests)
     backward = projections.compute(list(reversed(held)), manifests)
     assert forward == backward and forward.mastery
+
+
+def test_the_district_recomputes_by_itself_after_a_hub_pushes(practised, district):
+    """`district serve` recomputes the hubs that sent events, in the background, at its interval."""
+    import time
+
+    from sync.district.app import describe, start_recomputing
+
+    transport = enrolled(practised, district)
+    with db.connection_context():
+        hub_sync.run(transport)
+    scheduler = start_recomputing(district, every_seconds=0.2)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with _district_db(district).connection_context():
+                (registration,) = service.hubs()
+                if not projections.stale(registration):
+                    break
+            assert time.monotonic() < deadline, "the district never recomputed the hub"
+            time.sleep(0.05)
+    finally:
+        scheduler.shutdown(wait=True)
+    assert_district_equals_hub(practised, district)
+    with _district_db(district).connection_context():
+        (registration,) = service.hubs()
+        done = projections.recompute(registration)
+    assert describe(done).startswith(f"hub registration {registration.id}: ") and "mastery rows" in describe(done)
+
+
+def test_district_recompute_on_the_command_line(practised, district, district_url):
+    from click.testing import CliRunner
+
+    from classroom_server.cli import main
+
+    transport = enrolled(practised, district)
+    with db.connection_context():
+        hub_sync.run(transport)
+    runner = CliRunner()
+    first = runner.invoke(main, ["district", "recompute", "--database-url", district_url])
+    assert first.exit_code == 0 and "events folded" in first.output, first.output
+    again = runner.invoke(main, ["district", "recompute", "--database-url", district_url])
+    assert again.exit_code == 0 and "current" in again.output, again.output
