@@ -21,6 +21,8 @@ from sync import protocol
 from sync.protocol import BatchSizer, ProtocolError, WireEvent
 
 TIMEOUT_SECONDS = 30.0
+MAX_BATCH_EVENTS = 5000
+FIRST_EVENT_BYTES = 32.0  # about what an answer takes in a batch, until a batch has been measured
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,8 @@ class Session:
         self.progress = progress or (lambda done, total: None)
         self.clock = clock
         self.outcome = Outcome()
+        self.event_bytes = FIRST_EVENT_BYTES  # compressed bytes per event of the last batch
+        self._pushed_pack_events = False
 
     # --- one signed request ----------------------------------------------------------------
     def call(self, message: str, body: bytes, *, stale_retry: bool = True) -> tuple[int, bytes]:
@@ -162,11 +166,7 @@ class Session:
         acked = {o: n for o, n in (hello.get("acked") or {}).items() if isinstance(n, int) and o.startswith(mine)}
         tips = {o: t for o, t in (hello.get("tips") or {}).items() if isinstance(t, str)}
         self._recover(positions, acked, tips)
-        wanted = [k for k in hello.get("manifests") or [] if isinstance(k, str)]
-        if wanted:
-            found = self.store.manifests(wanted)
-            if found:
-                self.call("manifests", protocol.encode_json({"manifests": found}))
+        self._send_manifests(hello)
         positions = self.store.positions()
         todo = {o: positions[o] - acked.get(o, 0) for o in positions if positions[o] > acked.get(o, 0)}
         total = sum(todo.values())
@@ -178,8 +178,20 @@ class Session:
         for origin in positions:
             if origin not in todo:
                 self.store.set_acked(origin, min(acked.get(origin, 0), positions[origin]))
+        if self._pushed_pack_events:
+            # The district asks for the manifests that the pack events it holds name: ask again now
+            # that it holds the new ones, so they arrive in this sync and the next has nothing to send.
+            _, body = self.call("hello", protocol.encode_json({"origins": self.store.positions()}))
+            self._send_manifests(protocol.decode_json(body))
         self.outcome.waiting = 0
         return self.outcome
+
+    def _send_manifests(self, hello: Mapping[str, Any]) -> None:
+        wanted = [k for k in hello.get("manifests") or [] if isinstance(k, str)]
+        if wanted:
+            found = self.store.manifests(wanted)
+            if found:
+                self.call("manifests", protocol.encode_json_gzip({"manifests": found}))
 
     def _recover(self, positions: dict[str, int], acked: dict[str, int], tips: dict[str, str]) -> None:
         """The district holds events of an origin that this hub lacks, or other events at the same
@@ -236,7 +248,8 @@ class Session:
 
     def _push_origin(self, origin: str, acked: int, last: int, done: int, total: int) -> int:
         while acked < last:
-            limit = max(1, min(5000, self.sizer.size // 25))
+            # As many events as the last batch's bytes per event say fit: one encoding, rarely two.
+            limit = max(1, min(MAX_BATCH_EVENTS, int(self.sizer.size / self.event_bytes)))
             rows = self.store.events_after(origin, acked, limit)
             if not rows:
                 raise SyncError(f"Events after {acked} of {origin} are missing from this hub's log.", retry=False)
@@ -244,6 +257,9 @@ class Session:
             while len(body) > self.sizer.size and len(rows) > 1:
                 rows = rows[: max(1, len(rows) * self.sizer.size // len(body) * 9 // 10)]
                 body = protocol.encode_batch(origin, rows)
+            self.event_bytes = max(1.0, len(body) / len(rows))
+            if any(row["kind"] == "pack.installed" for row in rows):
+                self._pushed_pack_events = True
             try:
                 status, reply_body = self.call("push", body)
             except SyncError:
