@@ -21,6 +21,8 @@ from sync import protocol
 from sync.protocol import BatchSizer, ProtocolError, WireEvent
 
 TIMEOUT_SECONDS = 30.0
+MAX_BATCH_EVENTS = 5000
+FIRST_EVENT_BYTES = 32.0  # about what an answer takes in a batch, until a batch has been measured
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ class Session:
         self.clock = clock
         self.outcome = Outcome()
         self._manifests_asked: set[str] = set()
+        self.event_bytes = FIRST_EVENT_BYTES  # compressed bytes per event of the last batch
 
     # --- one signed request ----------------------------------------------------------------
     def call(self, message: str, body: bytes, *, stale_retry: bool = True) -> tuple[int, bytes]:
@@ -187,7 +190,7 @@ class Session:
         if keys:
             found = self.store.manifests(keys)
             if found:
-                self.call("manifests", protocol.encode_json({"manifests": found}))
+                self.call("manifests", protocol.encode_json_gzip({"manifests": found}))
 
     def _recover(self, positions: dict[str, int], acked: dict[str, int], tips: dict[str, str]) -> None:
         """The district holds events of an origin that this hub lacks, or other events at the same
@@ -244,7 +247,8 @@ class Session:
 
     def _push_origin(self, origin: str, acked: int, last: int, done: int, total: int) -> int:
         while acked < last:
-            limit = max(1, min(5000, self.sizer.size // 25))
+            # As many events as the last batch's bytes per event say fit: one encoding, rarely two.
+            limit = max(1, min(MAX_BATCH_EVENTS, int(self.sizer.size / self.event_bytes)))
             rows = self.store.events_after(origin, acked, limit)
             if not rows:
                 raise SyncError(f"Events after {acked} of {origin} are missing from this hub's log.", retry=False)
@@ -252,6 +256,7 @@ class Session:
             while len(body) > self.sizer.size and len(rows) > 1:
                 rows = rows[: max(1, len(rows) * self.sizer.size // len(body) * 9 // 10)]
                 body = protocol.encode_batch(origin, rows)
+            self.event_bytes = max(1.0, len(body) / len(rows))
             try:
                 status, reply_body = self.call("push", body)
             except SyncError:

@@ -18,15 +18,19 @@ restored from an old backup has an old counter: the district's refusal names its
 and the hub goes on from there. The district signs its answer over the request's counter, the
 status and the body's SHA-256, so a hub believes an acknowledgement only from its district.
 
-Events travel as columns (one list per field) in a gzip-compressed JSON object: what repeats
-from one event to the next (kind, learner, item, the time's first digits) then compresses away.
-A batch names its origin and first sequence number and holds a contiguous run, so sequence
-numbers are not sent. Payload hashes are not sent either: the receiver computes them with the
-same rule (classroom_server/eventkinds.py) and compares.
+Events travel as columns (one list per field, and one per payload key) in a gzip-compressed
+JSON object: what repeats from one event to the next (kind, learner, item, pack, language) then
+compresses away, and what one field implies of another is not sent twice (the recorded time is
+the hybrid clock's, an answer's actor is its learner). A batch names its origin and first
+sequence number and holds a contiguous run, so sequence numbers are not sent. Payload hashes
+are not sent either: the receiver computes them with the same rule (classroom_server/eventkinds.py)
+and compares. ``encode_batch`` describes the columns.
 """
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import gzip
 import hashlib
 import hmac
@@ -55,7 +59,7 @@ MAX_INFLATED_BYTES = 64 * 1024 * 1024  # a batch that inflates beyond this is re
 # batch's ``first``; ``hlc`` travels as the difference from the previous event's.
 FIELDS = ("event_id", "kind", "learner_uid", "actor_uid", "class_uid", "hlc", "occurred_at", "recorded_at",
           "payload")
-_COLUMNS = ("id", "kind", "learner", "actor", "class", "hlc", "occurred", "recorded", "payload")
+_COLUMNS = ("kind", "learner", "actor", "class", "hlc", "recorded", "occurred", "shape")  # one entry per event
 
 
 class ProtocolError(ValueError):
@@ -175,7 +179,15 @@ def encode_json(message: Mapping[str, Any]) -> bytes:
     return canonical({"v": VERSION, **message})
 
 
+def encode_json_gzip(message: Mapping[str, Any]) -> bytes:
+    """``encode_json``, compressed: for a large message (a pack's manifests: 30 KB of JSON, 5 on
+    the wire). ``decode_json`` takes either."""
+    return gzip.compress(encode_json(message), compresslevel=9, mtime=0)
+
+
 def decode_json(body: bytes) -> dict[str, Any]:
+    if body[:2] == b"\x1f\x8b":  # gzip's magic number; JSON text never starts so
+        body = _inflate(body)
     try:
         message = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -187,40 +199,138 @@ def decode_json(body: bytes) -> dict[str, Any]:
 
 def _inflate(body: bytes) -> bytes:
     try:
-        inflater = gzip.GzipFile(fileobj=io.BytesIO(body), mode="rb")
+        inflater = gzip.GzipFile(fileobj=io.BytesIO(body))  # shares the bytes, copies nothing
         data = inflater.read(MAX_INFLATED_BYTES + 1)
     except (OSError, EOFError) as exc:
-        raise ProtocolError(f"the batch is not valid gzip ({exc})") from None
+        raise ProtocolError(f"the body is not valid gzip ({exc})") from None
     if len(data) > MAX_INFLATED_BYTES:
-        raise ProtocolError("the batch inflates beyond the limit")
+        raise ProtocolError("the body inflates beyond the limit")
     return data
 
 
 def encode_batch(origin: str, events: Sequence[Mapping[str, Any]], *, level: int = 9) -> bytes:
-    """Compress a contiguous run of one origin's stored events (mappings with FIELDS and seq)."""
+    """Compress a contiguous run of one origin's stored events (mappings with FIELDS and seq).
+
+    The columns, each a list with one entry per event unless it says otherwise:
+
+    - ``id``: the event ids' 16 bytes each, run together, in one base64 text (random bytes
+      compress no further; one text saves the quotes and commas of a list);
+    - ``kind``; ``uids``: the distinct learner, actor and class ids, named by their position in
+      ``learner``, ``actor`` and ``class`` (null: none; an actor of ``true`` is the learner);
+    - ``hlc``: the difference from the previous event's;
+    - ``recorded``: milliseconds from the time the hlc holds (almost always 0), or the text
+      when it is not a millisecond UTC time; ``occurred``: null when it is the recorded time,
+      else milliseconds from it, or the text;
+    - ``shapes`` (the distinct key lists of the payloads, sorted), ``shape`` (each event's)
+      and ``values``: per shape, one column per key of the values of the events of that shape,
+      in order. A key's values sit together (true, false, true; "en", "en"), so they compress
+      far better than whole payloads with their keys repeated.
+    """
     if not events:
         raise ValueError("an empty batch")
     first = int(events[0]["seq"])
     for offset, event in enumerate(events):
         if int(event["seq"]) != first + offset or event.get("origin", origin) != origin:
             raise ValueError("a batch must be a contiguous run of one origin's events")
+    uids: dict[str, int] = {}
+
+    def ref(uid: str | None) -> int | None:
+        return None if uid is None else uids.setdefault(uid, len(uids))
+
+    ids = bytearray()
     columns: dict[str, list[Any]] = {name: [] for name in _COLUMNS}
+    shapes: dict[tuple[str, ...], int] = {}
+    values: list[list[list[Any]]] = []
     previous_hlc = 0
     for event in events:
-        columns["id"].append(uuid.UUID(event["event_id"]).hex)
+        ids += uuid.UUID(event["event_id"]).bytes
         columns["kind"].append(event["kind"])
-        columns["learner"].append(event["learner_uid"])
-        columns["actor"].append(event["actor_uid"])
-        columns["class"].append(event["class_uid"])
-        columns["hlc"].append(int(event["hlc"]) - previous_hlc)
-        previous_hlc = int(event["hlc"])
-        recorded = event["recorded_at"]
-        columns["recorded"].append(recorded)
-        columns["occurred"].append(None if event["occurred_at"] == recorded else event["occurred_at"])
-        columns["payload"].append(json.loads(event["payload"]) if isinstance(event["payload"], str)
-                                  else event["payload"])
-    body = {"v": VERSION, "origin": origin, "first": first, "n": len(events), **columns}
+        learner, actor = event["learner_uid"], event["actor_uid"]
+        columns["learner"].append(ref(learner))
+        columns["actor"].append(True if actor is not None and actor == learner else ref(actor))
+        columns["class"].append(ref(event["class_uid"]))
+        hlc = int(event["hlc"])
+        columns["hlc"].append(hlc - previous_hlc)
+        previous_hlc = hlc
+        recorded, occurred = event["recorded_at"], event["occurred_at"]
+        recorded_ms = _milliseconds(recorded)
+        columns["recorded"].append(recorded if recorded_ms is None else recorded_ms - hlc // 1000)
+        if occurred == recorded:
+            columns["occurred"].append(None)
+        else:
+            occurred_ms = _milliseconds(occurred)
+            columns["occurred"].append(occurred if occurred_ms is None or recorded_ms is None
+                                       else occurred_ms - recorded_ms)
+        payload = json.loads(event["payload"]) if isinstance(event["payload"], str) else event["payload"]
+        if not isinstance(payload, dict):
+            raise ValueError("an event's payload must be a JSON object")
+        keys = tuple(sorted(payload))
+        shape = shapes.get(keys)
+        if shape is None:
+            shape = shapes[keys] = len(shapes)
+            values.append([[] for _ in keys])
+        columns["shape"].append(shape)
+        for column, key in zip(values[shape], keys, strict=True):
+            column.append(payload[key])
+    body = {"v": VERSION, "origin": origin, "first": first, "n": len(events),
+            "id": base64.b64encode(bytes(ids)).decode("ascii"), "uids": list(uids), **columns,
+            "shapes": [list(keys) for keys in shapes], "values": values}
     return gzip.compress(canonical(body), compresslevel=level, mtime=0)
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MILLISECOND = dt.timedelta(milliseconds=1)
+
+
+def _iso(milliseconds: int) -> str:
+    """The time as the hub writes it (classroom_server.clock.iso): UTC, to the millisecond."""
+    return (_EPOCH + milliseconds * _MILLISECOND).isoformat(timespec="milliseconds")
+
+
+def _milliseconds(text: str) -> int | None:
+    """Milliseconds since 1970 of a time written as ``_iso`` writes it, else None."""
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    value = (moment - _EPOCH) // _MILLISECOND
+    return value if _iso(value) == text else None
+
+
+def _time(value: Any, base: int | None, what: str) -> tuple[str, int | None]:
+    """A ``recorded`` or ``occurred`` entry as text, and its milliseconds when known."""
+    if isinstance(value, str):
+        return value, _milliseconds(value)
+    if isinstance(value, int) and not isinstance(value, bool) and base is not None:
+        try:
+            return _iso(base + value), base + value
+        except (OverflowError, ValueError):
+            pass
+    raise ProtocolError(f"{what} is not a time")
+
+
+def _uid(uids: list[Any], ref: Any) -> str | None:
+    if ref is None:
+        return None
+    if isinstance(ref, int) and not isinstance(ref, bool) and 0 <= ref < len(uids):
+        return str(uids[ref])
+    raise ProtocolError("an id refers to nothing in the batch's uids")
+
+
+def _payload_columns(shapes: Any, values: Any) -> tuple[list[list[str]], list[list[list[Any]]]]:
+    """``shapes`` and ``values`` once they are checked: a list of key lists (texts, none twice)
+    and, per shape, one column (a list) per key."""
+    problem = ProtocolError("the batch's payload shapes and values do not match")
+    if not isinstance(shapes, list) or not isinstance(values, list) or len(values) != len(shapes):
+        raise problem
+    for keys, columns in zip(shapes, values, strict=True):
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys) or len(set(keys)) != len(keys):
+            raise problem
+        if not isinstance(columns, list) or len(columns) != len(keys) or not all(isinstance(c, list) for c in columns):
+            raise problem
+    return shapes, values
 
 
 def decode_batch(body: bytes) -> tuple[str, int, list[WireEvent]]:
@@ -239,25 +349,49 @@ def decode_batch(body: bytes) -> tuple[str, int, list[WireEvent]]:
         if not isinstance(column, list) or len(column) != count:
             raise ProtocolError(f"the batch's {name!r} column is missing or has the wrong length")
         columns.append(column)
+    try:
+        ids = base64.b64decode(message.get("id", ""), validate=True)
+    except (TypeError, ValueError):
+        raise ProtocolError("the batch's event ids are not base64") from None
+    if len(ids) != 16 * count:
+        raise ProtocolError("the batch's 'id' column has the wrong length")
+    uids = message.get("uids")
+    if not isinstance(uids, list) or not all(isinstance(u, str) for u in uids):
+        raise ProtocolError("the batch's 'uids' are not a list of texts")
+    shapes, values = _payload_columns(message.get("shapes"), message.get("values"))
+    at = [0] * len(shapes)
     events = []
     hlc = 0
     rows = zip(*columns, strict=True)
-    for offset, (eid, kind, learner, actor, klass, dhlc, occurred, recorded, payload) in enumerate(rows):
-        try:
-            event_id = str(uuid.UUID(hex=eid))
-        except (TypeError, ValueError):
-            raise ProtocolError(f"event {first + offset}: the id is not a UUID") from None
-        if not isinstance(dhlc, int) or not isinstance(recorded, str) or not isinstance(kind, str):
-            raise ProtocolError(f"event {first + offset}: a field has the wrong type")
-        for value in (learner, actor, klass, occurred):
-            if value is not None and not isinstance(value, str):
-                raise ProtocolError(f"event {first + offset}: a field has the wrong type")
+    for offset, (kind, learner, actor, klass, dhlc, recorded, occurred, shape) in enumerate(rows):
+        seq = first + offset
+        if (not isinstance(dhlc, int) or isinstance(dhlc, bool) or not isinstance(kind, str)
+                or not isinstance(shape, int) or isinstance(shape, bool) or not 0 <= shape < len(shapes)):
+            raise ProtocolError(f"event {seq}: a field has the wrong type")
         hlc += dhlc
-        event = WireEvent(origin=origin, seq=first + offset, event_id=event_id, kind=kind, learner_uid=learner,
-                          actor_uid=actor, class_uid=klass, hlc=hlc, occurred_at=occurred or recorded,
-                          recorded_at=recorded, payload=eventkinds.canonical_json(payload))
-        event.check()
-        events.append(event)
+        try:
+            learner_uid = _uid(uids, learner)
+            actor_uid = learner_uid if actor is True and learner_uid is not None else _uid(uids, actor)
+            class_uid = _uid(uids, klass)
+            recorded_at, recorded_ms = _time(recorded, hlc // 1000, "the recorded time")
+            occurred_at = recorded_at if occurred is None else _time(occurred, recorded_ms, "the time")[0]
+            n = at[shape]
+            payload = {key: column[n] for key, column in zip(shapes[shape], values[shape], strict=True)}
+        except ProtocolError as exc:
+            raise ProtocolError(f"event {seq}: {exc}") from None
+        except IndexError:
+            raise ProtocolError(f"event {seq}: the payload values are missing") from None
+        at[shape] = n + 1
+        event_id = str(uuid.UUID(bytes=ids[16 * offset:16 * offset + 16]))
+        try:  # WireEvent.check's rules, on the payload as decoded (not dumped and parsed again)
+            text = eventkinds.check(kind, payload, learner_uid)
+        except ValueError as exc:
+            raise ProtocolError(f"event {event_id}: {exc}") from None
+        events.append(WireEvent(origin=origin, seq=seq, event_id=event_id, kind=kind, learner_uid=learner_uid,
+                                actor_uid=actor_uid, class_uid=class_uid, hlc=hlc, occurred_at=occurred_at,
+                                recorded_at=recorded_at, payload=text))
+    if any(len(column) != used for cols, used in zip(values, at, strict=True) for column in cols):
+        raise ProtocolError("the batch holds payload values of no event")
     return origin, first, events
 
 
@@ -282,8 +416,11 @@ def batch_limit(events: Iterable[Mapping[str, Any]], max_bytes: int) -> int:
 @dataclass
 class BatchSizer:
     """Adapts the compressed batch size so that a request takes about ``TARGET_SECONDS``:
-    additive increase while requests are quick, multiplicative decrease on a slow or failed one
-    (the AIMD of TCP), always between ``minimum`` and ``maximum`` bytes."""
+    additive increase while requests are quick, multiplicative decrease on a failed one (the
+    AIMD of TCP), always between ``minimum`` and ``maximum`` bytes. A slow request shrinks
+    the batch to what its own rate says fits, with a margin: one of 11 s takes a fifth off, one
+    of 20 s more than half (halving on every request just over the target, as a slow link's
+    jitter and losses make many, left batches of half the size on such a link)."""
 
     size: int = START_BATCH_BYTES
     step: int = 16 * 1024
@@ -294,7 +431,7 @@ class BatchSizer:
         seconds = max(seconds, 0.001)
         rate = sent_bytes / seconds
         if seconds > TARGET_SECONDS:
-            self.size = max(self.minimum, min(self.size // 2, int(rate * TARGET_SECONDS)))
+            self.size = max(self.minimum, min(self.size, int(rate * TARGET_SECONDS * 0.9)))
         elif sent_bytes >= self.size // 2:
             self.size = min(self.maximum, self.size + self.step, max(self.size, int(rate * TARGET_SECONDS)))
 
