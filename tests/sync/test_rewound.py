@@ -73,3 +73,30 @@ def test_a_rewound_hub_begins_a_new_epoch_and_nothing_is_lost(app, school, distr
         at_district = {row.event_id: (row.origin, row.seq, row.payload_hash) for row in DistrictEvent.select()}
         assert Quarantine.select().count() == 0
     assert at_district == held
+
+
+def test_finding_where_a_rewound_log_parts_takes_a_few_requests_not_one_per_event(app, school, district, data_dir,
+                                                                                   tmp_path):
+    from tests.sync.test_push_requests import Counting
+
+    transport = Counting(enrolled(app, district))
+    learner = school.learners["dev"].uid
+    with db.connection_context():
+        _sign_ins(learner, 50)
+        hub_sync.run(transport)
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    image = tmp_path / "image.sqlite3"
+    shutil.copyfile(data_dir / DB_FILENAME, image)
+    with db.connection_context():
+        _sign_ins(learner, 300)  # the district holds these; the image will not
+        hub_sync.run(transport)
+    _swap_in(data_dir, image)
+    with db.connection_context():
+        _sign_ins(learner, 400)  # written on far past the district's mark, under the old numbers
+        transport.paths.clear()
+        outcome = hub_sync.run(transport)
+    assert outcome.new_epoch
+    # The hub and the district part after the image's last event, ~300 events below where both
+    # hold something: a binary search, about log2(350) requests, plus the fetch back.
+    assert transport.paths.count("fetch") <= 14, transport.paths
+    assert outcome.fetched_back == 300
