@@ -206,7 +206,7 @@ def compare_inserts(url: str, batches: int = 10, size: int = 1000) -> dict[str, 
 
     def copy_temp_then_insert(rows: list[dict[str, Any]]) -> None:
         with database.connection().cursor() as cursor:
-            cursor.execute("CREATE TEMP TABLE IF NOT EXISTS event_in (LIKE event_p00) ON COMMIT DELETE ROWS")
+            cursor.execute("CREATE TEMP TABLE IF NOT EXISTS event_in (LIKE event_p00 INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
             with cursor.copy(f"COPY event_in ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row([row[c] for c in columns])
@@ -218,9 +218,9 @@ def compare_inserts(url: str, batches: int = 10, size: int = 1000) -> dict[str, 
     rates: dict[str, list[float]] = {}
     with database.connection_context():
         for round_ in range(batches):
-            for way in (insert_many, values_on_conflict, copy_temp_then_insert, copy):
+            for n, way in enumerate((insert_many, values_on_conflict, copy_temp_then_insert, copy)):
                 hub = f"cmp{round_}{way.__name__}"
-                _, _, events = protocol.decode_batch(_hub_batches((hub, round_, 1, size))[0])
+                _, _, events = protocol.decode_batch(_hub_batches((hub, round_ * 4 + n, 1, size))[0])
                 rows = [{**e.as_row(), "payload_hash": e.payload_hash, "school": round_ % 7 + 1,
                          "received_at": "2026-03-02T10:00:00+00:00"} for e in events]
                 started = time.perf_counter()
