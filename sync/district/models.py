@@ -22,6 +22,7 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     Model,
+    PostgresqlDatabase,
     SqliteDatabase,
     TextField,
 )
@@ -73,7 +74,11 @@ class Origin(DistrictModel):
 
 
 class Event(DistrictModel):
-    """Every hub's events, exactly once: unique by event id and by (origin, seq)."""
+    """Every hub's events, exactly once: unique by event id and by (origin, seq).
+
+    On SQLite the table is as declared here. On PostgreSQL ``connect`` makes it partitioned by
+    hash of the school (``EVENT_DDL``): see docs/scale.md for why, and for what then keeps each
+    event once."""
 
     id = BigAutoField()
     event_id = TextField(unique=True)
@@ -245,10 +250,81 @@ def open_database(url: str) -> Database:
     raise ValueError(f"The district's database must be postgresql://... or sqlite:///...; got {parsed.scheme!r}.")
 
 
+# --- the event table on PostgreSQL --------------------------------------------------------------
+# Partitioned by hash of the school, the column Citus would distribute it by (docs/scale.md). A
+# unique constraint on a partitioned table must hold the partition key, so the two that make an
+# event held once are (origin, seq, school) and (event_id, school): an origin belongs to one hub
+# of one school, and its rows are written only under its Origin row's lock (service.push); an
+# event id is looked up across every school before it is stored (service._store_fresh).
+EVENT_PARTITIONS = 16
+
+EVENT_DDL = [
+    """CREATE TABLE event (
+        id bigserial NOT NULL,
+        event_id text NOT NULL,
+        origin text NOT NULL,
+        seq bigint NOT NULL,
+        hlc bigint NOT NULL,
+        kind text NOT NULL,
+        learner_uid text,
+        actor_uid text,
+        class_uid text,
+        occurred_at text NOT NULL,
+        recorded_at text NOT NULL,
+        payload text NOT NULL,
+        payload_hash text NOT NULL,
+        school integer NOT NULL,
+        received_at text NOT NULL,
+        PRIMARY KEY (school, id),
+        CONSTRAINT event_once_by_place UNIQUE (origin, seq, school),
+        CONSTRAINT event_once_by_id UNIQUE (event_id, school)
+    ) PARTITION BY HASH (school)""",
+    *(f"CREATE TABLE event_p{r:02d} PARTITION OF event FOR VALUES WITH (MODULUS {EVENT_PARTITIONS}, REMAINDER {r})"
+      for r in range(EVENT_PARTITIONS)),
+    # a learner's events (the learner's school, from Learner, prunes to one partition)
+    "CREATE INDEX event_by_learner ON event (learner_uid)",
+    # hello: the pack versions a hub's events name (a few rows a hub)
+    "CREATE INDEX event_pack_installed ON event (origin) WHERE kind = 'pack.installed'",
+    # reports over a span of arrival: rows arrive in that order, so a BRIN index is a few pages
+    "CREATE INDEX event_received ON event USING brin (received_at)",
+]
+
+
+def _event_table_kind(database: Database) -> str | None:
+    """'p' for the partitioned event table, 'r' for an older plain one, None if there is none."""
+    row = database.execute_sql("SELECT relkind FROM pg_class WHERE oid = to_regclass('public.event')").fetchone()
+    return str(row[0]) if row else None
+
+
+def _create_postgres_events(database: Database) -> None:
+    """Create the partitioned event table, or move an older plain one's rows into it (once, in one
+    transaction, keeping every row and id)."""
+    kind = _event_table_kind(database)
+    if kind == "p":
+        return
+    with database.atomic():
+        if kind is not None:
+            database.execute_sql("LOCK TABLE event IN ACCESS EXCLUSIVE MODE")
+            database.execute_sql("ALTER TABLE event RENAME TO event_unpartitioned")
+            database.execute_sql("ALTER SEQUENCE IF EXISTS event_id_seq RENAME TO event_unpartitioned_id_seq")
+        for statement in EVENT_DDL:
+            database.execute_sql(statement)
+        if kind is not None:
+            columns = ", ".join(field.column_name for field in Event._meta.sorted_fields)
+            database.execute_sql(f"INSERT INTO event ({columns}) SELECT {columns} FROM event_unpartitioned")
+            database.execute_sql("SELECT setval('event_id_seq', GREATEST((SELECT max(id) FROM event), 1))")
+            database.execute_sql("DROP TABLE event_unpartitioned")
+
+
 def connect(url: str) -> Database:
-    """Open the district's database, bind the models to it and create what is missing."""
+    """Open the district's database, bind the models to it and create what is missing (on
+    PostgreSQL, the partitioned event table; an older plain one is moved into it)."""
     database = open_database(url)
     district_db.initialize(database)
     with database.connection_context():
-        database.create_tables(MODELS, safe=True)
+        if isinstance(database, PostgresqlDatabase):
+            database.create_tables([m for m in MODELS if m is not Event], safe=True)
+            _create_postgres_events(database)
+        else:
+            database.create_tables(MODELS, safe=True)
     return database

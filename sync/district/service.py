@@ -306,9 +306,32 @@ def _store_fresh(registration: Hub, school_id: int, fresh: Sequence[WireEvent],
         seen.add(event.event_id)
         taken.append(event)
         rows.append({**event.as_row(), "payload_hash": digest, "school": school_id, "received_at": received})
-    for start in range(0, len(rows), INSERT_CHUNK):
-        Event.insert_many(rows[start:start + INSERT_CHUNK]).execute()
+    _insert_events(rows)
     return taken
+
+
+_EVENT_COLUMNS = [f.column_name for f in Event._meta.sorted_fields if f.column_name != "id"]
+
+
+def _insert_events(rows: Sequence[dict[str, Any]]) -> None:
+    """Insert event rows in the current transaction. On PostgreSQL by COPY, straight into the
+    partitioned table: about six times as fast as a multi-row INSERT (docs/scale.md). A row that
+    breaks a unique constraint fails the whole COPY with IntegrityError, as INSERT does."""
+    if not rows:
+        return
+    if not _postgres():
+        for start in range(0, len(rows), INSERT_CHUNK):
+            Event.insert_many(rows[start:start + INSERT_CHUNK]).execute()
+        return
+    import psycopg  # only on PostgreSQL: the hub never loads it
+
+    try:
+        with district_db.connection().cursor() as cursor:
+            with cursor.copy(f"COPY event ({', '.join(_EVENT_COLUMNS)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([row[column] for column in _EVENT_COLUMNS])
+    except psycopg.IntegrityError as exc:
+        raise IntegrityError(str(exc)) from exc
 
 
 def _quarantine(registration: Hub, event: WireEvent, reason: str) -> dict[str, Any]:
