@@ -1,4 +1,5 @@
-"""The hub's side of a sync: hello, push what the district lacks, fetch back what the hub lost.
+"""The hub's side of a sync: hello, fetch back what the hub lost, pull the district's changes,
+push what the district lacks.
 
 Pure protocol logic over two seams, so that it runs the same against the real district over
 HTTP, against a district in the same process, and through a transport that injects faults:
@@ -17,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sync import protocol
+from sync import changes, protocol
 from sync.protocol import BatchSizer, ProtocolError, WireEvent
 
 TIMEOUT_SECONDS = 30.0
@@ -72,6 +73,13 @@ class HubStore(Protocol):
     def restore_events(self, events: Sequence[WireEvent]) -> None:
         """Store events of this hub's own that the district sent back (a rewound log)."""
 
+    def pull_cursor(self) -> int:
+        """The number of the last district change this hub applied."""
+
+    def apply_changes(self, changes: Sequence[Mapping[str, Any]], through: int) -> list[str]:
+        """Apply district changes and store ``through`` as the cursor, in one transaction;
+        returns what was passed over, in plain words."""
+
 
 class SyncError(Exception):
     """A sync that could not finish. ``retry`` says whether trying again later may help."""
@@ -90,6 +98,7 @@ class Outcome:
     bytes_received: int = 0
     pushed: int = 0
     fetched_back: int = 0
+    pulled: int = 0  # district changes applied (rosters, assignments, calibrations)
     quarantined: int = 0
     new_epoch: str | None = None
     waiting: int = 0  # events the district has not acknowledged, after this sync
@@ -167,6 +176,10 @@ class Session:
         tips = {o: t for o, t in (hello.get("tips") or {}).items() if isinstance(t, str)}
         self._recover(positions, acked, tips)
         self._send_manifests(hello.get("manifests"))
+        # The district's changes first: the events that record them here then go up in this sync.
+        head = hello.get("pull_head")
+        if isinstance(head, int) and head > self.store.pull_cursor():
+            self._pull(head)
         positions = self.store.positions()
         todo = {o: positions[o] - acked.get(o, 0) for o in positions if positions[o] > acked.get(o, 0)}
         total = sum(todo.values())
@@ -183,6 +196,27 @@ class Session:
         self._send_manifests(sorted(self._manifests_asked))
         self.outcome.waiting = 0
         return self.outcome
+
+    def _pull(self, head: int) -> None:
+        """The district's changes since this hub's cursor, a batch at a time: each batch applied
+        with its cursor in one transaction, so a pull cut anywhere goes on from the last batch."""
+        since = self.store.pull_cursor()
+        while since < head:
+            # Changes travel as gzip-compressed JSON, about 6 times smaller than the text asked for.
+            status, body = self.call("changes", protocol.encode_json(
+                {"since": since, "max_bytes": self.sizer.size * 6}))
+            try:
+                batch, through, more = changes.check_answer(protocol.decode_json(body), since)
+            except (ProtocolError, changes.ChangeError) as exc:
+                raise SyncError(f"The district's changes could not be read ({exc}); it will be tried again.") from None
+            if through == since:
+                break  # nothing after the cursor (head counted changes withdrawn meanwhile)
+            self.sizer.succeeded(len(body), self.last_seconds)
+            self.outcome.notes.extend(self.store.apply_changes(batch, through))
+            self.outcome.pulled += len(batch)
+            since = through
+            if not more:
+                break
 
     def _send_manifests(self, wanted: Any) -> None:
         """Send the engine manifests the district asked for (by hello, or in push answers)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
@@ -41,6 +42,20 @@ def demo(data_dir: Path | None, host: str, port: int, no_serve: bool) -> None:
         click.echo(banner)
         return
     _serve(app, data_dir, host, port, app.config["SETTINGS"]["threads"], banner)
+
+
+DEMO_DISTRICT_ROSTER = [
+    {"kind": "user", "sourcedId": "district-t-1", "status": "active", "role": "teacher", "givenName": "Grace",
+     "familyName": "Okafor", "username": "gokafor"},
+    {"kind": "class", "sourcedId": "district-c-5", "status": "active", "title": "Class 5 (from the district)"},
+    *({"kind": "user", "sourcedId": f"district-s-{n}", "status": "active", "role": "student", "givenName": given,
+       "familyName": family} for n, (given, family) in enumerate(
+        [("Amara", "Diallo"), ("Bruno", "Silva"), ("Chidi", "Eze"), ("Dina", "Haddad")], start=1)),
+    *({"kind": "enrollment", "sourcedId": f"district-e-{n}", "status": "active", "classSourcedId": "district-c-5",
+       "userSourcedId": f"district-s-{n}", "role": "student"} for n in range(1, 5)),
+    {"kind": "enrollment", "sourcedId": "district-e-t1", "status": "active", "classSourcedId": "district-c-5",
+     "userSourcedId": "district-t-1", "role": "teacher"},
+]
 
 
 @click.command("demo-district")
@@ -113,6 +128,10 @@ def demo_district(data_dir: Path | None, database_url: str | None, host: str, po
             existing = run("district", "school", "list")
             if school not in existing:
                 run("district", "school", "add", school)
+        # The district's own roster for one school: a class that reaches its hub by the first sync.
+        roster = root / "district-roster.jsonl"
+        roster.write_text("\n".join(json.dumps(record) for record in DEMO_DISTRICT_ROSTER) + "\n", encoding="utf-8")
+        run("district", "publish", "--school", hubs[0][0], str(roster))
         district_args = ("district", "serve", "--host", host, "--port", str(district_port))
         start(*district_args)
         district_process = children[-1]
@@ -133,7 +152,10 @@ def demo_district(data_dir: Path | None, database_url: str | None, host: str, po
         for school, _, hub_dir, hub_port in hubs:
             lines += ["", f"== {school}: http://{host}:{hub_port}/ ==", banners[school],
                       f"Sync status: classroom-server sync status --data {hub_dir}"]
-        lines += ["", f"Each hub syncs every {sync_minutes} min (or now: classroom-server sync run --data HUB).",
+        lines += ["", f"The district published a class for {hubs[0][0]} (Class 5, from the district): it appears on "
+                  "that hub after its first sync (sign in as the admin, open Classes). Publish more with: "
+                  f"classroom-server district publish --school \"{hubs[0][0]}\" FILE (docs/sync.md).",
+                  f"Each hub syncs every {sync_minutes} min (or now: classroom-server sync run --data HUB).",
                   "Press Enter to cut the link (the district stops), Enter again to bring it back; "
                   "Ctrl-C stops all three."]
         click.echo("\n".join(lines))

@@ -267,3 +267,105 @@ def hub_revoke(database_url: str, reference: str, yes: bool) -> None:
             raise Fail("Nothing was changed.")
         service.revoke(registration)
     click.echo(f"Revoked {described}. To enrol it again, register a new code: classroom-server district hub add.")
+
+
+def _records(text: str) -> list[Any]:
+    """A JSON list of records, or JSON Lines (one record a line; blank lines and # comments skipped)."""
+    import json
+
+    stripped = text.strip()
+    if stripped.startswith("["):
+        try:
+            found = json.loads(stripped)
+        except ValueError as exc:
+            raise Fail(f"The file is not valid JSON: {exc}.") from None
+        return list(found)
+    records = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            records.append(json.loads(line))
+        except ValueError as exc:
+            raise Fail(f"Line {number} is not valid JSON: {exc}.") from None
+    return records
+
+
+def _school_or_none(service: Any, school_name: str | None) -> Any:
+    if school_name is None:
+        return None
+    try:
+        return service.school_named(school_name)
+    except ValueError as exc:
+        raise Fail(str(exc)) from None
+
+
+@district.command("publish")
+@database_option
+@click.option("--school", "school_name", help="The school whose hubs get the records (calibrations may "
+                                               "leave it out: then every school's hubs get them).")
+@click.argument("source", type=click.File("r", encoding="utf-8-sig"), metavar="FILE")
+def district_publish(database_url: str, school_name: str | None, source: Any) -> None:
+    """Publish records for hubs to copy at their next sync: users, classes and enrollments
+    (OneRoster-shaped), class assignments and calibrations. FILE (or - for standard input) holds
+    a JSON list of records or one record a line, each with its "kind"; docs/sync.md shows each
+    kind. All are checked first, and all are published or none; publishing the same records
+    again changes nothing."""
+    from sync.changes import ChangeError
+    from sync.district import service
+
+    records = _records(source.read())
+    if not records:
+        raise Fail("The file holds no records.")
+    with _database(database_url):
+        school = _school_or_none(service, school_name)
+        try:
+            done = service.publish(school, records)
+        except ChangeError as exc:
+            raise Fail(f"Nothing was published: {exc}.") from None
+    whose = f"{school.name}'s hubs" if school is not None else "every school's hubs"
+    click.echo(f"Published {done.published} records ({done.unchanged} unchanged) for {whose}; they get them at "
+               "their next sync.")
+
+
+@district.command("withdraw")
+@database_option
+@click.option("--school", "school_name", help="The record's school (leave out for a district-wide calibration).")
+@click.argument("kind", type=click.Choice(["user", "class", "enrollment", "assignment"]))
+@click.argument("sourced_id", metavar="ID")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def district_withdraw(database_url: str, school_name: str | None, kind: str, sourced_id: str, yes: bool) -> None:
+    """Withdraw a published record (its sourcedId ID): hubs archive the person or class, take
+    the enrollment off, or clear the assignment, at their next sync. History is kept."""
+    from sync.changes import ChangeError
+    from sync.district import service
+
+    with _database(database_url):
+        school = _school_or_none(service, school_name)
+        if not yes and not click.confirm(f"Withdraw the {kind} {sourced_id} from the hubs?"):
+            raise Fail("Nothing was changed.")
+        try:
+            done = service.withdraw(school, kind, sourced_id)
+        except ChangeError as exc:
+            raise Fail(f"Nothing was withdrawn: {exc}.") from None
+    if done.published:
+        click.echo(f"Withdrew the {kind} {sourced_id}; hubs apply it at their next sync.")
+    else:
+        click.echo(f"The {kind} {sourced_id} was withdrawn already.")
+
+
+@district.command("published")
+@database_option
+@click.option("--school", "school_name", help="The school (leave out for the district-wide records).")
+@click.option("--kind", type=click.Choice(["user", "class", "enrollment", "assignment", "calibration"]))
+def district_published(database_url: str, school_name: str | None, kind: str | None) -> None:
+    """List the newest state of every published record, one JSON object a line (withdrawn ones
+    say "status": "tobedeleted"): the form `district publish` reads back."""
+    import json
+
+    from sync.district import service
+
+    with _database(database_url):
+        school = _school_or_none(service, school_name)
+        for record in service.published(school, kind):
+            click.echo(json.dumps(record, sort_keys=True, ensure_ascii=False))

@@ -106,6 +106,9 @@ def sync_run(data_dir: Path) -> None:
     click.echo(f"  waiting:  {_events(outcome.waiting)}")
     click.echo(f"  requests: {outcome.requests}")
     click.echo(f"  bytes:    {_size(outcome.bytes_sent)} sent, {_size(outcome.bytes_received)} received")
+    if outcome.pulled:
+        click.echo(f"  pulled:   {outcome.pulled} district change{'' if outcome.pulled == 1 else 's'} applied "
+                   "(roster, assignments, calibrations)")
     if outcome.fetched_back:
         click.echo(f"  fetched back: {_events(outcome.fetched_back)} of this hub's own that it had lost")
     if outcome.quarantined:
@@ -157,6 +160,8 @@ def sync_status(data_dir: Path) -> None:
         ("failures in a row", state.failures),
         ("events waiting", state.waiting),
         ("quarantined", state.quarantined),
+        ("district changes", f"applied through number {state.changes_through}" if state.changes_through
+         else "none applied yet"),
     ]
     for label, value in lines:
         click.echo(f"{label + ':':18} {value}")

@@ -52,7 +52,7 @@ def users_list(data_dir: Path) -> None:
     with db.connection_context():
         for person in Person.select().where(Person.role != "learner").order_by(Person.role, Person.username):
             state = "" if person.active else " (disabled)"
-            click.echo(f"{person.role:8} {person.username:20} {person.display_name}{state}")
+            click.echo(f"{person.role:8} {person.username or '-':20} {person.display_name}{state}")
         for classroom in Classroom.select().order_by(Classroom.name):
             click.echo(f"class    {classroom.name:20} {len(accounts.learners_in(classroom))} learners")
 

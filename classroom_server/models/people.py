@@ -27,6 +27,7 @@ class Person(BaseModel):
     auth_version = IntegerField(default=1)
     active = BooleanField(default=True)
     created_at = TextField()
+    source = TextField(null=True)  # "district": the district's roster owns this record (read-only here)
 
     @property
     def is_staff(self) -> bool:
@@ -39,6 +40,8 @@ class Classroom(BaseModel):
     name = TextField()
     login_kind = TextField()
     created_at = TextField()
+    source = TextField(null=True)  # "district": the district's roster owns this class (read-only here)
+    archived = BooleanField(default=False)  # withdrawn: kept with its history, no longer listed
 
 
 class ClassTeacher(BaseModel):

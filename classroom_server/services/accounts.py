@@ -137,13 +137,13 @@ def staff() -> list[Person]:
 
 
 def all_classes() -> list[Classroom]:
-    """Every class on the hub, by name."""
-    return list(Classroom.select().order_by(Classroom.name))
+    """Every class on the hub that is not archived, by name."""
+    return list(Classroom.select().where(Classroom.archived == False).order_by(Classroom.name))  # noqa: E712
 
 
 def get_class(class_id: int) -> Classroom:
     """Any class by id (learners choose theirs to sign in); 404 when there is none."""
-    classroom = Classroom.get_or_none(Classroom.id == class_id)
+    classroom = Classroom.get_or_none(Classroom.id == class_id, Classroom.archived == False)  # noqa: E712
     if classroom is None:
         raise NotFound("There is no such class.")
     return classroom
@@ -159,14 +159,17 @@ def classes_for(person: Person) -> list[Classroom]:
     if person.role == "admin":
         return all_classes()
     if person.role == "teacher":
-        return list(Classroom.select().join(ClassTeacher).where(ClassTeacher.teacher == person)
+        return list(Classroom.select().join(ClassTeacher)
+                    .where(ClassTeacher.teacher == person, Classroom.archived == False)  # noqa: E712
                     .order_by(Classroom.name))
-    return list(Classroom.select().join(Enrollment).where(Enrollment.learner == person).order_by(Classroom.name))
+    return list(Classroom.select().join(Enrollment)
+                .where(Enrollment.learner == person, Classroom.archived == False)  # noqa: E712
+                .order_by(Classroom.name))
 
 
 def get_class_for(person: Person, class_id: int) -> Classroom:
     """The class, if this person may manage it; the same 404 either way so ids reveal nothing."""
-    classroom = Classroom.get_or_none(Classroom.id == class_id)
+    classroom = Classroom.get_or_none(Classroom.id == class_id, Classroom.archived == False)  # noqa: E712
     if classroom is None or not (person.role == "admin" or teaches(person, classroom)):
         raise NotFound("There is no such class.")
     return classroom
@@ -195,10 +198,21 @@ def _check_may_manage(actor: Person, classroom: Classroom) -> None:
         raise Forbidden("You can only manage learners in your own classes.")
 
 
+DISTRICT = "district"  # the ``source`` of a record the district's roster owns (services/district_changes.py)
+
+
+def from_district(record: Person | Classroom) -> bool:
+    """Whether the district's roster owns this person or class: read-only here, changed there."""
+    return record.source == DISTRICT
+
+
 def create_learner(
     classroom: Classroom, display_name: str, avatar: str, secret: str | list[str], actor: Person
 ) -> Person:
     _check_may_manage(actor, classroom)
+    if from_district(classroom):
+        raise Invalid("This class list comes from the district: learners are added there, and arrive with the "
+                      "next sync.", field="display_name")
     display_name = _clean_name(display_name)
     if avatar not in AVATAR_COLOURS:
         raise Invalid("Choose a colour.", field="avatar")
@@ -223,6 +237,9 @@ def create_learner(
 def update_learner(classroom: Classroom, learner: Person, display_name: str, avatar: str, actor: Person) -> None:
     _check_may_manage(actor, classroom)
     display_name = _clean_name(display_name)
+    if from_district(learner) and display_name != learner.display_name:
+        raise Invalid("This name comes from the district: it is changed there, and arrives with the next sync.",
+                      field="display_name")
     if avatar not in AVATAR_COLOURS:
         raise Invalid("Choose a colour.", field="avatar")
 
@@ -253,6 +270,8 @@ def reset_learner_secret(classroom: Classroom, learner: Person, secret: str | li
 def remove_from_class(classroom: Classroom, learner: Person, actor: Person) -> None:
     """Take a learner off the class list. Their history stays; ``restore_to_class`` undoes it."""
     _check_may_manage(actor, classroom)
+    if from_district(classroom):
+        raise Invalid("This class list comes from the district: learners are taken off it there.", field="learner")
 
     def action() -> None:
         Enrollment.delete().where(Enrollment.classroom == classroom, Enrollment.learner == learner).execute()

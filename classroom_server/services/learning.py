@@ -352,9 +352,10 @@ def calibrate(engine: Engine, *, min_new_answers: int = 1) -> Any:
     """Fit the shared terms on the whole log and record them as a ``model.calibrated`` event.
 
     Returns the recorded event, or None when fewer than ``min_new_answers`` answers arrived
-    since the last calibration (nothing to learn). Runs nightly under ``serve``; the fold applies
-    the event at its place in the log, so every learner's numbers move from there on and a
-    rebuild reproduces them exactly.
+    since the last calibration (nothing to learn), or when the last calibration came from the
+    district (fitted on every school's answers; the district sends the next one too). Runs
+    nightly under ``serve``; the fold applies the event at its place in the log, so every
+    learner's numbers move from there on and a rebuild reproduces them exactly.
     """
     from classroom_server.learning.adapter import engine_event
     from classroom_server.learning.calibration import fit_calibration
@@ -364,7 +365,10 @@ def calibrate(engine: Engine, *, min_new_answers: int = 1) -> Any:
     with engine.lock:
         catalog = engine.catalog
     last = (Event.select(Event.payload).where(Event.kind == "model.calibrated").order_by(Event.id.desc()).first())
-    answered_before = json.loads(last.payload)["answers"] if last else 0
+    last_fit = json.loads(last.payload) if last else {}
+    if last_fit.get("source") == "district":
+        return None  # fitted on every school's data: better than this hub's alone; kept till the next
+    answered_before = last_fit.get("answers", 0)
     rows = list(Event.select(*_FIELDS, Event.origin, Event.seq).where(Event.kind.in_(ENGINE_KINDS))
                 .order_by(*CANONICAL_ORDER).iterator())
     answers = sum(1 for row in rows if row.kind == "attempt")

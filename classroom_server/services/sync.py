@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +28,7 @@ from classroom_server.models import (
     SyncAck,
     SyncQuarantine,
 )
-from classroom_server.services import hub, projections
+from classroom_server.services import district_changes, hub, projections
 from sync import client, protocol
 from sync.protocol import WireEvent
 
@@ -89,6 +89,7 @@ class Status:
     failures: int
     waiting: int
     quarantined: int
+    changes_through: int = 0  # the number of the last district change applied (its roster, ...)
 
 
 class Store:
@@ -211,6 +212,15 @@ class Store:
         self.on_rewound()
 
 
+    def pull_cursor(self) -> int:
+        return district_changes.cursor()
+
+    def apply_changes(self, changes: Sequence[Mapping[str, Any]], through: int) -> list[str]:
+        """The events they record join the log at its end (the hub's clock is past everything
+        it holds), so the learning engine takes them in as any new event."""
+        return district_changes.apply(changes, through).passed_over
+
+
 def run(transport: client.Transport, *, progress: client.Progress | None = None,
         on_rewound: Callable[[], None] | None = None, sizer: protocol.BatchSizer | None = None) -> client.Outcome:
     """One sync with the district, recorded for the admin page. Raises ``client.SyncError``, or
@@ -267,7 +277,7 @@ def status() -> Status:
         enrolled=bool(hub.get_meta(KEY_SECRET)), district_url=hub.get_meta(KEY_URL), school=hub.get_meta(KEY_SCHOOL),
         last_success=hub.get_meta(KEY_LAST_SUCCESS) or None, last_attempt=hub.get_meta(KEY_LAST_ATTEMPT) or None,
         last_error=hub.get_meta(KEY_LAST_ERROR) or None, failures=failures, waiting=waiting(),
-        quarantined=SyncQuarantine.select().count())
+        quarantined=SyncQuarantine.select().count(), changes_through=district_changes.cursor())
 
 
 def enrol(transport: client.Transport, district_url: str, code: str, hub_name: str) -> str:

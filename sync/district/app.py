@@ -163,6 +163,8 @@ def _dispatch(registration: Any, message: str, body: bytes) -> tuple[int, dict[s
         return (204, b"") if batch is None else (200, batch)
     if message == "manifests":
         return 200, service.manifests(registration, decoded)
+    if message == "changes":
+        return 200, protocol.encode_json_gzip(service.changes_since(registration, decoded))
     raise Refused(404, "unknown_message", f"The district does not know the message {message!r}.")
 
 

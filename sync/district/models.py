@@ -123,6 +123,26 @@ class Quarantine(DistrictModel):
         indexes = ((("origin", "seq", "event_id"), True),)
 
 
+class Change(DistrictModel):
+    """What the district publishes for hubs to copy (sync/changes.py): one row per change, in
+    one district-wide sequence. A change is for one school, or (``school`` empty) for every school.
+    Rows are only ever added: a record's newest row is its current state, and a ``tobedeleted``
+    row is its tombstone. Writers take a table lock (service.publish), so the order of ``seq`` is
+    the order of commits and a hub that has read up to a number never misses a smaller one."""
+
+    seq = BigAutoField()
+    school = ForeignKeyField(School, null=True, on_delete="RESTRICT")
+    school_id: int | None  # the foreign key's column, as peewee gives it
+    kind = TextField()
+    key = TextField()  # the record's sourcedId
+    status = TextField()
+    body = TextField()  # the record as canonical JSON, without seq and kind
+    published_at = TextField()
+
+    class Meta:
+        indexes = ((("school", "kind", "key", "seq"), False),)
+
+
 class Manifest(DistrictModel):
     """Engine manifests of pack versions, by their SHA-256 (what hubs' pack events name)."""
 
@@ -227,8 +247,8 @@ class ProjectionRun(DistrictModel):
     problem = TextField(null=True)  # why the last attempt could not fold (the rows are older)
 
 
-MODELS = [School, Hub, Origin, Event, Learner, Quarantine, Manifest, HubManifest, DistrictMastery, DistrictAssignment,
-          DistrictAccommodations, DistrictGoal, ProjectionRun]
+MODELS = [School, Hub, Origin, Event, Learner, Quarantine, Change, Manifest, HubManifest, DistrictMastery,
+          DistrictAssignment, DistrictAccommodations, DistrictGoal, ProjectionRun]
 
 
 def open_database(url: str) -> Database:

@@ -11,15 +11,27 @@ import datetime as dt
 import hashlib
 import json
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from peewee import IntegrityError, PostgresqlDatabase, fn
 
 from classroom_server.learning.adapter import manifest_key
+from sync import changes as change_rules
 from sync import protocol
-from sync.district.models import Event, Hub, HubManifest, Learner, Manifest, Origin, Quarantine, School, district_db
+from sync.district.models import (
+    Change,
+    Event,
+    Hub,
+    HubManifest,
+    Learner,
+    Manifest,
+    Origin,
+    Quarantine,
+    School,
+    district_db,
+)
 from sync.protocol import ProtocolError, WireEvent
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: easy to read aloud and type
@@ -201,9 +213,11 @@ def hello(registration: Hub, message: dict[str, Any]) -> dict[str, Any]:
     """Where the district stands on each of the hub's origins."""
     rows = list(Origin.select().where(Origin.hub == registration.id))
     wanted = [key for key in _manifest_keys_wanted(registration)]
+    head = pull_head(int(registration.school_id))
     return {
         "acked": {row.origin: int(row.hwm) for row in rows},
         "tips": {row.origin: row.tip for row in rows if row.tip},
+        **({"pull_head": head} if head else {}),
         "oldest": protocol.OLDEST_COMPATIBLE,
         **({"manifests": wanted} if wanted else {}),
     }
@@ -365,6 +379,171 @@ def fetch(registration: Hub, message: dict[str, Any]) -> bytes | None:
         contiguous = contiguous[: max(1, len(contiguous) // 2)]
         body = protocol.encode_batch(origin, contiguous)
     return body
+
+
+# --- what the district publishes for hubs: changes since a cursor (sync/changes.py) -------------
+
+@dataclass
+class Published:
+    """What a publication did: records added as changes, and records that changed nothing."""
+
+    published: int = 0
+    unchanged: int = 0
+
+
+def _for_school(school_id: int) -> Any:
+    return (Change.school == school_id) | Change.school.is_null()
+
+
+def _of(school: School | None) -> Any:
+    return (Change.school == school.id) if school is not None else Change.school.is_null()
+
+
+def current(school: School | None, kind: str, key: str) -> dict[str, Any] | None:
+    """The record's newest published state (a tombstone included), or None if never published."""
+    row = (Change.select(Change.body).where(_of(school) & (Change.kind == kind) & (Change.key == key))
+           .order_by(Change.seq.desc()).first())
+    return json.loads(row.body) if row is not None else None
+
+
+def publish(school: School | None, records: Iterable[Mapping[str, Any]]) -> Published:
+    """Publish records for a school's hubs (or, with no school, for every hub): each a mapping
+    with ``kind`` and the fields sync/changes.py gives that kind. All are checked before any is
+    stored, and all are stored or none. A record equal to its newest published state (its
+    ``dateLastModified`` aside) changes nothing, so publishing the same roster twice is publishing
+    it once. Raises ``ChangeError`` naming the first bad record.
+
+    A roster (users, classes, enrollments) and an assignment belong to one school; an enrollment
+    must name a user and a class of that school that are not withdrawn; a student belongs to one
+    school (the district's ``Learner`` table, which also keeps other schools' hubs from sending
+    events about them)."""
+    checked: list[tuple[str, dict[str, Any]]] = []
+    for record in records:
+        if not isinstance(record, Mapping):
+            raise change_rules.ChangeError("a record is not an object")
+        kind = str(record.get("kind"))
+        body = change_rules.check(kind, {k: v for k, v in record.items() if k != "kind"})
+        if school is None and kind != "calibration":
+            raise change_rules.ChangeError(f"{kind} {body['sourcedId']!r}: a {kind} is for one school; name it")
+        checked.append((kind, body))
+    result = Published()
+    stamp = now()
+    with _transaction():
+        if _postgres():
+            # Numbers in the order of commits: a hub that has read through N never misses a
+            # smaller number committed later (publishing is rare; hubs reading are not blocked).
+            district_db.execute_sql("LOCK TABLE change IN SHARE ROW EXCLUSIVE MODE")
+        pending: dict[tuple[str, str], dict[str, Any]] = {}
+
+        def state(kind: str, key: str) -> dict[str, Any] | None:
+            return pending.get((kind, key)) or current(school, kind, key)
+
+        for kind, body in checked:
+            key = body["sourcedId"]
+            _check_references(school, kind, body, state)
+            earlier = state(kind, key)
+            if earlier is not None and _same(earlier, body):
+                result.unchanged += 1
+                continue
+            if kind == "user" and body["role"] == "student" and school is not None:
+                _claim_learner(school, key)
+            stored = {**body, "dateLastModified": body.get("dateLastModified") or stamp}
+            Change.create(school=school.id if school else None, kind=kind, key=key, status=body["status"],
+                          body=protocol.canonical(stored).decode("utf-8"), published_at=stamp)
+            pending[(kind, key)] = stored
+            result.published += 1
+    return result
+
+
+def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    return ({k: v for k, v in a.items() if k != "dateLastModified"}
+            == {k: v for k, v in b.items() if k != "dateLastModified"})
+
+
+def _check_references(school: School | None, kind: str, body: Mapping[str, Any],
+                      state: Any) -> None:
+    if body["status"] != "active":
+        return
+    if kind == "enrollment":
+        for ref_kind, ref in (("class", body["classSourcedId"]), ("user", body["userSourcedId"])):
+            found = state(ref_kind, ref)
+            if found is None or found["status"] != "active":
+                raise change_rules.ChangeError(f"enrollment {body['sourcedId']!r}: no {ref_kind} {ref!r} in this "
+                                               "school's roster")
+        user = state("user", body["userSourcedId"])
+        if (user["role"] == "student") != (body["role"] == "student"):
+            raise change_rules.ChangeError(f"enrollment {body['sourcedId']!r}: the user is a {user['role']}, "
+                                           f"not a {body['role']}")
+    if kind == "assignment":
+        found = state("class", body["sourcedId"])
+        if found is None or found["status"] != "active":
+            raise change_rules.ChangeError(f"assignment {body['sourcedId']!r}: no class {body['sourcedId']!r} in "
+                                           "this school's roster")
+
+
+def _claim_learner(school: School, uid: str) -> None:
+    Learner.insert(uid=uid, school=school.id).on_conflict_ignore().execute()
+    held = Learner.get_by_id(uid)
+    if int(held.school) != int(school.id):
+        other = School.get_or_none(School.id == held.school)
+        raise change_rules.ChangeError(f"user {uid!r}: this learner belongs to "
+                                       f"{other.name if other else 'another school'}")
+
+
+def withdraw(school: School | None, kind: str, key: str) -> Published:
+    """Publish the tombstone of a record: its last state, marked ``tobedeleted``."""
+    earlier = current(school, kind, key)
+    if earlier is None:
+        raise change_rules.ChangeError(f"{kind} {key!r} was never published here")
+    if earlier["status"] == "tobedeleted":
+        return Published(unchanged=1)
+    body = {k: v for k, v in earlier.items() if k != "dateLastModified"}
+    return publish(school, [{**body, "kind": kind, "status": "tobedeleted"}])
+
+
+def pull_head(school_id: int) -> int:
+    """The number of the newest change for this school's hubs (0: none)."""
+    return int(Change.select(fn.MAX(Change.seq)).where(_for_school(school_id)).scalar() or 0)
+
+
+def changes_since(registration: Hub, message: Mapping[str, Any]) -> dict[str, Any]:
+    """The changes for the hub's school after ``since``, oldest first, about ``max_bytes`` of them
+    (at least one), with the cursor that follows them: the last change sent when more follow,
+    else the district's newest number (so changes for other schools are never asked about again)."""
+    since, max_bytes = message.get("since"), message.get("max_bytes")
+    if not isinstance(since, int) or since < 0 or not isinstance(max_bytes, int) or max_bytes < 1:
+        raise Refused(400, "bad_request", "A pull names a cursor and a size.")
+    max_bytes = min(max_bytes, protocol.MAX_BATCH_BYTES * 8)  # JSON text: about 8 times its gzip
+    head = int(Change.select(fn.MAX(Change.seq)).scalar() or 0)
+    rows = (Change.select(Change.seq, Change.kind, Change.body)
+            .where((Change.seq > since) & (Change.seq <= head) & _for_school(int(registration.school_id)))
+            .order_by(Change.seq).limit(2000))
+    sent: list[dict[str, Any]] = []
+    size = 0
+    more = False
+    for row in rows.iterator():
+        if sent and size + len(row.body) > max_bytes:
+            more = True
+            break
+        sent.append({"seq": int(row.seq), "kind": row.kind, **json.loads(row.body)})
+        size += len(row.body) + 30
+    if not more and len(sent) == 2000:
+        more = True
+    through = sent[-1]["seq"] if more else max(head, since)
+    return {"changes": sent, "through": through, "more": more}
+
+
+def published(school: School | None, kind: str | None = None) -> list[dict[str, Any]]:
+    """Every record's newest state for a school (or the district-wide ones), tombstones included."""
+    query = Change.select(Change.kind, Change.key, Change.body, Change.seq).where(_of(school))
+    if kind:
+        query = query.where(Change.kind == kind)
+    newest: dict[tuple[str, str], tuple[int, str]] = {}
+    for row in query.iterator():
+        key = (row.kind, row.key)
+        if key not in newest or row.seq > newest[key][0]:
+            newest[key] = (int(row.seq), row.body)
+    return [{"kind": k[0], **json.loads(body)} for k, (_, body) in sorted(newest.items())]
 
 
 # --- manifests ------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import re
 import subprocess
 import sys
@@ -264,3 +265,68 @@ def test_every_registration_made_here_is_one_the_district_knows(runner, district
         registration, secret = service.enrol(code, "hub-" + "x" * 20, "Room 9")
     assert registration.name == "Room 9" and len(secret) >= 32
 
+
+
+def test_district_staff_publish_withdraw_and_list_records_and_a_hub_gets_them(
+        hub_dir, runner, district, district_url, district_server, tmp_path):
+    url = ["--database-url", district_url]
+    runner.invoke(main, ["district", "school", "add", *url, "Hillside Primary"])
+    roster = tmp_path / "roster.jsonl"
+    roster.write_text("\ufeff# Class 4A, from the school's information system\n"
+                      '{"kind": "class", "sourcedId": "c-4a", "status": "active", "title": "Class 4A"}\n'
+                      "\n"
+                      '{"kind": "user", "sourcedId": "s-1", "status": "active", "role": "student", '
+                      '"givenName": "Amara", "familyName": "Diallo"}\n'
+                      '{"kind": "enrollment", "sourcedId": "e-1", "status": "active", "classSourcedId": "c-4a", '
+                      '"userSourcedId": "s-1", "role": "student"}\n', encoding="utf-8")
+    published = runner.invoke(main, ["district", "publish", *url, "--school", "Hillside Primary", str(roster)])
+    assert published.exit_code == 0, published.output
+    assert "Published 3 records (0 unchanged) for Hillside Primary's hubs" in published.output
+    again = runner.invoke(main, ["district", "publish", *url, "--school", "Hillside Primary", str(roster)])
+    assert "no school called" in _plain(runner.invoke(main, ["district", "publish", *url, "--school", "Nowhere",
+                                                             str(roster)]))
+    assert "Published 0 records (3 unchanged)" in again.output
+    listed = runner.invoke(main, ["district", "published", *url, "--school", "Hillside Primary", "--kind", "user"])
+    assert [json.loads(line)["sourcedId"] for line in listed.output.splitlines()] == ["s-1"]
+
+    _rebind(district)
+    code = register(district)
+    assert runner.invoke(main, ["sync", "enrol", "--data", str(hub_dir), "--district", district_server,
+                                code]).exit_code == 0
+    synced = runner.invoke(main, ["sync", "run", "--data", str(hub_dir)])
+    assert synced.exit_code == 0, synced.output
+    assert "3 district changes applied" in synced.output
+    users = runner.invoke(main, ["users", "list", "--data", str(hub_dir)])
+    assert "Class 4A" in users.output and "1 learners" in users.output
+
+    refused = runner.invoke(main, ["district", "withdraw", *url, "--school", "Hillside Primary", "user", "s-1"],
+                            input="n\n")
+    assert "Nothing was changed." in _plain(refused)
+    withdrawn = runner.invoke(main, ["district", "withdraw", *url, "--school", "Hillside Primary", "user", "s-1",
+                                     "--yes"])
+    assert "Withdrew the user s-1" in withdrawn.output
+    assert "withdrawn already" in runner.invoke(main, ["district", "withdraw", *url, "--school", "Hillside Primary",
+                                                       "user", "s-1", "--yes"]).output
+    _rebind(district)
+    assert "1 district change applied" in runner.invoke(main, ["sync", "run", "--data", str(hub_dir)]).output
+    assert "0 learners" in runner.invoke(main, ["users", "list", "--data", str(hub_dir)]).output
+
+
+@pytest.mark.parametrize("content, words", [
+    ("", "The file holds no records."),
+    ("[1, 2", "The file is not valid JSON"),
+    ('{"kind": "class"}\nnot json\n', "Line 2 is not valid JSON"),
+    ('{"kind": "user", "sourcedId": "s-1", "status": "active", "role": "pupil", "givenName": "A", '
+     '"familyName": "B"}', "Nothing was published: user 's-1'"),
+    ('{"kind": "class", "sourcedId": "c-1", "status": "active", "title": "One"}\n'
+     '{"kind": "enrollment", "sourcedId": "e-1", "status": "active", "classSourcedId": "c-1", '
+     '"userSourcedId": "ghost", "role": "student"}', "no user 'ghost'"),
+])
+def test_publishing_bad_records_publishes_nothing_and_says_why(runner, district_url, tmp_path, content, words):
+    url = ["--database-url", district_url]
+    runner.invoke(main, ["district", "school", "add", *url, "Hillside Primary"])
+    source = tmp_path / "records.json"
+    source.write_text(content, encoding="utf-8")
+    assert words in _plain(runner.invoke(main, ["district", "publish", *url, "--school", "Hillside Primary",
+                                                str(source)]))
+    assert runner.invoke(main, ["district", "published", *url, "--school", "Hillside Primary"]).output == ""

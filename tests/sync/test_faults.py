@@ -1,10 +1,13 @@
-"""Random schedules of link faults never lose, double or reorder a hub's events at the district.
+"""Random schedules of link faults never lose, double or reorder a hub's events at the district,
+nor a district change on its way to the hub.
 
-Hypothesis draws schedules of learners writing events and syncs through a transport that loses
+Hypothesis draws schedules of learners writing events, the district publishing roster changes,
+and syncs through a transport that loses
 requests, loses answers after the district committed, duplicates, replays old requests, cuts
 and flips bytes both ways, and answers 5xx or times out. After each schedule the link heals and
 the hub syncs until it succeeds; then the district must hold exactly the hub's events (same
-place in the log, same content), nothing quarantined, and no acknowledgement ever went back.
+place in the log, same content), nothing quarantined, no acknowledgement or pull cursor ever went
+back, and the hub's copy of the roster must be the district's.
 
 ``--schedules N`` sets how many schedules (500 by default; run 10,000 before changing the protocol).
 """
@@ -15,14 +18,17 @@ import random
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from peewee import fn
 
 from classroom_server.db import db
-from classroom_server.models import Event, SyncAck
-from classroom_server.services import events
+from classroom_server.models import Event, Person, SyncAck
+from classroom_server.services import district_changes, events
 from classroom_server.services import sync as hub_sync
+from sync import changes
 from sync.client import SyncError
+from sync.district import service
+from sync.district.models import Change, Quarantine
 from sync.district.models import Event as DistrictEvent
-from sync.district.models import Quarantine
 from sync.protocol import BatchSizer
 from sync.transport import AppTransport
 from tests.sync.conftest import enrolled
@@ -31,6 +37,7 @@ from tests.sync.faults import FAULTS, FaultyTransport
 STEPS = st.lists(
     st.one_of(
         st.tuples(st.just("write"), st.integers(1, 6)),
+        st.tuples(st.just("publish"), st.integers(1, 4)),
         st.tuples(st.just("sync"), st.lists(st.sampled_from(FAULTS), min_size=1, max_size=6)),
     ),
     min_size=1, max_size=6,
@@ -51,14 +58,55 @@ def _write(count: int, learners: list[str], rng: random.Random) -> list[str]:
     return written
 
 
+def _publish(count: int, rng: random.Random, serial: list[int]) -> None:
+    """District staff at work: new learners in the class, learners withdrawn or renamed."""
+    school = service.school_named("Hillside Primary")
+    for _ in range(count):
+        held = [r for r in service.published(school, "user") if r["status"] == "active"]
+        if held and rng.random() < 0.3:
+            service.withdraw(school, "user", rng.choice(held)["sourcedId"])
+        elif held and rng.random() < 0.3:
+            chosen = rng.choice(held)
+            service.publish(school, [{**chosen, "kind": "user", "givenName": f"Renamed {serial[0]}"}])
+            serial[0] += 1
+        else:
+            uid = f"s-{serial[0]}"
+            serial[0] += 1
+            service.publish(school, [
+                {"kind": "user", "sourcedId": uid, "status": "active", "role": "student", "givenName": uid,
+                 "familyName": "Roster"},
+                {"kind": "enrollment", "sourcedId": f"e-{uid}", "status": "active", "classSourcedId": "c-f",
+                 "userSourcedId": uid, "role": "student"}])
+
+
+def _roster_at_district() -> dict[str, tuple[str, bool]]:
+    school = service.school_named("Hillside Primary")
+    return {r["sourcedId"]: (changes.display_name(r), r["status"] == "active")
+            for r in service.published(school, "user")}
+
+
+def _roster_on_hub() -> dict[str, tuple[str, bool]]:
+    return {p.uid: (p.display_name, bool(p.active)) for p in Person.select().where(Person.source == "district")}
+
+
 def test_random_link_faults_never_lose_or_double_an_event(app, school, district, request):
     enrolled(app, district)
     inner = AppTransport(district)
     district_db = district.extensions["district_database"]
     learners = [person.uid for person in school.learners.values()]
+    with district_db.connection_context():
+        service.publish(service.school_named("Hillside Primary"),
+                        [{"kind": "class", "sourcedId": "c-f", "status": "active", "title": "Faults"}])
+    serial = [0]
     with db.connection_context():
         everything = [row["event_id"] for row in hub_sync.canonical_events()]
     highest: dict[str, int] = {}
+    pulled = [0]
+
+    def check_cursor_only_grows() -> None:
+        now = district_changes.cursor()
+        assert now >= pulled[0], "the pull cursor went back"
+        pulled[0] = now
 
     def small_batches() -> BatchSizer:
         return BatchSizer(size=700, step=300, minimum=300, maximum=1500)  # a few events a batch
@@ -79,12 +127,17 @@ def test_random_link_faults_never_lose_or_double_an_event(app, school, district,
                 if step == "write":
                     new += _write(argument, learners, rng)
                     continue
+                if step == "publish":
+                    with district_db.connection_context():
+                        _publish(argument, rng, serial)
+                    continue
                 faulty = FaultyTransport(inner, argument, seed=rng.randrange(2**32))
                 try:
                     hub_sync.run(faulty, sizer=small_batches())
                 except SyncError:
                     pass
                 check_acks_only_grow()
+                check_cursor_only_grows()
             for _ in range(5):  # the link heals
                 try:
                     outcome = hub_sync.run(inner, sizer=small_batches())
@@ -96,7 +149,12 @@ def test_random_link_faults_never_lose_or_double_an_event(app, school, district,
             else:
                 raise AssertionError("the hub could not sync over a healed link")
             check_acks_only_grow()
+            check_cursor_only_grows()
             assert outcome.waiting == 0
+            roster = _roster_on_hub()
+            known = set(everything)  # and the events that recorded the district's changes here:
+            new += [row.event_id for row in Event.select(Event.event_id).where(Event.actor_uid == "district")
+                    if row.event_id not in known]
             everything.extend(new)
             hub = {row.event_id: (row.origin, row.seq, row.payload_hash) for row in Event.select(
                 Event.event_id, Event.origin, Event.seq, Event.payload_hash).where(Event.event_id.in_(new))}
@@ -108,5 +166,7 @@ def test_random_link_faults_never_lose_or_double_an_event(app, school, district,
             assert held == hub, "the district does not hold exactly the new events"
             assert DistrictEvent.select().count() == hub_total == len(everything)
             assert Quarantine.select().count() == 0
+            assert roster == _roster_at_district(), "the hub's roster is not the district's"
+            assert pulled[0] == (Change.select(fn.MAX(Change.seq)).scalar() or 0)
 
     schedule()

@@ -1,0 +1,25 @@
+"""The district's roster on the hub: who and which classes came from it, archived classes.
+
+- ``person.source`` and ``classroom.source``: ``district`` for a record the district owns (its
+  roster, pulled by sync: services/district_changes.py), NULL for one made on this hub. The
+  hub's ``uid`` of a district record is its OneRoster ``sourcedId``.
+- ``classroom.archived``: 1 for a class the district withdrew (or, later, a teacher archived). It
+  stays, with its history, but is no longer offered to sign in or listed.
+"""
+
+STATEMENTS = [
+    "ALTER TABLE person ADD COLUMN source TEXT",
+    "ALTER TABLE classroom ADD COLUMN source TEXT",
+    "ALTER TABLE classroom ADD COLUMN archived INTEGER NOT NULL DEFAULT 0",
+]
+
+
+def up(migrator, db):
+    for statement in STATEMENTS:
+        db.execute_sql(statement)
+
+
+def down(migrator, db):
+    db.execute_sql("ALTER TABLE classroom DROP COLUMN archived")
+    db.execute_sql("ALTER TABLE classroom DROP COLUMN source")
+    db.execute_sql("ALTER TABLE person DROP COLUMN source")
