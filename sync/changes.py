@@ -17,6 +17,8 @@ fields of ``users``, ``classes`` and ``enrollments``), plus its ``kind`` and ``s
     enrollment  classSourcedId, userSourcedId, role (student, teacher)
     assignment  sourcedId is the class's; skills: ["pack/skill", ...] (an empty list clears it)
     calibration items, skills, guess_slip, answers: a fit of the learner model's shared terms
+    pack        sourcedId is the pack's id; version, sha256, size, title: a pack file the hub
+                fetches from the district a piece at a time, checks and installs
 
 A record marked ``tobedeleted`` is a tombstone: it keeps the record's last fields, so a hub that
 never saw the record, or saw an older one, still knows what to undo.
@@ -30,7 +32,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-KINDS = ("user", "class", "enrollment", "assignment", "calibration")
+KINDS = ("user", "class", "enrollment", "assignment", "calibration", "pack")
 STATUSES = ("active", "tobedeleted")
 MAX_CHANGE_BYTES = 4 * 1024 * 1024  # a calibration of a large catalogue; a roster record is far smaller
 
@@ -61,6 +63,10 @@ _SCHEMAS: dict[str, dict[str, Any]] = {
                             "guess_slip": {"type": "object", "additionalProperties": {
                                 "type": "array", "items": {"type": "number"}}},
                             "answers": {"type": "integer", "minimum": 0}}),
+    "pack": _object({"version": {"type": "string", "minLength": 1, "maxLength": 40},
+                     "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                     "size": {"type": "integer", "minimum": 1}},
+                    {"title": {"type": "string", "maxLength": 200}}),
 }
 _CHECKS: dict[str, Any] = {}
 

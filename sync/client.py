@@ -1,5 +1,5 @@
 """The hub's side of a sync: hello, fetch back what the hub lost, pull the district's changes,
-push what the district lacks.
+push what the district lacks, fetch the packs the district offers.
 
 Pure protocol logic over two seams, so that it runs the same against the real district over
 HTTP, against a district in the same process, and through a transport that injects faults:
@@ -80,6 +80,22 @@ class HubStore(Protocol):
         """Apply district changes and store ``through`` as the cursor, in one transaction;
         returns what was passed over, in plain words."""
 
+    def pack_offers(self) -> list[dict[str, Any]]:
+        """Packs the district offered that are still to fetch: pack_id, version, sha256, size."""
+
+    def pack_have(self, sha256: str) -> int:
+        """How many bytes of that file the hub holds."""
+
+    def pack_room(self, size: int) -> str | None:
+        """Why the hub cannot take a file of ``size`` bytes (its disk), or None."""
+
+    def pack_write(self, sha256: str, offset: int, data: bytes) -> None: ...
+
+    def pack_problem(self, pack_id: str, problem: str) -> None: ...
+
+    def pack_finish(self, offer: Mapping[str, Any]) -> str:
+        """Check the whole file against its SHA-256 and install it; what happened, in words."""
+
 
 class SyncError(Exception):
     """A sync that could not finish. ``retry`` says whether trying again later may help."""
@@ -98,7 +114,8 @@ class Outcome:
     bytes_received: int = 0
     pushed: int = 0
     fetched_back: int = 0
-    pulled: int = 0  # district changes applied (rosters, assignments, calibrations)
+    pulled: int = 0  # district changes applied (rosters, assignments, calibrations, pack offers)
+    pack_bytes: int = 0  # bytes of pack files fetched
     quarantined: int = 0
     new_epoch: str | None = None
     waiting: int = 0  # events the district has not acknowledged, after this sync
@@ -194,8 +211,34 @@ class Session:
         # The pack versions that the events just pushed name: without them the district cannot
         # fold this hub's log until the next sync's hello asks for them.
         self._send_manifests(sorted(self._manifests_asked))
+        self._fetch_packs()  # last: the learners' events go first on a thin link
         self.outcome.waiting = 0
         return self.outcome
+
+    def _fetch_packs(self) -> None:
+        """Fetch the packs the district offered, a piece at a time from where the hub's copy
+        ends, and install each one whole and checked."""
+        for offer in self.store.pack_offers():
+            sha, size = offer["sha256"], int(offer["size"])
+            have = self.store.pack_have(sha)
+            if have == 0:
+                problem = self.store.pack_room(size)
+                if problem:
+                    self.store.pack_problem(offer["pack_id"], problem)
+                    self.outcome.notes.append(f"The pack {offer['pack_id']} {offer['version']} waits: {problem}.")
+                    continue
+            while have < size:
+                length = min(self.sizer.size, size - have)
+                status, body = self.call("pack", protocol.encode_json({"sha256": sha, "offset": have,
+                                                                       "length": length}))
+                if status != 206 or not body or len(body) > length:
+                    raise SyncError(f"The district sent a wrong piece of the pack {offer['pack_id']}; "
+                                    "it will be tried again.")
+                self.sizer.succeeded(len(body), self.last_seconds)
+                self.store.pack_write(sha, have, body)
+                have += len(body)
+                self.outcome.pack_bytes += len(body)
+            self.outcome.notes.append(self.store.pack_finish(offer))
 
     def _pull(self, head: int) -> None:
         """The district's changes since this hub's cursor, a batch at a time: each batch applied

@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse, urlunparse
 
@@ -302,8 +303,8 @@ def _school_or_none(service: Any, school_name: str | None) -> Any:
 
 @district.command("publish")
 @database_option
-@click.option("--school", "school_name", help="The school whose hubs get the records (calibrations may "
-                                               "leave it out: then every school's hubs get them).")
+@click.option("--school", "school_name", help="The school whose hubs get the records (calibrations and packs "
+                                               "may leave it out: then every school's hubs get them).")
 @click.argument("source", type=click.File("r", encoding="utf-8-sig"), metavar="FILE")
 def district_publish(database_url: str, school_name: str | None, source: Any) -> None:
     """Publish records for hubs to copy at their next sync: users, classes and enrollments
@@ -331,12 +332,13 @@ def district_publish(database_url: str, school_name: str | None, source: Any) ->
 @district.command("withdraw")
 @database_option
 @click.option("--school", "school_name", help="The record's school (leave out for a district-wide calibration).")
-@click.argument("kind", type=click.Choice(["user", "class", "enrollment", "assignment"]))
+@click.argument("kind", type=click.Choice(["user", "class", "enrollment", "assignment", "pack"]))
 @click.argument("sourced_id", metavar="ID")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def district_withdraw(database_url: str, school_name: str | None, kind: str, sourced_id: str, yes: bool) -> None:
-    """Withdraw a published record (its sourcedId ID): hubs archive the person or class, take
-    the enrollment off, or clear the assignment, at their next sync. History is kept."""
+    """Withdraw a published record (its sourcedId ID; a pack's id): hubs archive the person or
+    class, take the enrollment off, clear the assignment, or stop fetching the pack, at their
+    next sync. History is kept, and so is a pack a hub installed already."""
     from sync.changes import ChangeError
     from sync.district import service
 
@@ -357,7 +359,7 @@ def district_withdraw(database_url: str, school_name: str | None, kind: str, sou
 @district.command("published")
 @database_option
 @click.option("--school", "school_name", help="The school (leave out for the district-wide records).")
-@click.option("--kind", type=click.Choice(["user", "class", "enrollment", "assignment", "calibration"]))
+@click.option("--kind", type=click.Choice(["user", "class", "enrollment", "assignment", "calibration", "pack"]))
 def district_published(database_url: str, school_name: str | None, kind: str | None) -> None:
     """List the newest state of every published record, one JSON object a line (withdrawn ones
     say "status": "tobedeleted"): the form `district publish` reads back."""
@@ -369,3 +371,47 @@ def district_published(database_url: str, school_name: str | None, kind: str | N
         school = _school_or_none(service, school_name)
         for record in service.published(school, kind):
             click.echo(json.dumps(record, sort_keys=True, ensure_ascii=False))
+
+
+@district.group("pack")
+def pack() -> None:
+    """Pack files the district offers hubs: add, list."""
+
+
+@pack.command("add")
+@database_option
+@click.option("--school", "school_name", help="Offer it to this school's hubs only (default: every school's).")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="PACK.zip")
+def pack_add(database_url: str, school_name: str | None, source: Path) -> None:
+    """Keep a built pack (.zip, from `classroom-server pack build`) and offer it to hubs: each
+    fetches it a piece at a time at its syncs, checks it against its SHA-256 and installs it (a
+    newer version of a pack replaces the older one and keeps learners' history)."""
+    from sync.changes import ChangeError
+    from sync.district import service
+
+    with _database(database_url):
+        school = _school_or_none(service, school_name)
+        try:
+            added = service.add_pack(school, source)
+        except ChangeError as exc:
+            raise Fail(f"Nothing was added: {exc}.") from None
+    whose = f"{school.name}'s hubs" if school is not None else "every school's hubs"
+    state = "offered" if added.published.published else "was offered already"
+    click.echo(f"{added.title} ({added.pack_id} {added.version}, {added.size / 2**20:.1f} MB, sha256 "
+               f"{added.sha256[:12]}...) {state} to {whose}.")
+
+
+@pack.command("list")
+@database_option
+def pack_list(database_url: str) -> None:
+    """List the pack files the district keeps: id, version, size, SHA-256 and title."""
+    from sync.district import service
+
+    with _database(database_url):
+        rows = service.pack_files()
+        lines = [f"{row.pack_id}  {row.version}  {int(row.size) / 2**20:.1f} MB  {row.sha256[:12]}  {row.title}"
+                 for row in rows]
+    if not lines:
+        click.echo("No packs yet. Add one with: classroom-server district pack add --database-url URL PACK.zip")
+    for line in lines:
+        click.echo(line)

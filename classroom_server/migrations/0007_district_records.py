@@ -5,12 +5,26 @@
   hub's ``uid`` of a district record is its OneRoster ``sourcedId``.
 - ``classroom.archived``: 1 for a class the district withdrew (or, later, a teacher archived). It
   stays, with its history, but is no longer offered to sign in or listed.
+- ``pack_offer``: pack versions the district offers this hub, and how far each is fetched:
+  ``waiting`` (being fetched, a piece a sync), ``installed``, ``newer`` (the hub holds a newer
+  version) or ``withdrawn``; ``problem`` says why the last try failed. Where the hub is, not what
+  learners did: no event (installing records ``pack.installed``).
 """
 
 STATEMENTS = [
     "ALTER TABLE person ADD COLUMN source TEXT",
     "ALTER TABLE classroom ADD COLUMN source TEXT",
     "ALTER TABLE classroom ADD COLUMN archived INTEGER NOT NULL DEFAULT 0",
+    """CREATE TABLE pack_offer (
+        pack_id TEXT PRIMARY KEY,
+        version TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        title TEXT,
+        state TEXT NOT NULL,
+        problem TEXT,
+        updated_at TEXT NOT NULL
+    )""",
 ]
 
 
@@ -20,6 +34,7 @@ def up(migrator, db):
 
 
 def down(migrator, db):
+    db.execute_sql("DROP TABLE pack_offer")
     db.execute_sql("ALTER TABLE classroom DROP COLUMN archived")
     db.execute_sql("ALTER TABLE classroom DROP COLUMN source")
     db.execute_sql("ALTER TABLE person DROP COLUMN source")

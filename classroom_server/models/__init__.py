@@ -1,6 +1,6 @@
 """Peewee models, one module per domain. The schema itself is owned by migrations/."""
 
-from classroom_server.models.content import InstalledPack, PackManifest
+from classroom_server.models.content import InstalledPack, PackManifest, PackOffer
 from classroom_server.models.events import CANONICAL_ORDER, Event, OriginCounter, SyncAck, SyncQuarantine
 from classroom_server.models.hub import HubMeta, LoginThrottle
 from classroom_server.models.people import Classroom, ClassTeacher, Enrollment, Person
@@ -11,6 +11,7 @@ __all__ = [
     "ClassAssignment",
     "LearnerAccommodations",
     "PackManifest",
+    "PackOffer",
     "WeeklyGoal",
     "ClassTeacher",
     "Classroom",

@@ -32,3 +32,19 @@ class PackManifest(BaseModel):
 
     class Meta:
         table_name = "pack_manifest"
+
+
+class PackOffer(BaseModel):
+    """A pack version the district offers this hub, and how far fetching it got (migration 0007)."""
+
+    pack_id = TextField(primary_key=True)
+    version = TextField()
+    sha256 = TextField()
+    size = IntegerField()
+    title = TextField(null=True)
+    state = TextField()  # waiting, installed, newer, withdrawn
+    problem = TextField(null=True)
+    updated_at = TextField()
+
+    class Meta:
+        table_name = "pack_offer"

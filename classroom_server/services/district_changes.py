@@ -289,9 +289,32 @@ def _calibration(change: Change, applied: Applied) -> None:
     _record(applied, "model.calibrated", payload)
 
 
+def _pack(change: Change, applied: Applied) -> None:
+    """A pack version offered: noted here, fetched a piece at a time after the pull, then checked
+    and installed (services/pack_fetch.py). A withdrawn offer stops the fetching; an installed
+    pack stays (learners' history names it)."""
+    from classroom_server.models import InstalledPack, PackOffer
+    from classroom_server.services.packs import semver_key
+
+    pack_id = change["sourcedId"]
+    offer = {"version": change["version"], "sha256": change["sha256"], "size": int(change["size"]),
+             "title": change.get("title"), "problem": None, "updated_at": clock.iso()}
+    if change["status"] != "active":
+        PackOffer.update(state="withdrawn", updated_at=offer["updated_at"]).where(
+            (PackOffer.pack_id == pack_id) & (PackOffer.state == "waiting")).execute()
+        return
+    active = InstalledPack.get_or_none(InstalledPack.pack_id == pack_id, InstalledPack.status == "active")
+    if active is None or semver_key(active.version) < semver_key(change["version"]):
+        state = "waiting"
+    else:
+        state = "installed" if active.version == change["version"] else "newer"
+    (PackOffer.insert(pack_id=pack_id, state=state, **offer)
+     .on_conflict(conflict_target=[PackOffer.pack_id], update={**offer, "state": state}).execute())
+
+
 _APPLY: dict[str, Callable[[Change, Applied], None]] = {
     "user": _user, "class": _class, "enrollment": _enrollment, "assignment": _assignment,
-    "calibration": _calibration,
+    "calibration": _calibration, "pack": _pack,
 }
 assert set(_APPLY) == set(district_changes.KINDS)
 

@@ -28,7 +28,7 @@ from classroom_server.models import (
     SyncAck,
     SyncQuarantine,
 )
-from classroom_server.services import district_changes, hub, projections
+from classroom_server.services import district_changes, hub, pack_fetch, projections
 from sync import client, protocol
 from sync.protocol import WireEvent
 
@@ -219,6 +219,24 @@ class Store:
         """The events they record join the log at its end (the hub's clock is past everything
         it holds), so the learning engine takes them in as any new event."""
         return district_changes.apply(changes, through).passed_over
+
+    def pack_offers(self) -> list[dict[str, Any]]:
+        return pack_fetch.waiting()
+
+    def pack_have(self, sha256: str) -> int:
+        return pack_fetch.have(sha256)
+
+    def pack_room(self, size: int) -> str | None:
+        return pack_fetch.room_for(size)
+
+    def pack_write(self, sha256: str, offset: int, data: bytes) -> None:
+        pack_fetch.write(sha256, offset, data)
+
+    def pack_problem(self, pack_id: str, problem: str) -> None:
+        pack_fetch.note_problem(pack_id, problem)
+
+    def pack_finish(self, offer: Mapping[str, Any]) -> str:
+        return pack_fetch.finish(dict(offer))
 
 
 def run(transport: client.Transport, *, progress: client.Progress | None = None,

@@ -10,8 +10,8 @@ from flask.typing import ResponseReturnValue
 from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
 from classroom_server.i18n import ngettext
+from classroom_server.services import pack_fetch, sync_runner
 from classroom_server.services import sync as hub_sync
-from classroom_server.services import sync_runner
 from classroom_server.web.access import requires
 from sync.client import SyncError
 
@@ -106,7 +106,7 @@ def _page(error: str | None = None, error_field: str | None = None, form=None, s
         "admin/sync.html", state=state, progress=progress, progress_message=_progress_message(progress),
         last_error=problem_in_words(state.last_error), quarantined=hub_sync.quarantined_details(),
         kind_in_words=kind_in_words, reason_in_words=reason_in_words, error=error, error_field=error_field,
-        form=form or {},
+        form=form or {}, pack_offers=pack_fetch.offers(),
     ), status
 
 

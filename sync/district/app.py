@@ -101,14 +101,18 @@ def create_district_app(database_url: str) -> Flask:
             return _signed(registration, counter, 401, {
                 "error": "stale_counter", "message": "This request was seen before (a replay).",
                 "last_counter": service.last_counter(registration)})
+        extra: dict[str, str] = {}
         try:
-            status, reply = _dispatch(registration, message, body)
+            status, reply = _dispatch(registration, message, body, extra)
         except Refused as exc:
             service.note_problem(registration, exc.message)
             log.warning("hub %s %s refused: %s", registration.hub_id, message, exc.message)
             return _signed(registration, counter, exc.status, exc.reply())
         if isinstance(reply, bytes):
-            return _signed_bytes(registration, counter, status, reply, "application/gzip")
+            response = _signed_bytes(registration, counter, status, reply,
+                                     "application/octet-stream" if message == "pack" else "application/gzip")
+            response.headers.update(extra)
+            return response
         return _signed(registration, counter, status, reply)
 
     return app
@@ -148,7 +152,9 @@ def describe(done: Any) -> str:
             f"in {seconds:.2f} s{missing}")
 
 
-def _dispatch(registration: Any, message: str, body: bytes) -> tuple[int, dict[str, Any] | bytes]:
+def _dispatch(registration: Any, message: str, body: bytes,
+              headers: dict[str, str]) -> tuple[int, dict[str, Any] | bytes]:
+    """Act on one checked message; ``headers`` takes any the answer carries besides its signature."""
     if message == "push":
         result = service.push(registration, body)
         return (409 if result.quarantined else 200), result.reply()
@@ -165,6 +171,10 @@ def _dispatch(registration: Any, message: str, body: bytes) -> tuple[int, dict[s
         return 200, service.manifests(registration, decoded)
     if message == "changes":
         return 200, protocol.encode_json_gzip(service.changes_since(registration, decoded))
+    if message == "pack":
+        data, offset, size = service.pack_piece(registration, decoded)
+        headers["Content-Range"] = f"bytes {offset}-{offset + len(data) - 1}/{size}"  # as HTTP Range answers
+        return 206, data
     raise Refused(404, "unknown_message", f"The district does not know the message {message!r}.")
 
 

@@ -14,6 +14,7 @@ from peewee import (
     AutoField,
     BigAutoField,
     BigIntegerField,
+    BlobField,
     BooleanField,
     CompositeKey,
     Database,
@@ -143,6 +144,32 @@ class Change(DistrictModel):
         indexes = ((("school", "kind", "key", "seq"), False),)
 
 
+class PackFile(DistrictModel):
+    """A pack file (.zip) the district offers hubs, by the SHA-256 of its bytes; its bytes are in
+    ``PackChunk`` (the district keeps everything in its one database: one thing to back up)."""
+
+    sha256 = TextField(primary_key=True)
+    pack_id = TextField()
+    version = TextField()
+    title = TextField()
+    size = BigIntegerField()
+    added_at = TextField()
+
+
+class PackChunk(DistrictModel):
+    """One piece of a pack file: piece ``n`` holds bytes ``n * PACK_CHUNK`` onwards."""
+
+    sha256 = TextField()
+    n = IntegerField()
+    data = BlobField()
+
+    class Meta:
+        primary_key = CompositeKey("sha256", "n")
+
+
+PACK_CHUNK = 256 * 1024
+
+
 class Manifest(DistrictModel):
     """Engine manifests of pack versions, by their SHA-256 (what hubs' pack events name)."""
 
@@ -247,8 +274,8 @@ class ProjectionRun(DistrictModel):
     problem = TextField(null=True)  # why the last attempt could not fold (the rows are older)
 
 
-MODELS = [School, Hub, Origin, Event, Learner, Quarantine, Change, Manifest, HubManifest, DistrictMastery,
-          DistrictAssignment, DistrictAccommodations, DistrictGoal, ProjectionRun]
+MODELS = [School, Hub, Origin, Event, Learner, Quarantine, Change, PackFile, PackChunk, Manifest, HubManifest,
+          DistrictMastery, DistrictAssignment, DistrictAccommodations, DistrictGoal, ProjectionRun]
 
 
 def open_database(url: str) -> Database:

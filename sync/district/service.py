@@ -21,6 +21,7 @@ from classroom_server.learning.adapter import manifest_key
 from sync import changes as change_rules
 from sync import protocol
 from sync.district.models import (
+    PACK_CHUNK,
     Change,
     Event,
     Hub,
@@ -28,6 +29,8 @@ from sync.district.models import (
     Learner,
     Manifest,
     Origin,
+    PackChunk,
+    PackFile,
     Quarantine,
     School,
     district_db,
@@ -413,7 +416,8 @@ def publish(school: School | None, records: Iterable[Mapping[str, Any]]) -> Publ
     ``dateLastModified`` aside) changes nothing, so publishing the same roster twice is publishing
     it once. Raises ``ChangeError`` naming the first bad record.
 
-    A roster (users, classes, enrollments) and an assignment belong to one school; an enrollment
+    Calibrations and packs may be for every school; a roster (users, classes, enrollments) and an
+    assignment belong to one school; an enrollment
     must name a user and a class of that school that are not withdrawn; a student belongs to one
     school (the district's ``Learner`` table, which also keeps other schools' hubs from sending
     events about them)."""
@@ -423,7 +427,7 @@ def publish(school: School | None, records: Iterable[Mapping[str, Any]]) -> Publ
             raise change_rules.ChangeError("a record is not an object")
         kind = str(record.get("kind"))
         body = change_rules.check(kind, {k: v for k, v in record.items() if k != "kind"})
-        if school is None and kind != "calibration":
+        if school is None and kind not in ("calibration", "pack"):
             raise change_rules.ChangeError(f"{kind} {body['sourcedId']!r}: a {kind} is for one school; name it")
         checked.append((kind, body))
     result = Published()
@@ -544,6 +548,97 @@ def published(school: School | None, kind: str | None = None) -> list[dict[str, 
         if key not in newest or row.seq > newest[key][0]:
             newest[key] = (int(row.seq), row.body)
     return [{"kind": k[0], **json.loads(body)} for k, (_, body) in sorted(newest.items())]
+
+
+# --- pack files ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AddedPack:
+    pack_id: str
+    version: str
+    title: str
+    sha256: str
+    size: int
+    published: Published
+
+
+def add_pack(school: School | None, source: Any) -> AddedPack:
+    """Keep a pack file (.zip) and offer it to a school's hubs (or every school's): the file must
+    be a valid, built pack (content_packs: its checksums verified), as a hub would import it.
+    Raises ``ChangeError`` saying why not. Adding the same file again offers it again, once."""
+    import tempfile
+    import zipfile
+    from pathlib import Path
+
+    from content_packs import PackError, extract_pack, load_pack
+    from content_packs.validate import validate_folder
+
+    path = Path(source)
+    if not path.is_file() or not zipfile.is_zipfile(path):
+        raise change_rules.ChangeError(f"{path.name} is not a pack .zip file (build one with `classroom-server pack "
+                                       "build`)")
+    with tempfile.TemporaryDirectory(prefix="district-pack-") as folder:
+        staging = Path(folder) / "pack"
+        staging.mkdir()
+        try:
+            extract_pack(path, staging)
+        except PackError as exc:
+            raise change_rules.ChangeError(f"{path.name} cannot be read as a pack: {exc}") from None
+        report = validate_folder(staging, built=True)
+        if not report.ok:
+            raise change_rules.ChangeError(f"{path.name} is not a valid pack: {report.summary()}; first: "
+                                           f"{report.errors[0].format()}")
+        pack = load_pack(staging, check=False)
+        title = str(pack.title.pick("en") or pack.id)
+    sha = _file_sha256(path)
+    with _transaction():
+        if PackFile.get_or_none(PackFile.sha256 == sha) is None:
+            size = 0
+            with open(path, "rb") as handle:
+                for n, piece in enumerate(iter(lambda: handle.read(PACK_CHUNK), b"")):
+                    PackChunk.insert(sha256=sha, n=n, data=piece).execute()
+                    size += len(piece)
+            PackFile.create(sha256=sha, pack_id=pack.id, version=pack.version, title=title[:200], size=size,
+                            added_at=now())
+        found = PackFile.get(PackFile.sha256 == sha)
+    record = {"kind": "pack", "sourcedId": pack.id, "status": "active", "version": pack.version,
+              "sha256": found.sha256, "size": int(found.size), "title": found.title}
+    return AddedPack(pack.id, pack.version, found.title, found.sha256, int(found.size), publish(school, [record]))
+
+
+def _file_sha256(path: Any) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def pack_files() -> list[PackFile]:
+    return list(PackFile.select().order_by(PackFile.pack_id, PackFile.added_at))
+
+
+def pack_piece(registration: Hub, message: Mapping[str, Any]) -> tuple[bytes, int, int]:
+    """Bytes ``offset`` to ``offset + length`` of a pack file the district keeps (at most a
+    batch's worth): the bytes, their first offset and the file's size. Packs are open content,
+    so any enrolled hub may fetch any pack the district keeps."""
+    sha, offset, length = message.get("sha256"), message.get("offset"), message.get("length")
+    if (not isinstance(sha, str) or not _is_sha256(sha) or not isinstance(offset, int) or offset < 0
+            or not isinstance(length, int) or length < 1):
+        raise Refused(400, "bad_request", "A pack piece names a file by its SHA-256, an offset and a length.")
+    found = PackFile.get_or_none(PackFile.sha256 == sha)
+    if found is None:
+        raise Refused(404, "no_pack", "The district does not keep that pack file (withdrawn?).")
+    size = int(found.size)
+    if offset >= size:
+        raise Refused(416, "bad_range", "That piece starts past the end of the pack file.")
+    end = min(size, offset + min(length, protocol.MAX_BATCH_BYTES))
+    rows = (PackChunk.select(PackChunk.n, PackChunk.data)
+            .where((PackChunk.sha256 == sha) & (PackChunk.n.between(offset // PACK_CHUNK, (end - 1) // PACK_CHUNK)))
+            .order_by(PackChunk.n))
+    data = b"".join(bytes(row.data) for row in rows)
+    start = offset - (offset // PACK_CHUNK) * PACK_CHUNK
+    return data[start:start + end - offset], offset, size
 
 
 # --- manifests ------------------------------------------------------------------------------------

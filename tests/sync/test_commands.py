@@ -330,3 +330,23 @@ def test_publishing_bad_records_publishes_nothing_and_says_why(runner, district_
     assert words in _plain(runner.invoke(main, ["district", "publish", *url, "--school", "Hillside Primary",
                                                 str(source)]))
     assert runner.invoke(main, ["district", "published", *url, "--school", "Hillside Primary"]).output == ""
+
+
+def test_district_staff_add_and_list_packs(runner, district_url, tmp_path):
+    from content_packs.build import build
+    from content_packs.testing import make_pack
+
+    url = ["--database-url", district_url]
+    assert "No packs yet" in runner.invoke(main, ["district", "pack", "list", *url]).output
+    folder = make_pack(tmp_path / "src")
+    build(folder, tmp_path / "pack.zip")
+    added = runner.invoke(main, ["district", "pack", "add", *url, str(tmp_path / "pack.zip")])
+    assert added.exit_code == 0, added.output
+    assert "(org.example.generated 1.0.0," in added.output and "offered to every school's hubs" in added.output
+    again = runner.invoke(main, ["district", "pack", "add", *url, str(tmp_path / "pack.zip")])
+    assert "was offered already" in again.output
+    listed = runner.invoke(main, ["district", "pack", "list", *url]).output
+    assert listed.startswith("org.example.generated  1.0.0  0.0 MB") and "Generated fractions" in listed
+    (tmp_path / "notes.zip").write_text("not a zip")
+    assert "Nothing was added: notes.zip is not a pack .zip file" in _plain(
+        runner.invoke(main, ["district", "pack", "add", *url, str(tmp_path / "notes.zip")]))
