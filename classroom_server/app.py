@@ -74,7 +74,7 @@ def create_app(
     app.extensions["engine"] = Engine(app.extensions["catalogue"])
     from classroom_server.services.sync_runner import Runner
 
-    app.extensions["sync_runner"] = Runner(settings, app.extensions["catalogue"], app.extensions["engine"])
+    app.extensions["sync_runner"] = Runner(settings)
 
     from classroom_server.web import register_blueprints
 

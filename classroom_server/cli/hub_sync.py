@@ -88,8 +88,7 @@ def sync_run(data_dir: Path) -> None:
     on_terminal = sys.stderr.isatty()
     with db.connection_context():
         try:
-            outcome = sync_runner.sync_now(app.config["SETTINGS"], app.extensions["catalogue"],
-                                           app.extensions["engine"], progress=_progress_bar() if on_terminal else None)
+            outcome = sync_runner.sync_now(app.config["SETTINGS"], progress=_progress_bar() if on_terminal else None)
         except hub_sync.NotEnrolled:
             raise Fail("This hub is not enrolled with a district yet. Enrol it first: classroom-server sync enrol "
                        f"--data {data_dir} --district URL CODE") from None

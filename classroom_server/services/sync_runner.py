@@ -71,8 +71,7 @@ def enrol(url: str, code: str, hub_name: str | None = None) -> str:
         _close(transport)
 
 
-def sync_now(settings: dict[str, Any], catalogue_store: Any = None, engine: Any = None,
-             progress: client.Progress | None = None) -> client.Outcome:
+def sync_now(settings: dict[str, Any], progress: client.Progress | None = None) -> client.Outcome:
     """One sync with the district the hub is enrolled with. Raises ``hub_sync.NotEnrolled`` or
     ``client.SyncError`` (recorded for the admin page)."""
     url = hub.get_meta(hub_sync.KEY_URL)
@@ -116,10 +115,8 @@ class Runner:
     ``start()`` runs one in a background thread (the admin's "Sync now") and returns at once;
     ``run()`` runs one in the caller's thread (the schedule's). Both refuse while one runs."""
 
-    def __init__(self, settings: dict[str, Any], catalogue_store: Any = None, engine: Any = None) -> None:
+    def __init__(self, settings: dict[str, Any]) -> None:
         self.settings = settings
-        self.catalogue_store = catalogue_store
-        self.engine = engine
         self._lock = threading.Lock()
         self._progress = Progress()
         self._thread: threading.Thread | None = None
@@ -170,7 +167,7 @@ class Runner:
     def _sync(self) -> client.Outcome:
         try:
             with db.connection_context():
-                outcome = sync_now(self.settings, self.catalogue_store, self.engine, progress=self._step)
+                outcome = sync_now(self.settings, progress=self._step)
         except (client.SyncError, hub_sync.NotEnrolled) as exc:
             self._end(error=str(exc))
             log.warning("sync with the district failed: %s", exc)

@@ -368,12 +368,21 @@ def fetch(registration: Hub, message: dict[str, Any]) -> bytes | None:
     max_bytes = min(max_bytes, protocol.MAX_BATCH_BYTES)
     limit = max(1, min(5000, max_bytes // 25))
     fields = [Event.origin, Event.seq, *(getattr(Event, f) for f in protocol.FIELDS)]
-    rows = _dicts(Event.select(*fields).where((Event.origin == origin) & (Event.seq > after))
-                  .order_by(Event.seq).limit(limit))
+    held = {int(row["seq"]): row for row in _dicts(
+        Event.select(*fields).where((Event.origin == origin) & (Event.seq.between(after + 1, after + limit))))}
+    # Where the log has a hole, the event the hub sent is in quarantine (refused, kept whole):
+    # it goes back too, so the hub's log is whole again, as it was.
+    refused: dict[int, dict[str, Any]] = {}
+    if len(held) < limit:
+        for item in (Quarantine.select(Quarantine.seq, Quarantine.body)
+                     .where((Quarantine.origin == origin) & (Quarantine.seq.between(after + 1, after + limit)))
+                     .order_by(Quarantine.id)):
+            refused.setdefault(int(item.seq), json.loads(item.body))
     contiguous: list[dict[str, Any]] = []
-    for row in rows:
-        if int(row["seq"]) != after + 1 + len(contiguous):
-            break  # a hole: an event held in quarantine, or the same event held under another origin
+    for seq in range(after + 1, after + limit + 1):
+        row = held.get(seq) or refused.get(seq)
+        if row is None:
+            break  # past the end (or the same event held under another origin: not this hub's to fetch)
         contiguous.append(row)
     if not contiguous:
         return None

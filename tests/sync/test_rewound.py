@@ -100,3 +100,37 @@ def test_finding_where_a_rewound_log_parts_takes_a_few_requests_not_one_per_even
     # hold something: a binary search, about log2(350) requests, plus the fetch back.
     assert transport.paths.count("fetch") <= 14, transport.paths
     assert outcome.fetched_back == 300
+
+
+def test_a_rewound_hub_gets_back_events_the_district_refused_too(app, school, district, data_dir, tmp_path):
+    """An event the district quarantined leaves a hole in what it holds of the origin; a hub that
+    must fetch its own log back gets the refused event from quarantine, and its log is whole."""
+    transport = enrolled(app, district)
+    learner = school.learners["cleo"].uid
+    with db.connection_context():
+        hub_sync.run(transport)
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    image = tmp_path / "image.sqlite3"
+    shutil.copyfile(data_dir / DB_FILENAME, image)
+    # Riverside's roster claims a learner this hub then writes about: those events are refused.
+    with district.extensions["district_database"].connection_context():
+        from sync.district import service
+
+        service.publish(service.add_school("Riverside"), [{
+            "kind": "user", "sourcedId": "shared-learner", "status": "active", "role": "student",
+            "givenName": "Sam", "familyName": "Shared"}])
+    with db.connection_context():
+        before = _sign_ins(learner, 2)
+        refused = _sign_ins("shared-learner", 2)
+        after = _sign_ins(learner, 2)
+        outcome = hub_sync.run(transport)
+        assert outcome.quarantined == 2
+        wanted = {row.event_id: (row.seq, row.payload_hash) for row in Event.select()}
+    _swap_in(data_dir, image)
+    with db.connection_context():
+        recovered = hub_sync.run(transport)
+        assert recovered.new_epoch and recovered.fetched_back == 6
+        held = {row.event_id: (row.seq, row.payload_hash) for row in Event.select()}
+        assert {e: held[e] for e in before + refused + after} == {e: wanted[e] for e in before + refused + after}
+        problems = [p for o in projections.recompute(app.extensions["catalogue"], check=True) for p in o.problems]
+        assert problems == []
