@@ -80,6 +80,15 @@ class HubStore(Protocol):
         """Apply district changes and store ``through`` as the cursor, in one transaction;
         returns what was passed over, in plain words."""
 
+    def shared_state(self) -> tuple[dict[str, int], list[str], int]:
+        """Per origin of the school's other hubs, how far this hub scanned it; the learners it
+        does not follow yet; the total of those origins' marks it last caught up with."""
+
+    def apply_shared(self, events: Sequence[WireEvent], scanned: Mapping[str, int], followed: Sequence[str],
+                     head: int | None) -> int:
+        """Store other hubs' events about this hub's learners with the new scan places and the
+        learners now followed, in one transaction; ``head`` once caught up. Returns events added."""
+
     def pack_offers(self) -> list[dict[str, Any]]:
         """Packs the district offered that are still to fetch: pack_id, version, sha256, size."""
 
@@ -116,6 +125,7 @@ class Outcome:
     fetched_back: int = 0
     pulled: int = 0  # district changes applied (rosters, assignments, calibrations, pack offers)
     pack_bytes: int = 0  # bytes of pack files fetched
+    shared: int = 0  # other hubs' events about this hub's learners, added here
     quarantined: int = 0
     new_epoch: str | None = None
     waiting: int = 0  # events the district has not acknowledged, after this sync
@@ -211,9 +221,34 @@ class Session:
         # The pack versions that the events just pushed name: without them the district cannot
         # fold this hub's log until the next sync's hello asks for them.
         self._send_manifests(sorted(self._manifests_asked))
+        head = hello.get("others_head")
+        if isinstance(head, int) and head > 0:
+            self._shared(head)
         self._fetch_packs()  # last: the learners' events go first on a thin link
         self.outcome.waiting = 0
         return self.outcome
+
+    def _shared(self, head: int) -> None:
+        """One learner on two hubs: the events the school's other hubs recorded about this hub's
+        learners, so each hub folds the learner's whole log (in the canonical order) and shows
+        the numbers the district shows. Asked for only when those hubs sent something since this
+        hub last caught up, or this hub has learners it does not follow yet."""
+        mine = self.store.hub_id + "."
+        while True:
+            scanned, unfollowed, caught_up = self.store.shared_state()
+            if caught_up == head and not unfollowed:
+                return
+            status, body = self.call("shared", protocol.encode_json_gzip(
+                {"scanned": scanned, "follow": unfollowed[:MAX_FOLLOW], "max_bytes": self.sizer.size * 6}))
+            try:
+                answer = protocol.decode_json(body)
+                events, places, followed, more = _shared_answer(answer, mine)
+            except ProtocolError as exc:
+                raise SyncError(f"The other hubs' events could not be read ({exc}); it will be tried again.") from None
+            self.outcome.shared += self.store.apply_shared(
+                events, places, followed, None if more else int(answer.get("head") or head))
+            if not more and len(unfollowed) <= MAX_FOLLOW:
+                return
 
     def _fetch_packs(self) -> None:
         """Fetch the packs the district offered, a piece at a time from where the hub's copy
@@ -366,6 +401,31 @@ class Session:
             self.store.set_acked(origin, acked)
             self.progress(min(done, total), total)
         return done
+
+
+MAX_FOLLOW = 5000
+
+
+def _shared_answer(answer: Mapping[str, Any], mine: str) -> tuple[list[WireEvent], dict[str, int], list[str], bool]:
+    """The events, scan places, learners followed and "more to come" of a ``shared`` answer,
+    each event checked by its kind's rules; raises ``ProtocolError``."""
+    rows, places = answer.get("events"), answer.get("scanned")
+    followed, more = answer.get("followed"), answer.get("more")
+    if (not isinstance(rows, list) or not isinstance(places, dict) or not isinstance(followed, list)
+            or not isinstance(more, bool) or not all(isinstance(v, int) for v in places.values())
+            or not all(isinstance(u, str) for u in followed)):
+        raise ProtocolError("the answer does not say what it holds")
+    events = []
+    for row in rows:
+        try:
+            event = WireEvent(**{name: row[name] for name in ("origin", "seq", *protocol.FIELDS)})
+        except (KeyError, TypeError):
+            raise ProtocolError("an event is missing a field") from None
+        if event.origin.startswith(mine) or not event.learner_uid:
+            raise ProtocolError("an event that is not another hub's about a learner")
+        event.check()
+        events.append(event)
+    return events, places, followed, more
 
 
 def _plain_reply(body: bytes) -> dict[str, Any]:

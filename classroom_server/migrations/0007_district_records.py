@@ -9,6 +9,9 @@
   ``waiting`` (being fetched, a piece a sync), ``installed``, ``newer`` (the hub holds a newer
   version) or ``withdrawn``; ``problem`` says why the last try failed. Where the hub is, not what
   learners did: no event (installing records ``pack.installed``).
+- ``followed_learner`` and ``foreign_scan``: one learner on two hubs. The learners whose events
+  from the school's other hubs this hub holds too, and how far the hub has scanned each of those
+  hubs' origins for them (services/sync.py, ``Store.apply_shared``).
 """
 
 STATEMENTS = [
@@ -25,6 +28,8 @@ STATEMENTS = [
         problem TEXT,
         updated_at TEXT NOT NULL
     )""",
+    "CREATE TABLE followed_learner (uid TEXT PRIMARY KEY)",
+    "CREATE TABLE foreign_scan (origin TEXT PRIMARY KEY, scanned INTEGER NOT NULL)",
 ]
 
 
@@ -34,6 +39,8 @@ def up(migrator, db):
 
 
 def down(migrator, db):
+    db.execute_sql("DROP TABLE foreign_scan")
+    db.execute_sql("DROP TABLE followed_learner")
     db.execute_sql("DROP TABLE pack_offer")
     db.execute_sql("ALTER TABLE classroom DROP COLUMN archived")
     db.execute_sql("ALTER TABLE classroom DROP COLUMN source")

@@ -1,7 +1,15 @@
 """Peewee models, one module per domain. The schema itself is owned by migrations/."""
 
 from classroom_server.models.content import InstalledPack, PackManifest, PackOffer
-from classroom_server.models.events import CANONICAL_ORDER, Event, OriginCounter, SyncAck, SyncQuarantine
+from classroom_server.models.events import (
+    CANONICAL_ORDER,
+    Event,
+    FollowedLearner,
+    ForeignScan,
+    OriginCounter,
+    SyncAck,
+    SyncQuarantine,
+)
 from classroom_server.models.hub import HubMeta, LoginThrottle
 from classroom_server.models.people import Classroom, ClassTeacher, Enrollment, Person
 from classroom_server.models.projections import ClassAssignment, LearnerAccommodations, MasteryRow, WeeklyGoal
@@ -17,6 +25,8 @@ __all__ = [
     "Classroom",
     "Enrollment",
     "Event",
+    "FollowedLearner",
+    "ForeignScan",
     "HubMeta",
     "MasteryRow",
     "InstalledPack",

@@ -49,6 +49,25 @@ class SyncQuarantine(BaseModel):
     noted_at = TextField()
 
 
+class FollowedLearner(BaseModel):
+    """A learner whose events from the school's other hubs this hub holds too."""
+
+    uid = TextField(primary_key=True)
+
+    class Meta:
+        table_name = "followed_learner"
+
+
+class ForeignScan(BaseModel):
+    """How far this hub has scanned another hub's origin for the learners it follows."""
+
+    origin = TextField(primary_key=True)
+    scanned = IntegerField()
+
+    class Meta:
+        table_name = "foreign_scan"
+
+
 # The canonical order of a log (DESIGN.md, "Reproducible projections"): by hybrid logical clock,
 # then origin, then sequence. On one hub it is the order events were written in; it also places
 # events that arrive later from elsewhere (fetched back from the district) where they belong.

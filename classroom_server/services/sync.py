@@ -22,6 +22,8 @@ from classroom_server.db import db
 from classroom_server.models import (
     CANONICAL_ORDER,
     Event,
+    FollowedLearner,
+    ForeignScan,
     OriginCounter,
     PackManifest,
     Person,
@@ -40,6 +42,7 @@ KEY_LAST_SUCCESS = "sync.last_success"
 KEY_LAST_ATTEMPT = "sync.last_attempt"
 KEY_LAST_ERROR = "sync.last_error"
 KEY_FAILURES = "sync.failures"
+KEY_OTHERS_HEAD = "sync.others_head"
 
 LOCK_FILE = "sync.lock"
 
@@ -219,6 +222,47 @@ class Store:
         """The events they record join the log at its end (the hub's clock is past everything
         it holds), so the learning engine takes them in as any new event."""
         return district_changes.apply(changes, through).passed_over
+
+    def shared_state(self) -> tuple[dict[str, int], list[str], int]:
+        """Where this hub stands on the school's other hubs: how far it scanned each of their
+        origins, the learners it does not follow yet, and the total it last caught up with."""
+        scanned = {row.origin: int(row.scanned) for row in ForeignScan.select()}
+        followed = {row.uid for row in FollowedLearner.select()}
+        learners = [uid for (uid,) in _tuples(Person.select(Person.uid).where(Person.role == "learner")
+                                               .order_by(Person.uid)) if uid not in followed]
+        return scanned, learners, int(hub.get_meta(KEY_OTHERS_HEAD) or 0)
+
+    def apply_shared(self, events: Sequence[WireEvent], scanned: Mapping[str, int], followed: Sequence[str],
+                     head: int | None) -> int:
+        """Store other hubs' events about this hub's learners, the scan places and the learners
+        now followed, in one transaction; rewrite the projections when events came (they belong
+        earlier in the canonical order than events already folded). Returns the events new here."""
+        with db.atomic("IMMEDIATE"):
+            before = Event.select().count()
+            rows = []
+            for event in events:
+                row = event.as_row()
+                row["payload_hash"] = event.payload_hash
+                row["result"] = None
+                rows.append(row)
+            for start in range(0, len(rows), 200):
+                Event.insert_many(rows[start:start + 200]).on_conflict_ignore().execute()
+            added = Event.select().count() - before
+            if events:
+                newest = max(e.hlc for e in events)  # the clock's receive rule, as for a fetch-back
+                OriginCounter.update(hlc=fn.MAX(OriginCounter.hlc, newest)).where(OriginCounter.retired == 0).execute()
+            for origin, place in scanned.items():
+                (ForeignScan.insert(origin=origin, scanned=place)
+                 .on_conflict(conflict_target=[ForeignScan.origin], update={ForeignScan.scanned: place}).execute())
+            for uid in followed:
+                FollowedLearner.insert(uid=uid).on_conflict_ignore().execute()
+            if head is not None:
+                hub.set_meta(KEY_OTHERS_HEAD, str(head))
+            if added:
+                projections.rewrite_all()
+        if added:
+            self.on_rewound()
+        return added
 
     def pack_offers(self) -> list[dict[str, Any]]:
         return pack_fetch.waiting()

@@ -171,6 +171,8 @@ def _dispatch(registration: Any, message: str, body: bytes,
         return 200, service.manifests(registration, decoded)
     if message == "changes":
         return 200, protocol.encode_json_gzip(service.changes_since(registration, decoded))
+    if message == "shared":
+        return 200, protocol.encode_json_gzip(service.shared(registration, decoded))
     if message == "pack":
         data, offset, size = service.pack_piece(registration, decoded)
         headers["Content-Range"] = f"bytes {offset}-{offset + len(data) - 1}/{size}"  # as HTTP Range answers

@@ -108,6 +108,17 @@ class Learner(DistrictModel):
     school = IntegerField()
 
 
+class HubFollow(DistrictModel):
+    """A learner whose events from the school's other hubs this hub holds too (one learner on two
+    hubs): the hub asked to follow them and got their earlier events (service.shared)."""
+
+    hub = ForeignKeyField(Hub, on_delete="CASCADE")
+    learner_uid = TextField()
+
+    class Meta:
+        primary_key = CompositeKey("hub", "learner_uid")
+
+
 class Quarantine(DistrictModel):
     """An event refused as conflicting or not the hub's to send, kept whole for a person."""
 
@@ -274,8 +285,8 @@ class ProjectionRun(DistrictModel):
     problem = TextField(null=True)  # why the last attempt could not fold (the rows are older)
 
 
-MODELS = [School, Hub, Origin, Event, Learner, Quarantine, Change, PackFile, PackChunk, Manifest, HubManifest,
-          DistrictMastery, DistrictAssignment, DistrictAccommodations, DistrictGoal, ProjectionRun]
+MODELS = [School, Hub, Origin, Event, Learner, HubFollow, Quarantine, Change, PackFile, PackChunk, Manifest,
+          HubManifest, DistrictMastery, DistrictAssignment, DistrictAccommodations, DistrictGoal, ProjectionRun]
 
 
 def open_database(url: str) -> Database:

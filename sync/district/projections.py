@@ -4,7 +4,8 @@ the hub's numbers.
 For one hub registration the district takes, from its own tables only:
 
 - the events of the hub's origins (``<hub id>.<epoch>``: every epoch the hub wrote under, those
-  a rewound log moved to included), sorted in the canonical order (hlc, origin, seq) in Python
+  a rewound log moved to included), and those of the learners it follows from the school's
+  other hubs (one learner on two hubs: service.shared), sorted in the canonical order (hlc, origin, seq) in Python
   (``adapter.canonical_key``), never by the database, whose text collation may differ from the
   hub's;
 - the engine manifests that the hub's ``pack.installed`` events name (``Manifest``).
@@ -49,12 +50,13 @@ from sync.district.models import (
     DistrictModel,
     Event,
     Hub,
+    HubFollow,
     HubManifest,
     Manifest,
     Origin,
     ProjectionRun,
 )
-from sync.district.service import _postgres, _transaction, now
+from sync.district.service import _postgres, _transaction, now, others_of
 
 Row = dict[str, Any]
 LATEST_TABLES: dict[str, type[DistrictModel]] = {
@@ -128,6 +130,23 @@ def events_of(origins: Sequence[str]) -> list[dict[str, Any]]:
     return found
 
 
+def followed_origins(registration: Hub) -> dict[str, int]:
+    """The school's other hubs' origins, with their marks, when this hub follows any learner."""
+    if not HubFollow.select().where(HubFollow.hub == registration.id).exists():
+        return {}
+    return others_of(registration)
+
+
+def followed_events(registration: Hub, others: Mapping[str, int]) -> list[dict[str, Any]]:
+    """The events of the learners this hub follows, from the school's other hubs' origins."""
+    if not others:
+        return []
+    columns = [getattr(Event, name) for name in FIELDS]
+    mine = HubFollow.select(HubFollow.learner_uid).where(HubFollow.hub == registration.id)
+    return cast("list[dict[str, Any]]", list(Event.select(*columns).where(
+        Event.origin.in_(sorted(others)) & Event.learner_uid.in_(mine)).dicts()))
+
+
 def manifests_named(registration: Hub, events: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """The held manifests that these events' ``pack.installed`` events name: by SHA-256, or by
     ``<pack>@<version>`` (older events) as this hub sent it (HubManifest)."""
@@ -159,11 +178,15 @@ def recompute(registration: Hub) -> Recomputed:
         if _postgres():  # one recomputation of a hub at a time (SQLite's IMMEDIATE is that already)
             Hub.select(Hub.id).where(Hub.id == registration.id).for_update().execute()
         origins = origins_of(registration)
+        others = followed_origins(registration)
         # Through the high-water marks just read: a push meanwhile is the next recomputation's.
         events = [e for e in events_of(list(origins)) if int(e["seq"]) <= origins[e["origin"]]]
-        manifests = manifests_named(registration, events)
         held = Counter(e["origin"] for e in events)
         outcome.missing = sum(hwm - held[origin] for origin, hwm in origins.items())
+        # A learner who works on two hubs too: their events from the school's other hubs, which
+        # the hub holds as well once it has synced (service.shared).
+        events += [e for e in followed_events(registration, others) if int(e["seq"]) <= others[e["origin"]]]
+        manifests = manifests_named(registration, events)
         outcome.events = len(events)
         loaded = time.perf_counter()
         outcome.seconds["load"] = loaded - started
@@ -185,7 +208,7 @@ def recompute(registration: Hub) -> Recomputed:
             _replace(LATEST_TABLES[name], registration, rows.values())
             outcome.latest_rows[name] = len(rows)
         outcome.seconds["write"] = time.perf_counter() - folded
-        run = {"algorithm": ALGORITHM, "through": json.dumps(origins, sort_keys=True),
+        run = {"algorithm": ALGORITHM, "through": json.dumps({**others, **origins}, sort_keys=True),
                "last_origin": projections.last[0] if projections.last else None,
                "last_seq": projections.last[1] if projections.last else None,
                "events": projections.events, "missing": outcome.missing, "computed_at": now(),
@@ -209,7 +232,8 @@ def stale(registration: Hub) -> bool:
     run = ProjectionRun.get_or_none(ProjectionRun.hub == registration.id)
     if run is None:
         return bool(origins_of(registration))
-    return run.problem is not None or run.algorithm != ALGORITHM or json.loads(run.through) != origins_of(registration)
+    return (run.problem is not None or run.algorithm != ALGORITHM
+            or json.loads(run.through) != {**followed_origins(registration), **origins_of(registration)})
 
 
 def recompute_stale() -> list[Recomputed]:

@@ -25,6 +25,7 @@ from sync.district.models import (
     Change,
     Event,
     Hub,
+    HubFollow,
     HubManifest,
     Learner,
     Manifest,
@@ -217,7 +218,9 @@ def hello(registration: Hub, message: dict[str, Any]) -> dict[str, Any]:
     rows = list(Origin.select().where(Origin.hub == registration.id))
     wanted = [key for key in _manifest_keys_wanted(registration)]
     head = pull_head(int(registration.school_id))
+    others = sum(others_of(registration).values())
     return {
+        **({"others_head": others} if others else {}),
         "acked": {row.origin: int(row.hwm) for row in rows},
         "tips": {row.origin: row.tip for row in rows if row.tip},
         **({"pull_head": head} if head else {}),
@@ -557,6 +560,82 @@ def published(school: School | None, kind: str | None = None) -> list[dict[str, 
         if key not in newest or row.seq > newest[key][0]:
             newest[key] = (int(row.seq), row.body)
     return [{"kind": k[0], **json.loads(body)} for k, (_, body) in sorted(newest.items())]
+
+
+# --- one learner on two hubs ------------------------------------------------------------------------
+
+MAX_FOLLOW = 5000
+
+
+def others_of(registration: Hub) -> dict[str, int]:
+    """The origins of the school's other hubs, with how far the district holds each."""
+    rows = (Origin.select(Origin.origin, Origin.hwm).join(Hub)
+            .where((Hub.school == registration.school_id) & (Hub.id != registration.id)))
+    return {row.origin: int(row.hwm) for row in rows}
+
+
+def shared(registration: Hub, message: Mapping[str, Any]) -> dict[str, Any]:
+    """Events that the school's other hubs recorded about this hub's learners, so that a learner
+    who works on two hubs has one log on each (folded in the canonical order, the same numbers).
+
+    The hub names the learners it wants to ``follow`` (new ones: the district records them and
+    sends their events the hub has scanned past already) and, per origin of another hub, how far
+    it has ``scanned``; the district sends the followed learners' events after those places, up
+    to about ``max_bytes``, and where each origin's scan now stands. Idempotent: an answer lost
+    on the way is asked for again from the same places, and the hub ignores events it holds."""
+    scanned, follow, max_bytes = message.get("scanned"), message.get("follow"), message.get("max_bytes")
+    if (not isinstance(scanned, dict) or not all(isinstance(v, int) and v >= 0 for v in scanned.values())
+            or not isinstance(follow, list) or not all(isinstance(u, str) and 0 < len(u) <= 64 for u in follow)
+            or len(follow) > MAX_FOLLOW or not isinstance(max_bytes, int) or max_bytes < 1):
+        raise Refused(400, "bad_request", "A shared request names what was scanned, whom to follow and a size.")
+    budget = min(max_bytes, protocol.MAX_BATCH_BYTES * 8)
+    others = others_of(registration)
+    fields = [Event.origin, Event.seq, *(getattr(Event, f) for f in protocol.FIELDS)]
+    sent: list[dict[str, Any]] = []
+    size = 0
+    more = False
+    followed: list[str] = []
+
+    def cost(rows: list[dict[str, Any]]) -> int:
+        return sum(len(row["payload"]) + 260 for row in rows)
+
+    with _transaction():
+        for uid in sorted(set(follow)):
+            earlier = [row for row in _dicts(Event.select(*fields).where(
+                (Event.learner_uid == uid) & Event.origin.in_(sorted(others))).order_by(Event.origin, Event.seq))
+                if int(row["seq"]) <= scanned.get(row["origin"], 0)]
+            if sent and size + cost(earlier) > budget:
+                more = True
+                break
+            HubFollow.insert(hub=registration.id, learner_uid=uid).on_conflict_ignore().execute()
+            sent.extend(earlier)
+            size += cost(earlier)
+            followed.append(uid)
+        places = {origin: min(int(scanned.get(origin, 0)), hwm) for origin, hwm in others.items()}
+        mine = HubFollow.select(HubFollow.learner_uid).where(HubFollow.hub == registration.id)
+        for origin, hwm in sorted(others.items()):
+            if more:
+                break
+            start = places[origin]
+            if start >= hwm:
+                continue
+            rows = _dicts(Event.select(*fields).where(
+                (Event.origin == origin) & (Event.seq > start) & (Event.seq <= hwm) & Event.learner_uid.in_(mine))
+                .order_by(Event.seq).limit(2000))
+            for row in rows:
+                if sent and size + cost([row]) > budget:
+                    more = True
+                    break
+                sent.append(row)
+                size += cost([row])
+                places[origin] = int(row["seq"])
+            else:
+                if len(rows) == 2000:
+                    more = True
+                else:
+                    places[origin] = hwm
+    return {"events": sent, "scanned": places, "followed": followed, "more": more,
+            "head": sum(others.values())}
 
 
 # --- pack files ------------------------------------------------------------------------------------
