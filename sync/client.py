@@ -139,9 +139,13 @@ class Session:
     """One sync: ``run()`` makes the requests; the batch sizer may be kept between syncs."""
 
     def __init__(self, store: HubStore, transport: Transport, sizer: BatchSizer | None = None,
-                 progress: Progress | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 progress: Progress | None = None, clock: Callable[[], float] = time.monotonic,
+                 pause: Callable[[float], None] | None = None) -> None:
         self.store = store
         self.transport = transport
+        # Called after each batch pushed with the CPU seconds this thread spent making it: the
+        # hub sleeps there while learners are answering (services/sync.py, ``give_way``).
+        self.pause = pause or (lambda busy: None)
         self.sizer = sizer or BatchSizer()
         self.progress = progress or (lambda done, total: None)
         self.clock = clock
@@ -372,6 +376,7 @@ class Session:
         while acked < last:
             # As many events as the last batch's bytes per event say fit: one encoding, rarely two.
             limit = max(1, min(MAX_BATCH_EVENTS, int(self.sizer.size / self.event_bytes)))
+            working = time.thread_time()
             rows = self.store.events_after(origin, acked, limit)
             if not rows:
                 raise SyncError(f"Events after {acked} of {origin} are missing from this hub's log.", retry=False)
@@ -380,6 +385,7 @@ class Session:
                 rows = rows[: max(1, len(rows) * self.sizer.size // len(body) * 9 // 10)]
                 body = protocol.encode_batch(origin, rows)
             self.event_bytes = max(1.0, len(body) / len(rows))
+            busy = time.thread_time() - working
             try:
                 status, reply_body = self.call("push", body)
             except SyncError:
@@ -400,6 +406,8 @@ class Session:
             acked = through  # may also move back: the district lost events and wants them again
             self.store.set_acked(origin, acked)
             self.progress(min(done, total), total)
+            if acked < last:
+                self.pause(busy)
         return done
 
 

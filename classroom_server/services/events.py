@@ -12,6 +12,7 @@ transaction as the event.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,15 @@ class Recorded:
     event: Event
     result: Any
     duplicate: bool
+
+
+_LAST_LEARNER_ACTION = [float("-inf")]  # time.monotonic() of the last event a learner made here
+
+
+def seconds_since_learner_action() -> float:
+    """How long ago, in this process, a learner last did something that was recorded (an answer,
+    a lesson opened, a sign-in): a sync gives way to learners while they work."""
+    return time.monotonic() - _LAST_LEARNER_ACTION[0]
 
 
 class _Duplicate(Exception):
@@ -157,6 +167,8 @@ def record(
         if cause is not None and cause is not exc:
             raise cause from None
         raise
+    if learner_uid is not None and actor_uid == learner_uid:
+        _LAST_LEARNER_ACTION[0] = time.monotonic()
     return Recorded(event, result, False)
 
 

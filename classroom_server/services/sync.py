@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from classroom_server.models import (
     SyncAck,
     SyncQuarantine,
 )
-from classroom_server.services import district_changes, hub, pack_fetch, projections
+from classroom_server.services import district_changes, events, hub, pack_fetch, projections
 from sync import client, protocol
 from sync.protocol import WireEvent
 
@@ -283,15 +284,29 @@ class Store:
         return pack_fetch.finish(dict(offer))
 
 
+ACTIVE_SECONDS = 15.0  # a learner acted this recently: learners are at work
+GIVE_WAY = 24  # then a sync sleeps 24 times what a batch cost: at most 1/25 of a CPU
+MAX_PAUSE_SECONDS = 10.0
+
+
+def give_way(busy: float) -> None:
+    """Between two batches of a push: while learners are at work on this hub, sleep so that the
+    sync takes at most a twenty-fifth of the CPU it shares with them (a Pi has one or four cores,
+    and Python one lock). A backlog then goes up in the breaks, at full speed after school."""
+    if events.seconds_since_learner_action() < ACTIVE_SECONDS:
+        time.sleep(min(busy * GIVE_WAY, MAX_PAUSE_SECONDS))
+
+
 def run(transport: client.Transport, *, progress: client.Progress | None = None,
-        on_rewound: Callable[[], None] | None = None, sizer: protocol.BatchSizer | None = None) -> client.Outcome:
+        on_rewound: Callable[[], None] | None = None, sizer: protocol.BatchSizer | None = None,
+        pause: Callable[[float], None] | None = give_way) -> client.Outcome:
     """One sync with the district, recorded for the admin page. Raises ``client.SyncError``, or
     ``NotEnrolled`` before any request."""
     with _one_at_a_time():
         store = Store(on_rewound)
         store.secret()
         hub.set_meta(KEY_LAST_ATTEMPT, clock.iso())
-        session = client.Session(store, transport, sizer=sizer, progress=progress)
+        session = client.Session(store, transport, sizer=sizer, progress=progress, pause=pause)
         try:
             outcome = session.run()
         except client.SyncError as exc:
