@@ -142,3 +142,71 @@ def test_kill_9_of_either_side_at_any_moment_loses_and_doubles_nothing(app, scho
         _kill(syncer)
         _kill(server)
         reader.close()
+
+
+def test_kill_9_during_a_pull_applies_every_district_change_once(app, school, district, district_url, data_dir):
+    """A long roster coming down in small batches, the hub or the district killed again and
+    again: in the end the hub holds the district's roster exactly, each change applied once."""
+    from classroom_server.models import Enrollment, HubMeta, Person
+    from classroom_server.services import district_changes
+    from sync.district import service
+
+    rng = random.Random(16)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    roster: list[dict[str, object]] = [{"kind": "class", "sourcedId": "c-big", "status": "active", "title": "Big"}]
+    for n in range(300):
+        roster += [{"kind": "user", "sourcedId": f"s-{n}", "status": "active", "role": "student",
+                    "givenName": f"Learner {n}", "familyName": "Roster"},
+                   {"kind": "enrollment", "sourcedId": f"e-{n}", "status": "active", "classSourcedId": "c-big",
+                    "userSourcedId": f"s-{n}", "role": "student"}]
+    database = district.extensions["district_database"]
+    with database.connection_context():
+        code = register(district)
+        service.publish(service.school_named("Hillside Primary"), roster)
+        head = service.pull_head(int(service.school_named("Hillside Primary").id))
+    database.close()
+
+    def cursor() -> int:
+        with db.connection_context():
+            row = HubMeta.get_or_none(HubMeta.key == district_changes.KEY_CURSOR)
+            return int(row.value) if row else 0
+
+    server = _start(DISTRICT, district_url, str(port))
+    syncer = None
+    try:
+        _wait_until(lambda: _listening(port))
+        with db.connection_context():
+            hub_sync.enrol(HttpTransport(url), url, code, "Room 4")
+        db.close()
+        kills = {"hub": 0, "district": 0}
+        for _ in range(6):
+            syncer = _start(SYNCER, str(data_dir), url)
+            target = min(head, cursor() + rng.randint(1, 120))
+            _wait_until(lambda t=target, p=syncer: cursor() >= t or p.poll() is not None)
+            victim = rng.choice(["hub", "district"])
+            _kill(syncer if victim == "hub" else server)
+            kills[victim] += 1
+            if victim == "district":
+                server = _start(DISTRICT, district_url, str(port))
+                _wait_until(lambda: _listening(port))
+            _kill(syncer)
+            syncer = None
+        with db.connection_context():
+            for _ in range(5):
+                try:
+                    outcome = hub_sync.run(HttpTransport(url))
+                    break
+                except hub_sync.client.SyncError:
+                    continue
+            assert outcome.waiting == 0 and district_changes.cursor() == head
+            people = {p.uid: p.display_name for p in Person.select().where(Person.source == "district")}
+            assert people == {f"s-{n}": f"Learner {n} Roster" for n in range(300)}
+            assert Enrollment.select().join(Person).where(Person.source == "district").count() == 300
+            created = [e.learner_uid for e in Event.select().where(Event.kind == "learner.created",
+                                                                   Event.actor_uid == "district")]
+            assert len(created) == len(set(created)) == 300  # each change applied once
+        assert kills["hub"] + kills["district"] == 6
+    finally:
+        _kill(syncer)
+        _kill(server)
