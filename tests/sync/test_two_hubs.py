@@ -83,7 +83,6 @@ def test_one_learner_on_two_hubs_has_one_log_and_the_same_numbers_everywhere(app
     app_b = create_app(folder_b, SETTINGS)
     with db.connection_context():
         hub.initialize_identity()
-    apps = {folder_a: app, folder_b: app_b}
     for folder in (folder_a, folder_b):
         use(folder)
         packs.import_pack(folder, pack)
