@@ -107,7 +107,7 @@ def sync_run(data_dir: Path) -> None:
     click.echo(f"  bytes:    {_size(outcome.bytes_sent)} sent, {_size(outcome.bytes_received)} received")
     if outcome.pulled:
         click.echo(f"  pulled:   {outcome.pulled} district change{'' if outcome.pulled == 1 else 's'} applied "
-                   "(roster, assignments, calibrations)")
+                   "(rosters, assignments, calibrations, packs)")
     if outcome.fetched_back:
         click.echo(f"  fetched back: {_events(outcome.fetched_back)} of this hub's own that it had lost")
     if outcome.quarantined:
