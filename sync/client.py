@@ -76,9 +76,15 @@ class HubStore(Protocol):
     def pull_cursor(self) -> int:
         """The number of the last district change this hub applied."""
 
-    def apply_changes(self, changes: Sequence[Mapping[str, Any]], through: int) -> list[str]:
-        """Apply district changes and store ``through`` as the cursor, in one transaction;
-        returns what was passed over, in plain words."""
+    def pull_mark(self) -> str:
+        """The district's mark of the change the cursor stands on (tells a restored district)."""
+
+    def apply_changes(self, changes: Sequence[Mapping[str, Any]], through: int, mark: str) -> list[str]:
+        """Apply district changes and store ``through`` (and the district's ``mark`` of that
+        change) as the cursor, in one transaction; returns what was passed over, in words."""
+
+    def reset_pull_cursor(self) -> None:
+        """Take the district's changes from the start again (a restored district)."""
 
     def shared_state(self) -> tuple[dict[str, int], list[str], int]:
         """Per origin of the school's other hubs, how far this hub scanned it; the learners it
@@ -197,7 +203,9 @@ class Session:
     # --- the sync ------------------------------------------------------------------------
     def run(self) -> Outcome:
         positions = self.store.positions()
-        status, body = self.call("hello", protocol.encode_json({"origins": positions}))
+        pulled, mark = self.store.pull_cursor(), self.store.pull_mark()
+        status, body = self.call("hello", protocol.encode_json(
+            {"origins": positions, **({"pulled": pulled, "pulled_mark": mark} if pulled else {})}))
         hello = protocol.decode_json(body)
         problem = protocol.version_problem(hello.get("v"), hello.get("oldest"))
         if problem:
@@ -209,6 +217,12 @@ class Session:
         self._send_manifests(hello.get("manifests"))
         # The district's changes first: the events that record them here then go up in this sync.
         head = hello.get("pull_head")
+        if hello.get("pull_from") == 0 and pulled:
+            # The district's changes restart below this hub's cursor (its database was restored
+            # from a backup): take them all again; what is applied already changes nothing.
+            self.store.reset_pull_cursor()
+            self.outcome.notes.append("The district's changes were numbered anew (a restored district); "
+                                      "this hub took them all again.")
         if isinstance(head, int) and head > self.store.pull_cursor():
             self._pull(head)
         positions = self.store.positions()
@@ -288,13 +302,15 @@ class Session:
             status, body = self.call("changes", protocol.encode_json(
                 {"since": since, "max_bytes": self.sizer.size * 6}))
             try:
-                batch, through, more = changes.check_answer(protocol.decode_json(body), since)
+                answer = protocol.decode_json(body)
+                batch, through, more = changes.check_answer(answer, since)
             except (ProtocolError, changes.ChangeError) as exc:
                 raise SyncError(f"The district's changes could not be read ({exc}); it will be tried again.") from None
             if through == since:
                 break  # nothing after the cursor (head counted changes withdrawn meanwhile)
             self.sizer.succeeded(len(body), self.last_seconds)
-            self.outcome.notes.extend(self.store.apply_changes(batch, through))
+            mark = answer.get("mark")
+            self.outcome.notes.extend(self.store.apply_changes(batch, through, mark if isinstance(mark, str) else ""))
             self.outcome.pulled += len(batch)
             since = through
             if not more:

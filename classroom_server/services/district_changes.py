@@ -27,7 +27,7 @@ from peewee import fn
 
 from classroom_server import clock
 from classroom_server.db import db
-from classroom_server.models import ClassAssignment, Classroom, ClassTeacher, Enrollment, Person
+from classroom_server.models import ClassAssignment, Classroom, ClassTeacher, Enrollment, Event, Person
 from classroom_server.services import accounts, events, hub
 from sync import changes as district_changes
 
@@ -36,6 +36,7 @@ log = logging.getLogger("classroom_server.sync")
 ACTOR = "district"
 SOURCE = "district"
 KEY_CURSOR = "sync.pull_cursor"
+KEY_CURSOR_MARK = "sync.pull_mark"
 
 Change = Mapping[str, Any]
 
@@ -59,7 +60,20 @@ def cursor() -> int:
     return int(hub.get_meta(KEY_CURSOR) or 0)
 
 
-def apply(changes: Sequence[Change], through: int) -> Applied:
+def cursor_mark() -> str:
+    """The district's mark of the change the cursor stands on (``service.change_mark``)."""
+    return hub.get_meta(KEY_CURSOR_MARK) or ""
+
+
+def reset_cursor() -> None:
+    """Apply the district's changes from the start again: its database was restored from a
+    backup and numbers its changes anew. Each change applied already changes nothing."""
+    with db.atomic("IMMEDIATE"):
+        hub.set_meta(KEY_CURSOR, "0")
+        hub.set_meta(KEY_CURSOR_MARK, "")
+
+
+def apply(changes: Sequence[Change], through: int, mark: str = "") -> Applied:
     """Apply a batch of changes (checked by ``sync.changes.check_answer``) and move the cursor to
     ``through``, in one transaction. Changes at or below the stored cursor were applied before
     (a batch whose answer came twice) and are skipped."""
@@ -78,6 +92,7 @@ def apply(changes: Sequence[Change], through: int) -> Applied:
                 continue
             _APPLY[change["kind"]](change, applied)
         hub.set_meta(KEY_CURSOR, str(through))
+        hub.set_meta(KEY_CURSOR_MARK, mark)
     for note in applied.passed_over:
         log.warning("district change passed over: %s", note)
     return applied
@@ -283,7 +298,12 @@ def _assignment(change: Change, applied: Applied) -> None:
 def _calibration(change: Change, applied: Applied) -> None:
     if change["status"] != "active":
         return  # a fit stays in force until a newer one: there is nothing to undo
-    through = {"origin": ACTOR, "seq": int(change["seq"])}
+    # Where the fit stands in the district's changes: its record, and that record's number.
+    through = {"origin": f"{ACTOR}:{change['sourcedId']}", "seq": int(change["seq"])}
+    held = (json.loads(row.payload) for row in Event.select(Event.payload).where(Event.kind == "model.calibrated"))
+    if any(p.get("source") == "district" and p.get("through", {}).get("origin") == through["origin"]
+           and p.get("items") == change["items"] and p.get("skills") == change["skills"] for p in held):
+        return  # this fit is in the log already (the district's changes taken again)
     payload = {"items": change["items"], "skills": change["skills"], "guess_slip": change["guess_slip"],
                "answers": int(change["answers"]), "through": through, "source": "district"}
     _record(applied, "model.calibrated", payload)

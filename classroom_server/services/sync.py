@@ -219,10 +219,16 @@ class Store:
     def pull_cursor(self) -> int:
         return district_changes.cursor()
 
-    def apply_changes(self, changes: Sequence[Mapping[str, Any]], through: int) -> list[str]:
+    def pull_mark(self) -> str:
+        return district_changes.cursor_mark()
+
+    def apply_changes(self, changes: Sequence[Mapping[str, Any]], through: int, mark: str = "") -> list[str]:
         """The events they record join the log at its end (the hub's clock is past everything
         it holds), so the learning engine takes them in as any new event."""
-        return district_changes.apply(changes, through).passed_over
+        return district_changes.apply(changes, through, mark).passed_over
+
+    def reset_pull_cursor(self) -> None:
+        district_changes.reset_cursor()
 
     def shared_state(self) -> tuple[dict[str, int], list[str], int]:
         """Where this hub stands on the school's other hubs: how far it scanned each of their

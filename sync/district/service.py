@@ -219,7 +219,16 @@ def hello(registration: Hub, message: dict[str, Any]) -> dict[str, Any]:
     wanted = [key for key in _manifest_keys_wanted(registration)]
     head = pull_head(int(registration.school_id))
     others = sum(others_of(registration).values())
+    pulled = message.get("pulled")
+    # The change the hub's cursor stands on is not the district's change of that number (or
+    # there is none): the district's database was restored from a backup and numbers its changes
+    # anew. The hub takes them all again (a change applied already changes nothing).
+    restored = False
+    if isinstance(pulled, int) and pulled > 0:
+        row = Change.get_or_none(Change.seq == pulled)
+        restored = row is None or change_mark(row) != message.get("pulled_mark")
     return {
+        **({"pull_from": 0} if restored else {}),
         **({"others_head": others} if others else {}),
         "acked": {row.origin: int(row.hwm) for row in rows},
         "tips": {row.origin: row.tip for row in rows if row.tip},
@@ -522,6 +531,11 @@ def pull_head(school_id: int) -> int:
     return int(Change.select(fn.MAX(Change.seq)).where(_for_school(school_id)).scalar() or 0)
 
 
+def change_mark(row: Change) -> str:
+    """What tells one change from another published under the same number (after a restore)."""
+    return protocol.sha256_hex(f"{row.seq}|{row.kind}|{row.key}|{row.published_at}".encode())[:16]
+
+
 def changes_since(registration: Hub, message: Mapping[str, Any]) -> dict[str, Any]:
     """The changes for the hub's school after ``since``, oldest first, about ``max_bytes`` of them
     (at least one), with the cursor that follows them: the last change sent when more follow,
@@ -546,7 +560,8 @@ def changes_since(registration: Hub, message: Mapping[str, Any]) -> dict[str, An
     if not more and len(sent) == 2000:
         more = True
     through = sent[-1]["seq"] if more else max(head, since)
-    return {"changes": sent, "through": through, "more": more}
+    at = Change.get_or_none(Change.seq == through) if through else None
+    return {"changes": sent, "through": through, "more": more, **({"mark": change_mark(at)} if at else {})}
 
 
 def published(school: School | None, kind: str | None = None) -> list[dict[str, Any]]:
