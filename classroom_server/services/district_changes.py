@@ -95,6 +95,9 @@ def apply(changes: Sequence[Change], through: int, mark: str = "") -> Applied:
         hub.set_meta(KEY_CURSOR_MARK, mark)
     for note in applied.passed_over:
         log.warning("district change passed over: %s", note)
+    if applied.changes:
+        log.info("applied %d district changes through number %d (%d events recorded)", applied.changes, through,
+                 applied.events)
     return applied
 
 
