@@ -46,6 +46,7 @@ def sync_report() -> dict[str, object]:
         "waiting": state.waiting,
         "failures": state.failures,
         "quarantined": state.quarantined,
+        "changes_through": state.changes_through,
         "last_error": state.last_error,
     }
 

@@ -12,7 +12,7 @@ from classroom_server.services import sync as hub_sync
 from tests.sync.conftest import enrolled, free_port
 
 FIELDS = {"enrolled", "district", "school", "last_success", "last_attempt", "waiting", "failures", "quarantined",
-          "last_error"}
+          "changes_through", "last_error"}
 
 
 def test_a_hub_that_is_not_enrolled_is_healthy_and_says_so(client):
