@@ -16,6 +16,7 @@ import click
 
 from classroom_server.cli.common import Fail, _check_port, stop_on_signals
 
+log = logging.getLogger("classroom_server.district")
 DATABASE_ENV = "CLASSROOM_DISTRICT_DATABASE_URL"
 database_option = click.option(
     "--database-url", "database_url", envvar=DATABASE_ENV, required=True, metavar="URL",
@@ -83,8 +84,8 @@ def district_serve(database_url: str, host: str, port: int, threads: int, recomp
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    with _database(database_url):
-        pass  # opens it once, so that a bad URL or an unreachable server is said before anything else
+    with _database(database_url):  # a bad URL or an unreachable server is said first
+        log.info("the district's database %s is open", shown_url(database_url))
     app = create_district_app(database_url)
     try:
         _check_port(host, port)

@@ -196,22 +196,14 @@ class Store:
         if not events:
             return
         with db.atomic("IMMEDIATE"):
-            rows = []
-            for event in events:
-                row = event.as_row()
-                row["payload_hash"] = event.payload_hash
-                row["result"] = None
-                rows.append(row)
-            Event.insert_many(rows).on_conflict_ignore().execute()
+            newest = _store_received(events)
             origin = events[-1].origin
             last = max(e.seq for e in events)
-            newest = max(e.hlc for e in events)
             OriginCounter.insert(origin=origin, last_seq=last, hlc=newest, retired=1).on_conflict(
                 conflict_target=[OriginCounter.origin],
                 update={OriginCounter.last_seq: fn.MAX(OriginCounter.last_seq, last),
                         OriginCounter.hlc: fn.MAX(OriginCounter.hlc, newest), OriginCounter.retired: 1}).execute()
             # The receive rule of a hybrid logical clock: the hub's clock passes what it received.
-            OriginCounter.update(hlc=fn.MAX(OriginCounter.hlc, newest)).where(OriginCounter.retired == 0).execute()
             projections.rewrite_all()
         self.on_rewound()
 
@@ -245,19 +237,15 @@ class Store:
         now followed, in one transaction; rewrite the projections when events came (they belong
         earlier in the canonical order than events already folded). Returns the events new here."""
         with db.atomic("IMMEDIATE"):
-            before = Event.select().count()
-            rows = []
-            for event in events:
-                row = event.as_row()
-                row["payload_hash"] = event.payload_hash
-                row["result"] = None
-                rows.append(row)
-            for start in range(0, len(rows), 200):
-                Event.insert_many(rows[start:start + 200]).on_conflict_ignore().execute()
-            added = Event.select().count() - before
-            if events:
-                newest = max(e.hlc for e in events)  # the clock's receive rule, as for a fetch-back
-                OriginCounter.update(hlc=fn.MAX(OriginCounter.hlc, newest)).where(OriginCounter.retired == 0).execute()
+            held: set[str] = set()
+            ids = [e.event_id for e in events]
+            for start in range(0, len(ids), 500):
+                held.update(row.event_id for row in Event.select(Event.event_id)
+                            .where(Event.event_id.in_(ids[start:start + 500])))
+            fresh = [e for e in events if e.event_id not in held]
+            if fresh:
+                _store_received(fresh)
+            added = len(fresh)
             for origin, place in scanned.items():
                 (ForeignScan.insert(origin=origin, scanned=place)
                  .on_conflict(conflict_target=[ForeignScan.origin], update={ForeignScan.scanned: place}).execute())
@@ -288,6 +276,18 @@ class Store:
 
     def pack_finish(self, offer: Mapping[str, Any]) -> str:
         return pack_fetch.finish(dict(offer))
+
+
+def _store_received(events: Sequence[WireEvent]) -> int:
+    """Store events that came from the district (this hub's own fetched back, or other hubs'
+    about its learners; one already held is skipped) and apply the receive rule of a hybrid
+    logical clock: the hub's clock passes what it received. Returns the newest clock value."""
+    rows = [{**event.as_row(), "payload_hash": event.payload_hash, "result": None} for event in events]
+    for start in range(0, len(rows), 200):
+        Event.insert_many(rows[start:start + 200]).on_conflict_ignore().execute()
+    newest = max(e.hlc for e in events)
+    OriginCounter.update(hlc=fn.MAX(OriginCounter.hlc, newest)).where(OriginCounter.retired == 0).execute()
+    return newest
 
 
 ACTIVE_SECONDS = 15.0  # a learner acted this recently: learners are at work

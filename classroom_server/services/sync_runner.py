@@ -156,7 +156,7 @@ class Runner:
         try:
             self._sync()
         except (client.SyncError, hub_sync.NotEnrolled):
-            pass  # recorded in the progress and, for a sync that began, in the hub's sync state
+            return  # recorded in the progress and, for a sync that began, in the hub's sync state
         except Exception:  # noqa: BLE001 - a background thread has no one to raise to: log it
             log.exception("the sync started from the admin page failed")
 

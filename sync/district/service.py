@@ -615,10 +615,16 @@ def shared(registration: Hub, message: Mapping[str, Any]) -> dict[str, Any]:
         return sum(len(row["payload"]) + 260 for row in rows)
 
     with _transaction():
-        for uid in sorted(set(follow)):
-            earlier = [row for row in _dicts(Event.select(*fields).where(
-                (Event.learner_uid == uid) & Event.origin.in_(sorted(others))).order_by(Event.origin, Event.seq))
-                if int(row["seq"]) <= scanned.get(row["origin"], 0)]
+        wanted = sorted(set(follow))
+        scanned_past: dict[str, list[dict[str, Any]]] = {uid: [] for uid in wanted}
+        for start in range(0, len(wanted), INSERT_CHUNK):  # one query for all of them, not one each
+            for row in _dicts(Event.select(*fields).where(
+                    Event.learner_uid.in_(wanted[start:start + INSERT_CHUNK]) & Event.origin.in_(sorted(others)))
+                    .order_by(Event.origin, Event.seq)):
+                if int(row["seq"]) <= scanned.get(row["origin"], 0):
+                    scanned_past[row["learner_uid"]].append(row)
+        for uid in wanted:
+            earlier = scanned_past[uid]
             if sent and size + cost(earlier) > budget:
                 more = True
                 break

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -87,6 +88,40 @@ def _listening(port: int) -> bool:
 
 
 @pytest.mark.slow
+def _kill_again_and_again(rounds: int, procs: dict[str, subprocess.Popen[bytes] | None], data_dir: Path,
+                          url: str, district_url: str, port: int, progress: Callable[[], int],
+                          rng: random.Random, step: int, cap: int) -> dict[str, int]:
+    """``rounds`` times: a hub syncs over and over in its own process until ``progress()`` has
+    moved by up to ``step`` (or reached ``cap``, where it ends), then the hub or the district is
+    killed -9 (the district is started again). ``procs`` holds the live processes, for the
+    caller's clean-up."""
+    kills = {"hub": 0, "district": 0}
+    for _ in range(rounds):
+        procs["syncer"] = syncer = _start(SYNCER, str(data_dir), url)
+        target = min(cap, progress() + rng.randint(1, step))
+        _wait_until(lambda t=target, p=syncer: progress() >= t or p.poll() is not None)
+        victim = rng.choice(["hub", "district"])
+        _kill(syncer if victim == "hub" else procs["server"])
+        kills[victim] += 1
+        if victim == "district":
+            procs["server"] = _start(DISTRICT, district_url, str(port))
+            _wait_until(lambda: _listening(port))
+        _kill(syncer)
+        procs["syncer"] = None
+    return kills
+
+
+def _heal(url: str):  # type: ignore[no-untyped-def]
+    """Sync until one sync finishes over a link that works again (an earlier answer may still be
+    in the way once)."""
+    for _ in range(5):
+        try:
+            return hub_sync.run(HttpTransport(url))
+        except hub_sync.client.SyncError:
+            continue
+    raise AssertionError("the hub could not sync once both sides ran again")
+
+
 def test_kill_9_of_either_side_at_any_moment_loses_and_doubles_nothing(app, school, district, district_url,
                                                                           data_dir):
     rng = random.Random(9)
@@ -100,8 +135,8 @@ def test_kill_9_of_either_side_at_any_moment_loses_and_doubles_nothing(app, scho
         with reader.connection_context():
             return int(reader.execute_sql("SELECT COUNT(*) FROM event").fetchone()[0])
 
-    server = _start(DISTRICT, district_url, str(port))
-    syncer = None
+    procs: dict[str, subprocess.Popen[bytes] | None] = {"server": _start(DISTRICT, district_url, str(port)),
+                                                        "syncer": None}
     try:
         _wait_until(lambda: _listening(port))
         with db.connection_context():
@@ -110,27 +145,10 @@ def test_kill_9_of_either_side_at_any_moment_loses_and_doubles_nothing(app, scho
                 events.record("learner.signed_in", {"method": "pin"}, learner_uid=rng.choice(learners))
             total = Event.select().count()
         db.close()
-        kills = {"hub": 0, "district": 0}
-        for _ in range(8):
-            syncer = _start(SYNCER, str(data_dir), url)
-            before = held()
-            target = min(total, before + rng.randint(1, 300))
-            _wait_until(lambda t=target, p=syncer: held() >= t or p.poll() is not None)
-            victim = rng.choice(["hub", "district"])
-            _kill(syncer if victim == "hub" else server)
-            kills[victim] += 1
-            if victim == "district":
-                server = _start(DISTRICT, district_url, str(port))
-                _wait_until(lambda: _listening(port))
-            _kill(syncer)
-            syncer = None
+        kills = _kill_again_and_again(8, procs, data_dir, url, district_url, port,
+                                      held, rng, step=300, cap=total)
         with db.connection_context():
-            for _ in range(5):
-                try:
-                    outcome = hub_sync.run(HttpTransport(url))
-                    break
-                except hub_sync.client.SyncError:
-                    continue
+            outcome = _heal(url)
             assert outcome.waiting == 0
             mine = {r.event_id: (r.origin, r.seq, r.payload_hash) for r in Event.select()}
         with reader.connection_context():
@@ -139,8 +157,8 @@ def test_kill_9_of_either_side_at_any_moment_loses_and_doubles_nothing(app, scho
         assert at_district == mine
         assert kills["hub"] and kills["district"]
     finally:
-        _kill(syncer)
-        _kill(server)
+        _kill(procs["syncer"])
+        _kill(procs["server"])
         reader.close()
 
 
@@ -172,33 +190,17 @@ def test_kill_9_during_a_pull_applies_every_district_change_once(app, school, di
             row = HubMeta.get_or_none(HubMeta.key == district_changes.KEY_CURSOR)
             return int(row.value) if row else 0
 
-    server = _start(DISTRICT, district_url, str(port))
-    syncer = None
+    procs: dict[str, subprocess.Popen[bytes] | None] = {"server": _start(DISTRICT, district_url, str(port)),
+                                                        "syncer": None}
     try:
         _wait_until(lambda: _listening(port))
         with db.connection_context():
             hub_sync.enrol(HttpTransport(url), url, code, "Room 4")
         db.close()
-        kills = {"hub": 0, "district": 0}
-        for _ in range(6):
-            syncer = _start(SYNCER, str(data_dir), url)
-            target = min(head, cursor() + rng.randint(1, 120))
-            _wait_until(lambda t=target, p=syncer: cursor() >= t or p.poll() is not None)
-            victim = rng.choice(["hub", "district"])
-            _kill(syncer if victim == "hub" else server)
-            kills[victim] += 1
-            if victim == "district":
-                server = _start(DISTRICT, district_url, str(port))
-                _wait_until(lambda: _listening(port))
-            _kill(syncer)
-            syncer = None
+        kills = _kill_again_and_again(6, procs, data_dir, url, district_url, port,
+                                      cursor, rng, step=120, cap=head)
         with db.connection_context():
-            for _ in range(5):
-                try:
-                    outcome = hub_sync.run(HttpTransport(url))
-                    break
-                except hub_sync.client.SyncError:
-                    continue
+            outcome = _heal(url)
             assert outcome.waiting == 0 and district_changes.cursor() == head
             people = {p.uid: p.display_name for p in Person.select().where(Person.source == "district")}
             assert people == {f"s-{n}": f"Learner {n} Roster" for n in range(300)}
@@ -208,5 +210,5 @@ def test_kill_9_during_a_pull_applies_every_district_change_once(app, school, di
             assert len(created) == len(set(created)) == 300  # each change applied once
         assert kills["hub"] + kills["district"] == 6
     finally:
-        _kill(syncer)
-        _kill(server)
+        _kill(procs["syncer"])
+        _kill(procs["server"])

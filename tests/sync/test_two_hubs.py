@@ -7,13 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from pathlib import Path
-from typing import Any
 
 from classroom_server import clock
 from classroom_server.app import create_app
 from classroom_server.db import DB_FILENAME, configure, database_path, db
 from classroom_server.demo_practice import simulate
-from classroom_server.models import Event, FollowedLearner, MasteryRow, Person, WeeklyGoal
+from classroom_server.models import Event, FollowedLearner, Person, WeeklyGoal
 from classroom_server.services import events, hub, packs
 from classroom_server.services import projections as hub_projections
 from classroom_server.services import sync as hub_sync
@@ -22,6 +21,7 @@ from sync.district import projections, service
 from sync.district.models import Event as DistrictEvent
 from sync.transport import AppTransport
 from tests.sync.conftest import register
+from tests.sync.test_district_projections import hub_mastery
 
 SETTINGS = {"TESTING": True, "log_level": "warning", "insecure_fast_hashes": True}
 SCHOOL = "Hillside Primary"
@@ -44,22 +44,6 @@ ROSTER = [
 def use(folder: Path) -> None:
     """Make ``folder``'s hub the one this process works on."""
     configure(database_path(folder))
-
-
-def _positions() -> dict[int, tuple[str, int]]:
-    return {row_id: (origin, int(seq)) for row_id, origin, seq in Event.select(Event.id, Event.origin, Event.seq)
-            .tuples()}
-
-
-def mastery_here() -> dict[tuple[str, str], dict[str, Any]]:
-    """This hub's stored mastery rows, stamped with their event's (origin, seq), not its row id."""
-    with db.connection_context():
-        where = _positions()
-        rows = {}
-        for row in MasteryRow.select().dicts():
-            origin, seq = where[row.pop("event_id")]
-            rows[(row["learner_uid"], row["skill"])] = {**row, "origin": origin, "seq": seq}
-        return rows
 
 
 def practise(app, learners: list[str], moment: dt.datetime, seed: int) -> int:  # type: ignore[no-untyped-def]
@@ -117,7 +101,7 @@ def test_one_learner_on_two_hubs_has_one_log_and_the_same_numbers_everywhere(app
         log_a = {e.event_id for e in Event.select().where(Event.learner_uid == "s-1")}
         goal_a = WeeklyGoal.get(WeeklyGoal.learner_uid == "s-1").target
         assert [o.problems for o in hub_projections.recompute(app.extensions["catalogue"], check=True)] == [[]] * 4
-    rows_a = mastery_here()
+    rows_a = hub_mastery()
     use(folder_b)
     with db.connection_context():
         log_b = {e.event_id for e in Event.select().where(Event.learner_uid == "s-1")}
@@ -126,7 +110,7 @@ def test_one_learner_on_two_hubs_has_one_log_and_the_same_numbers_everywhere(app
         assert Event.select().where(Event.learner_uid == "s-2", Event.kind == "attempt").count() > 0  # from A
         # Another hub's events never go up again from here.
         assert hub_sync.status().waiting == 0
-    rows_b = mastery_here()
+    rows_b = hub_mastery()
 
     with database.connection_context():
         held = {e.event_id for e in DistrictEvent.select().where(DistrictEvent.learner_uid == "s-1")}
@@ -141,3 +125,21 @@ def test_one_learner_on_two_hubs_has_one_log_and_the_same_numbers_everywhere(app
     assert goal_a == goal_b == 7
     assert {k[0] for k in rows_a} == {"s-1", "s-2"} and rows_a == rows_b
     assert district_rows[folder_a] == rows_a and district_rows[folder_b] == rows_b
+
+
+def test_a_malformed_shared_request_is_refused_plainly(district):
+    import pytest
+
+    with district.extensions["district_database"].connection_context():
+        registration, _ = service.register_hub(service.add_school(SCHOOL), "Room 4")
+        for message in ({}, {"scanned": [], "follow": [], "max_bytes": 10},
+                        {"scanned": {"o": -1}, "follow": [], "max_bytes": 10},
+                        {"scanned": {}, "follow": [7], "max_bytes": 10},
+                        {"scanned": {}, "follow": ["x" * 65], "max_bytes": 10},
+                        {"scanned": {}, "follow": ["s-1"] * (service.MAX_FOLLOW + 1), "max_bytes": 10},
+                        {"scanned": {}, "follow": [], "max_bytes": 0}):
+            with pytest.raises(service.Refused, match="names what was scanned") as refused:
+                service.shared(registration, message)
+            assert refused.value.status == 400
+        answer = service.shared(registration, {"scanned": {}, "follow": ["s-1"], "max_bytes": 1000})
+        assert answer == {"events": [], "scanned": {}, "followed": ["s-1"], "more": False, "head": 0}
