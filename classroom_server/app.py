@@ -58,6 +58,9 @@ def create_app(
 
     from flask_wtf.csrf import CSRFProtect
 
+    from classroom_server.web.admin_packs import allow_pack_upload
+
+    app.before_request(allow_pack_upload)  # the pack upload's own limit, set before CSRF reads the form
     CSRFProtect(app)
     i18n.init_app(app, default_language=settings["language"])
     weblog.init_app(app, level=settings["log_level"])

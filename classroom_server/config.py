@@ -128,6 +128,11 @@ SETTINGS: tuple[Setting, ...] = (
             "Wrong sign-ins allowed per account and per device address before delays start."),
     Setting("login_max_delay_seconds", 900, _as_int(1, 86400),
             "Longest wait imposed after repeated wrong sign-ins; delays double up to this."),
+    Setting("learner_wrong_tries", 30, _as_int(3, 1000),
+            "Wrong sign-in tries a learner's account may spend, across every device, before its "
+            "sign-in pauses until the teacher lets them in again. See docs/security.md."),
+    Setting("learner_wrong_tries_refill_hours", 72, _as_int(1, 24 * 365),
+            "One wrong try comes back to a learner's allowance every this many hours."),
     Setting("min_free_disk_mb", 50, _as_int(0, 1_000_000),
             "The hub refuses to start, and /healthz reports `degraded`, below this much free disk."),
     Setting("language", "en", _as_choice("en", "es", "fr"),

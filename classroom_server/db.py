@@ -7,6 +7,8 @@ upgrade its lock half way (which is where SQLITE_BUSY comes from).
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 
 from peewee import SqliteDatabase
@@ -16,16 +18,39 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 DB_FILENAME = "hub.sqlite3"
 
 db = SqliteDatabase(None)
+log = logging.getLogger("classroom_server.db")
 
 
 def database_path(data_dir: Path) -> Path:
     return Path(data_dir) / DB_FILENAME
 
 
+def private_file(path: Path) -> None:
+    """Make ``path`` readable by the hub's own user alone (0600), creating it empty if missing.
+
+    The database holds every learner's record and the hashes of small secrets (a PIN falls to
+    a brute force in minutes): no other account on the machine may read it. SQLite gives its
+    -wal and -shm files the database file's mode.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if os.stat(path).st_mode & 0o077:
+            try:
+                os.chmod(path, 0o600)
+            except PermissionError:
+                log.warning("%s can be read by other users of this machine, and this user cannot change "
+                            "that: run chmod 600 on it", path)
+    else:
+        os.close(fd)
+
+
 def configure(path: Path, synchronous: str = "full", cache_kb: int = 8000) -> SqliteDatabase:
     """Point the shared database at a file, with the pragmas every connection needs."""
     if not db.is_closed():
         db.close()
+    if Path(path).parent.is_dir():
+        private_file(Path(path))
     db.init(
         str(path),
         pragmas={

@@ -7,6 +7,7 @@
       NotFound (404)
       Conflict (409)
       Throttled (429)      ``retry_after`` seconds
+      StorageUnavailable (503)  the disk under the database cannot be written
       StorageFull (507)    the disk under the database is full (or failing)
 
 ``storage_problem`` tells the disk's troubles apart from other errors, for the CLI and the web.
@@ -67,14 +68,21 @@ class Throttled(ClassroomError):
     status = 429
     code = "throttled"
 
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
         self.retry_after = retry_after
 
 
 class StorageFull(ClassroomError):
     status = 507
     code = "storage_full"
+
+
+class StorageUnavailable(ClassroomError):
+    """The disk under the database cannot be written (mounted read-only, or failing)."""
+
+    status = 503
+    code = "storage_read_only"
 
 
 _FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO}
@@ -87,12 +95,26 @@ def _is_sqlite_operational_error(exc: BaseException) -> bool:
     return peewee is not None and isinstance(exc, peewee.OperationalError)
 
 
-def storage_problem(exc: BaseException) -> str | None:
+def storage_problem(exc: BaseException | None) -> str | None:
     """``"full"``, ``"read_only"`` or ``"cannot_open"`` when ``exc`` is the disk's fault, else None.
 
     SQLite says "database or disk is full", or "disk I/O error" when it cannot even grow its
-    shared-memory file on a full disk; the operating system says ENOSPC.
+    shared-memory file on a full disk; the operating system says ENOSPC. The error raised is not
+    always the first one: when COMMIT fails on a full disk, SQLite has already rolled back, and
+    the ROLLBACK that follows fails with "no transaction is active". So the chain of errors
+    (``__cause__``, ``__context__``) is searched too.
     """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        found = _own_storage_problem(exc)
+        if found:
+            return found
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _own_storage_problem(exc: BaseException) -> str | None:
     if isinstance(exc, OSError):
         if exc.errno in _FULL_ERRNOS:
             return "full"

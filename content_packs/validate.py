@@ -19,7 +19,17 @@ from typing import Any
 from .graph import find_cycles
 from .item_checks import IMAGE_REF, check_answer_key, check_languages, check_media_ref, image_refs
 from .report import PackError, Report
-from .safe_io import MANIFEST, fold, manifest_paths, scan_folder, unsafe_name
+from .safe_io import (
+    DEFAULT_LIMITS,
+    MANIFEST,
+    NestedTooDeep,
+    fold,
+    load_json,
+    manifest_paths,
+    manifest_too_large,
+    scan_folder,
+    unsafe_name,
+)
 from .schema_check import ITEM_SCHEMA, PACK_SCHEMA
 from .template_expansion import instances
 from .templates import TemplateError, compile_template, stray_placeholders
@@ -34,8 +44,14 @@ _SVG_ACTIVE = re.compile(rb"<script|<foreignObject|\son[a-z]+\s*=|javascript:|<i
 
 
 def read_json(path: Path, rel: str, report: Report) -> Any:
-    """Parse one JSON file, reporting a missing file or a syntax error with its line."""
+    """Parse one JSON file, reporting a missing file, a syntax error with its line, a pack.json
+    over its size limit and nesting deeper than MAX_JSON_DEPTH."""
     try:
+        if rel == MANIFEST:
+            too_large = manifest_too_large(path.stat().st_size, DEFAULT_LIMITS)
+            if too_large:
+                report.error(rel, "", too_large, "unsafe-bomb")
+                return None
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         report.error(rel, "", "file not found", "missing-file")
@@ -44,7 +60,10 @@ def read_json(path: Path, rel: str, report: Report) -> Any:
         report.error(rel, "", f"cannot read file: {exc}", "json")
         return None
     try:
-        return json.loads(text)
+        return load_json(text)
+    except NestedTooDeep as exc:
+        report.error(rel, "", f"{rel} {exc}", "json")
+        return None
     except json.JSONDecodeError as exc:
         report.error(rel, f"line {exc.lineno}", f"invalid JSON: {exc.msg} (column {exc.colno})", "json")
         return None
@@ -232,8 +251,14 @@ def _check_resource_file(root: Path, res: dict, ptr: str, path: str, on_disk: se
     if path.lower().endswith(".svg") and _SVG_ACTIVE.search(full.read_bytes()):
         report.error(path, "", "SVG contains script, event handlers or embedded content: packs are data, "
                      "never code", "unsafe-svg")
+    if path.lower().endswith(".md"):
+        try:
+            text = full.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            report.error(path, "", f"{path} is not UTF-8 text (byte {exc.start} cannot be read): save it as "
+                         "UTF-8", "encoding")
+            return
     if kind in ("text", "printable") and path.endswith(".md"):
-        text = full.read_text(encoding="utf-8", errors="replace")
         base = posixpath.dirname(path)
         for line_no, line in enumerate(text.splitlines(), 1):
             for m in IMAGE_REF.finditer(line):

@@ -204,3 +204,5 @@ def stop_waitress(server, thread) -> None:  # type: ignore[no-untyped-def]
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--schedules", type=int, default=500,
                      help="how many random fault schedules the sync fault tests try (default 500)")
+    parser.addoption("--kills", type=int, default=20,
+                     help="how many times tests/test_kill_serve.py kills a serving hub (default 20)")

@@ -100,6 +100,15 @@ def _full_disk(app, client, headers, monkeypatch):  # type: ignore[no-untyped-de
     return post(client, "/admin/classes", {"name": "Acacias", "login_kind": "pin"}, headers=headers)
 
 
+def _read_only_disk(app, client, headers, monkeypatch):  # type: ignore[no-untyped-def]
+    def read_only(*args: Any, **kwargs: Any) -> None:
+        raise peewee.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(accounts, "create_class", read_only)
+    sign_in_staff(client, "admin", ADMIN_PASSWORD)
+    return post(client, "/admin/classes", {"name": "Acacias", "login_kind": "pin"}, headers=headers)
+
+
 @dataclass
 class Case:
     status: int
@@ -120,6 +129,8 @@ CASES = {
     "409": Case(409, "conflict", "The username tess is already taken.", _taken_username, "username"),
     "413": Case(413, "request_entity_too_large", "That upload is too large.", _oversized_body),
     "429": Case(429, "throttled", "Too many tries. Wait a moment, then try again.", _sign_in_throttle),
+    "503": Case(503, "storage_read_only", "The hub cannot write to its disk right now, so nothing can be saved.",
+                _read_only_disk),
     "507": Case(507, "storage_full", "The hub's disk is full, so it cannot save anything right now.", _full_disk),
 }
 
@@ -135,8 +146,8 @@ def test_every_status_the_hub_raises_is_covered():
 def _provoke(name, app, client, headers, monkeypatch):  # type: ignore[no-untyped-def]
     _mount_test_routes(app)
     case = CASES[name]
-    if case.provoke is _full_disk:
-        return case, _full_disk(app, client, headers, monkeypatch)
+    if case.provoke in (_full_disk, _read_only_disk):
+        return case, case.provoke(app, client, headers, monkeypatch)
     return case, case.provoke(app, client, headers)
 
 

@@ -30,7 +30,7 @@ PLURAL_FORMS = {"es": "nplurals=2; plural=(n != 1);", "fr": "nplurals=2; plural=
 # argument is an English message shown through _().
 GETTEXT_FUNCTIONS = {"_": 1, "gettext": 1, "ngettext": 2}
 ERROR_CLASSES = {"Invalid", "NotFound", "Forbidden", "Conflict", "Throttled", "ClassroomError",
-                 "NotSignedIn", "StorageFull"}
+                 "NotSignedIn", "StorageFull", "StorageUnavailable"}
 PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?([a-zA-Z%])")
 NBSP = "\u00a0"
 

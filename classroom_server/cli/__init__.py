@@ -7,6 +7,8 @@ commands live in modules by subject (``hub``, ``demo``, ``packs``, ``users``) an
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from classroom_server import __version__
@@ -21,6 +23,9 @@ def main() -> None:
 
     Start with `init`, then `serve`. Or try everything at once with `demo`.
     """
+    # Everything the hub writes (database, backups, packs, bundles) is for its own user alone:
+    # it holds learners' records and the hashes of small secrets (docs/security.md).
+    os.umask(0o077)
 
 
 for command in (hub.init, hub.serve, demo.demo, demo.demo_district, hub.backup, hub.restore, hub.migrate, hub.recompute,

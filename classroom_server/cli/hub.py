@@ -114,11 +114,14 @@ def backup(data_dir: Path, destination: Path) -> None:
 @data_option
 @click.argument("backup_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def restore(data_dir: Path, backup_file: Path, yes: bool) -> None:
+@click.option("--other-hub", is_flag=True,
+              help="The backup is another hub's, and moving that hub onto this machine is the point.")
+def restore(data_dir: Path, backup_file: Path, yes: bool, other_hub: bool) -> None:
     """Replace the hub's database with a backup. The hub must be stopped.
 
     The replaced database is kept beside it, and the restored hub gets a new epoch so that
-    sync never confuses events written before and after the restore.
+    sync never confuses events written before and after the restore. Every session ends.
+    Another hub's backup is refused unless --other-hub says so.
     """
     from classroom_server.services import hub
 
@@ -127,10 +130,10 @@ def restore(data_dir: Path, backup_file: Path, yes: bool) -> None:
         if not yes and not click.confirm(f"Replace the hub database in {data_dir} with {backup_file}?"):
             raise Fail("Nothing was changed.")
         try:
-            epoch, kept = hub.restore(backup_file, _db_file(data_dir))
+            epoch, kept = hub.restore(backup_file, _db_file(data_dir), other_hub=other_hub)
         except hub.BackupError as exc:
             raise Fail(str(exc)) from None
-    click.echo(f"Restored {backup_file}. New epoch: {epoch}.")
+    click.echo(f"Restored {backup_file}. New epoch: {epoch}. Everyone signs in again.")
     if kept:
         click.echo(f"The replaced database is kept at {kept}")
     _load_app(data_dir)  # runs any migrations the older backup needs (serve would run them too)

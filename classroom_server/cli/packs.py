@@ -56,10 +56,12 @@ def pack_build(src: Path, out: Path) -> None:
 @data_option
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--force", is_flag=True, help="Install even an older version than the one installed.")
-def pack_import(data_dir: Path, path: Path, force: bool) -> None:
+@click.option("--upgrade", is_flag=True, help="Replace an installed pack with the newer version found.")
+def pack_import(data_dir: Path, path: Path, force: bool, upgrade: bool) -> None:
     """Import a pack folder or .zip, or every pack found on a mounted USB stick.
 
-    A pack that fails leaves the hub exactly as it was; learner history is kept across upgrades.
+    A pack that fails leaves the hub exactly as it was. A newer version of an installed pack is
+    installed only with --upgrade; learner history is kept across upgrades.
     """
     _require_initialised(data_dir)
     _load_app(data_dir, {"log_level": "warning"})
@@ -67,9 +69,14 @@ def pack_import(data_dir: Path, path: Path, force: bool) -> None:
 
     failures = 0
     try:
-        results = packs.iter_import(data_dir, path, force=force, progress=_progress_printer())
+        results = packs.iter_import(data_dir, path, force=force, upgrade=upgrade, progress=_progress_printer())
         for source, outcome in results:
-            if isinstance(outcome, packs.ImportFailed):
+            if isinstance(outcome, packs.UpgradeNeedsConfirmation):
+                failures += 1
+                click.echo(f"\n{source.name}: not imported. It would replace {outcome.title} version "
+                           f"{outcome.installed} with version {outcome.offered}: run the command again with "
+                           "--upgrade to replace it.", err=True)
+            elif isinstance(outcome, packs.ImportFailed):
                 failures += 1
                 click.echo(f"\n{source.name}: not imported. {outcome}", err=True)
                 _print_report(outcome.report, limit=50)

@@ -10,7 +10,7 @@ from classroom_server.models.events import (
     SyncAck,
     SyncQuarantine,
 )
-from classroom_server.models.hub import HubMeta, LoginThrottle
+from classroom_server.models.hub import GuessBudget, HubMeta, LoginThrottle, TrustedDevice, WebSession
 from classroom_server.models.people import Classroom, ClassTeacher, Enrollment, Person
 from classroom_server.models.projections import ClassAssignment, LearnerAccommodations, MasteryRow, WeeklyGoal
 
@@ -31,6 +31,9 @@ __all__ = [
     "MasteryRow",
     "InstalledPack",
     "LoginThrottle",
+    "GuessBudget",
+    "TrustedDevice",
+    "WebSession",
     "OriginCounter",
     "Person",
     "SyncAck",

@@ -5,6 +5,7 @@ Event payloads never contain a password, PIN, picture sequence or hash.
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from dataclasses import dataclass
@@ -14,8 +15,8 @@ from peewee import fn
 from classroom_server import clock
 from classroom_server.db import db
 from classroom_server.errors import Conflict, Forbidden, Invalid, NotFound
-from classroom_server.models import Classroom, ClassTeacher, Enrollment, Event, Person
-from classroom_server.services import events, security
+from classroom_server.models import Classroom, ClassTeacher, Enrollment, Event, GuessBudget, LoginThrottle, Person
+from classroom_server.services import events, security, sessions
 
 AVATAR_COLOURS = (
     "red", "orange", "yellow", "green", "teal", "blue",
@@ -23,6 +24,8 @@ AVATAR_COLOURS = (
 )
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
 NAME_MAX = 60
+
+log = logging.getLogger("classroom_server.accounts")
 
 
 def _clean_name(value: str, field: str = "display_name") -> str:
@@ -86,6 +89,7 @@ def set_password(person: Person, new_password: str, actor: Person | None = None)
         ).execute()
 
     events.record("person.password_changed", {"uid": person.uid}, actor_uid=_actor_uid(actor), action=action)
+    sessions.end_all(person.id)  # every browser signed in as them is signed out
 
 
 def change_own_password(person: Person, current: str, new: str) -> Person:
@@ -126,9 +130,9 @@ def create_class(name: str, login_kind: str, teacher_ids: list[int], actor: Pers
     return Classroom.get_by_id(recorded.result["classroom_id"])
 
 
-def active_person(person_id: int) -> Person | None:
-    """The account a session names, if it still exists and is active."""
-    return Person.get_or_none(Person.id == person_id, Person.active == True)  # noqa: E712
+def person_for_session(token: object) -> Person | None:
+    """The active person a live session belongs to (services/sessions.py)."""
+    return sessions.person_for(token)
 
 
 def staff() -> list[Person]:
@@ -265,6 +269,27 @@ def reset_learner_secret(classroom: Classroom, learner: Person, secret: str | li
         "learner.secret_reset", {"uid": learner.uid, "kind": classroom.login_kind},
         learner_uid=learner.uid, class_uid=classroom.uid, actor_uid=actor.uid, action=action,
     )
+    _forget_wrong_tries(learner)
+    sessions.end_all(learner.id)
+
+
+def _forget_wrong_tries(learner: Person) -> None:
+    with db.atomic("IMMEDIATE"):
+        GuessBudget.delete().where(GuessBudget.person_id == learner.id).execute()
+        LoginThrottle.delete().where(LoginThrottle.key == f"acct:learner:{learner.id}").execute()
+
+
+def paused_sign_ins(classroom: Classroom, policy: SignInPolicy) -> dict[int, int]:
+    """Learners of the class whose sign-in is paused after too many wrong tries, with how many."""
+    return policy.allowance().paused([p.id for p in learners_in(classroom)])
+
+
+def let_sign_in_again(classroom: Classroom, learner: Person, actor: Person) -> None:
+    """The teacher's one step for a learner whose sign-in paused: their wrong tries are forgotten.
+    (If someone may have been guessing, a new picture password or PIN is the safer step.)"""
+    _check_may_manage(actor, classroom)
+    _forget_wrong_tries(learner)
+    log.info("%s let learner %s sign in again after too many wrong tries", actor.uid, learner.uid)
 
 
 def remove_from_class(classroom: Classroom, learner: Person, actor: Person) -> None:
@@ -307,50 +332,73 @@ def restore_to_class(classroom: Classroom, learner_id: int, actor: Person) -> Pe
 class SignInPolicy:
     free_failures: int
     max_delay: int
+    learner_wrong_tries: int = 30
+    learner_refill_hours: float = 72.0
 
     def throttle(self) -> security.Throttle:
         return security.Throttle(self.free_failures, self.max_delay)
+
+    def allowance(self) -> security.GuessAllowance:
+        return security.GuessAllowance(self.learner_wrong_tries, self.learner_refill_hours * 3600)
 
 
 GENERIC_FAILURE = "That did not match. Please try again."
 
 
-def sign_in_staff(username: str, password: str, client_addr: str, policy: SignInPolicy) -> Person:
+def _keys(
+    account: str, client_addr: str, person: Person | None, device: str | None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The throttle keys a try counts against, and those a right secret clears.
+
+    On a device where this person has signed in before, a wrong try counts for that device
+    alone: a guesser elsewhere can slow the account down for new devices, never for its owner's.
+    """
+    if person is not None and device and sessions.trusted(device, person.id):
+        key = f"dev:{sessions.device_key(device)}:{account}"
+        return (key,), (key,)
+    return (account, f"addr:{client_addr}"), (account,)
+
+
+def sign_in_staff(
+    username: str, password: str, client_addr: str, policy: SignInPolicy, device: str | None = None
+) -> Person:
     """Check a staff sign-in; every failure gives the same message and counts toward delays."""
-    username = str(username or "").strip().lower()
-    throttle = policy.throttle()
-    keys = (f"acct:staff:{username}", f"addr:{client_addr}")
-    throttle.check(*keys)
+    username = str(username or "").strip().lower()[:200]
     person = Person.get_or_none(
         fn.lower(Person.username) == username, Person.role.in_(["admin", "teacher"]), Person.active == True  # noqa: E712
     ) if username else None
-    if not security.check_password(person.password_hash if person else None, password or ""):
-        with db.atomic():
-            throttle.failed(*keys)
+    keys, clear = _keys(f"acct:staff:{username}", client_addr, person, device)
+    ok = security.guarded(
+        policy.throttle(), keys, clear,
+        lambda: security.check_password(person.password_hash if person else None, password or ""),
+    )
+    if not ok or person is None:
         raise Invalid(GENERIC_FAILURE, field="password", code="bad_credentials")
-    throttle.succeeded(keys[0])
-    return person  # type: ignore[return-value]
+    sessions.trust(device, person.id)
+    return person
 
 
 def sign_in_learner(
-    classroom: Classroom, learner_id: int, secret: str | list[str], client_addr: str, policy: SignInPolicy
+    classroom: Classroom, learner_id: int, secret: str | list[str], client_addr: str, policy: SignInPolicy,
+    device: str | None = None,
 ) -> Person:
-    throttle = policy.throttle()
-    keys = (f"acct:learner:{learner_id}", f"addr:{client_addr}")
-    throttle.check(*keys)
+    """Check a learner's pictures or PIN. Besides the delays, every wrong try spends one of the
+    learner's allowance (across devices); when it is spent, sign-in pauses until the teacher
+    lets them in again (``let_sign_in_again``)."""
     learner = (
         Person.select().join(Enrollment)
         .where(Enrollment.classroom == classroom, Person.id == learner_id, Person.active == True)  # noqa: E712
         .first()
     )
-    ok = security.check_learner_secret(
-        learner.secret_hash if learner else None, classroom.login_kind, secret
+    keys, clear = _keys(f"acct:learner:{learner_id}", client_addr, learner, device)
+    ok = security.guarded(
+        policy.throttle(), keys, clear,
+        lambda: security.check_learner_secret(learner.secret_hash if learner else None, classroom.login_kind, secret),
+        policy.allowance(), learner.id if learner else None,
     )
     if not ok or learner is None:
-        with db.atomic():
-            throttle.failed(*keys)
         raise Invalid(GENERIC_FAILURE, field="secret", code="bad_credentials")
-    throttle.succeeded(keys[0])
+    sessions.trust(device, learner.id)
     events.record(
         "learner.signed_in", {"method": classroom.login_kind}, learner_uid=learner.uid,
         class_uid=classroom.uid, actor_uid=learner.uid,

@@ -4,10 +4,17 @@ Packs are immutable once imported, so they are loaded once and shared by every r
 change made by another process (``classroom-server pack import`` while the hub serves) is noticed
 through the generation marker that every import and removal rewrites: one small file read
 per request, no database query.
+
+An installed pack whose files were damaged on the hub (a power cut, a failing SD card: an empty
+pack.json) is skipped with a logged message and listed in ``InstalledPacks.damaged`` (the admin's
+Content packs page shows it), so one broken pack never takes the other packs, or the hub, down.
+Importing the same version again repairs it.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import mimetypes
 import threading
 from dataclasses import dataclass, field
@@ -17,6 +24,8 @@ from typing import Any
 from classroom_server.db import db
 from classroom_server.models import InstalledPack
 from classroom_server.services import pack_storage
+
+log = logging.getLogger("classroom_server.packs")
 
 EXTRA_TYPES = {
     ".md": "text/markdown; charset=utf-8",
@@ -50,6 +59,7 @@ class InstalledPacks:
     catalogue: Any  # content_packs.Catalogue, imported when first needed (it costs ~4 MB)
     files: dict[str, PackFile] = field(default_factory=dict)
     urls: dict[tuple[str, str], str] = field(default_factory=dict)  # (pack id, path) -> sha256
+    damaged: dict[str, str] = field(default_factory=dict)  # pack id -> what is wrong, in plain words
 
     def sha_for(self, pack_id: str, path: str) -> str | None:
         return self.urls.get((pack_id, path))
@@ -63,6 +73,49 @@ def _index(pack: Any, loaded: InstalledPacks) -> None:
                 root.joinpath(*resource.path.split("/")), mime_type(resource.path), resource.size
             )
             loaded.urls[(pack.id, resource.path)] = resource.sha256
+
+
+def load_installed(folder: Path) -> Any:
+    """Load an installed pack's folder (validated when it was imported); raises DamagedPack."""
+    from content_packs import Catalogue, load_pack
+
+    if not folder.is_dir():
+        raise DamagedPack("its folder is missing")
+    try:
+        if not (folder / "pack.json").read_bytes().strip():
+            raise DamagedPack("pack.json is empty")
+    except OSError as exc:
+        raise DamagedPack(_plain(exc)) from None
+    try:
+        pack = load_pack(folder, check=False)
+        Catalogue([pack])  # its skill graph must index too
+    except Exception as exc:  # noqa: BLE001 - whatever broke in the files, the pack is damaged
+        raise DamagedPack(_plain(exc)) from None
+    return pack
+
+
+def damage(folder: Path) -> str | None:
+    """What is wrong with an installed pack's folder, or None when it loads."""
+    try:
+        load_installed(folder)
+    except DamagedPack as exc:
+        return str(exc)
+    return None
+
+
+class DamagedPack(Exception):
+    """An installed pack's files cannot be loaded any more; the message says why."""
+
+
+def _plain(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "a file is nested too deeply"
+    if isinstance(exc, OSError):
+        name = Path(exc.filename).name if exc.filename else "a file"
+        return f"{name} cannot be read ({exc.strerror or exc})"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"a file is not valid JSON ({exc})"
+    return f"{exc.__class__.__name__}: {exc}"
 
 
 class CatalogueStore:
@@ -82,17 +135,28 @@ class CatalogueStore:
         return self._loaded
 
     def _load(self) -> InstalledPacks:
-        from content_packs import Catalogue, load_pack
+        from content_packs import Catalogue
 
         root = pack_storage.packs_dir(self.data_dir)
         with db.connection_context():
             rows = list(InstalledPack.select().where(InstalledPack.status == "active").order_by(InstalledPack.pack_id))
         loaded_packs = []
+        damaged: dict[str, str] = {}
         for row in rows:
-            folder = root / row.folder
-            if folder.is_dir():
-                loaded_packs.append(load_pack(folder, check=False))
-        loaded = InstalledPacks(Catalogue(loaded_packs))
+            try:
+                pack = load_installed(root / row.folder)
+            except DamagedPack as exc:
+                damaged[row.pack_id] = str(exc)
+                log.error("The installed pack %s %s is damaged and is skipped: %s. Learners cannot use it "
+                          "until it is imported again (the same version repairs it).", row.pack_id, row.version, exc)
+                continue
+            if pack.id != row.pack_id or pack.version != row.version:
+                damaged[row.pack_id] = f"its folder holds {pack.id} {pack.version}"
+                log.error("The installed pack %s %s is damaged and is skipped: %s.", row.pack_id, row.version,
+                          damaged[row.pack_id])
+                continue
+            loaded_packs.append(pack)
+        loaded = InstalledPacks(Catalogue(loaded_packs), damaged=damaged)
         for pack in loaded_packs:
             _index(pack, loaded)
         return loaded

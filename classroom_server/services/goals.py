@@ -13,6 +13,7 @@ from typing import Any
 from classroom_server import clock
 from classroom_server.errors import Invalid
 from classroom_server.models import Event, Person, WeeklyGoal
+from classroom_server.numbers import parse_int
 from classroom_server.services import events
 
 GOAL_TARGETS = {"skills": (1, 2, 3, 4, 5), "minutes": (30, 60, 90, 120)}
@@ -21,6 +22,14 @@ GOAL_TARGETS = {"skills": (1, 2, 3, 4, 5), "minutes": (30, 60, 90, 120)}
 def week_start(now: dt.datetime | None = None) -> dt.datetime:
     now = now or clock.now()
     return (now - dt.timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def parse_target(text: str) -> int:
+    """The number of a goal chosen on the page ("skills:3" sends "3")."""
+    try:
+        return parse_int(text, "goal", 1, max(max(targets) for targets in GOAL_TARGETS.values()))
+    except Invalid:
+        raise Invalid("Choose one of the goals on the page.", field="goal") from None
 
 
 def set_goal(learner: Person, kind: str, target: int) -> None:

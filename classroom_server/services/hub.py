@@ -13,13 +13,16 @@ import os
 import secrets
 import shutil
 import sqlite3
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from peewee import OperationalError
 
 from classroom_server import clock
-from classroom_server.db import db, pending_migrations, schema_version
+from classroom_server.db import db, pending_migrations, private_file, schema_version
 from classroom_server.errors import storage_problem
 from classroom_server.models import HubMeta
 
@@ -27,6 +30,28 @@ SECRET_KEY_FILE = "secret_key"
 # What a database call raises when SQLite cannot do its work, a full or failing disk among
 # them: wrapped by peewee, or straight from sqlite3 (web/errors.py answers a full disk with 507).
 STORAGE_ERRORS: tuple[type[Exception], ...] = (OperationalError, sqlite3.OperationalError)
+
+
+TROUBLE_REMEMBERED_SECONDS = 600
+
+
+def note_storage_trouble(memory: dict[str, object], problem: str, exc: BaseException) -> None:
+    """Remember (in the running app's ``memory``) that a write just failed for the disk's sake,
+    for /healthz to tell."""
+    memory.update(problem=problem, detail=str(exc)[:200], at=time.monotonic(), when=clock.iso())
+
+
+def storage_trouble(data_dir: Path, memory: dict[str, object]) -> dict[str, object] | None:
+    """What is wrong with the disk under the database now: it cannot be written, or a write
+    failed for the disk's sake in the last ten minutes. None when all is well."""
+    database_file = Path(data_dir) / "hub.sqlite3"
+    for path in (Path(data_dir), database_file):
+        if path.exists() and not os.access(path, os.W_OK):
+            return {"problem": "read_only", "detail": f"{path} cannot be written", "when": clock.iso()}
+    at = memory.get("at")
+    if isinstance(at, float) and time.monotonic() - at < TROUBLE_REMEMBERED_SECONDS:
+        return {k: v for k, v in memory.items() if k != "at"}
+    return None
 
 
 class BackupError(Exception):
@@ -162,6 +187,8 @@ def backup(source: Path, destination: Path) -> Path:
             "mounted and not full, and that this user may read the data directory."
         ) from None
     try:
+        partial.unlink(missing_ok=True)
+        private_file(partial)  # a backup is the whole hub: for this user's eyes only
         dst = sqlite3.connect(str(partial))
         try:
             src.backup(dst)
@@ -172,6 +199,10 @@ def backup(source: Path, destination: Path) -> Path:
         partial.unlink(missing_ok=True)
         full = " (a disk is full)" if storage_problem(exc) == "full" else ""
         raise BackupError(f"The backup to {destination} could not be made: {exc}{full}. Nothing was kept.") from None
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise BackupError(f"The backup could not be written to {destination}: {_reason(exc)}. "
+                          "Nothing was kept.") from None
     finally:
         src.close()
     ok, why = _integrity_ok(partial)
@@ -199,11 +230,44 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def restore(backup_file: Path, database_file: Path) -> tuple[str, Path | None]:
+@contextmanager
+def _looking_into(path: Path) -> Iterator[sqlite3.Connection]:
+    """A plain connection to a stopped hub's database, for a look only. It leaves no -wal or
+    -shm file behind that was not there before (SQLite makes them on opening a WAL database,
+    and on a full disk cannot always tidy them away)."""
+    extra = [Path(f"{path}{suffix}") for suffix in ("-wal", "-shm")]
+    there = [p.exists() for p in extra]
+    con = sqlite3.connect(str(path))
+    try:
+        yield con
+    finally:
+        con.close()
+        wal, shm = extra
+        if not there[0] and wal.exists() and wal.stat().st_size == 0:
+            wal.unlink()
+        if not there[1] and not wal.exists():
+            shm.unlink(missing_ok=True)
+
+
+def _hub_id_of(path: Path) -> str | None:
+    """The hub id a database holds (None when it cannot be read: a damaged one may be replaced)."""
+    try:
+        with _looking_into(path) as con:
+            row = con.execute("SELECT value FROM hub_meta WHERE key='hub_id'").fetchone()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
+
+
+def restore(backup_file: Path, database_file: Path, other_hub: bool = False) -> tuple[str, Path | None]:
     """Replace the hub database with a verified backup and give it a new epoch.
 
     Returns the new epoch and where the replaced database was kept. The hub must be stopped.
-    A file that fails verification raises BackupError and nothing is touched.
+    A file that fails verification raises BackupError and nothing is touched; so does another
+    hub's backup, unless ``other_hub`` says that moving that hub here is the point (this hub
+    then takes that hub's identity and accounts). Every session ends (a cookie from before is
+    signed out), and person and class ids go on from the highest either database used, so an
+    old cookie or link can never name someone new.
     """
     backup_file = Path(backup_file)
     if not backup_file.is_file():
@@ -211,13 +275,21 @@ def restore(backup_file: Path, database_file: Path) -> tuple[str, Path | None]:
     ok, why = _integrity_ok(backup_file)
     if not ok:
         raise BackupError(f"{backup_file} cannot be restored: {why}. Nothing was changed.")
+    if database_file.exists() and not other_hub:
+        ours, theirs = _hub_id_of(database_file), _hub_id_of(backup_file)
+        if ours and theirs != ours:
+            raise BackupError(
+                f"{backup_file} is a backup of another hub ({theirs or 'unknown'}), not of this one ({ours}). "
+                "Restoring it would replace this hub's accounts and identity with that hub's. Nothing was "
+                "changed. To move that hub onto this machine on purpose, run restore again with --other-hub."
+            )
 
     staging = database_file.with_name(database_file.name + ".restoring")
     kept: Path | None = None
     made: list[Path] = []
     try:
         made.append(staging)
-        new_epoch = _stage(backup_file, staging)
+        new_epoch = _stage(backup_file, staging, database_file if database_file.exists() else None)
         if database_file.exists():
             kept = database_file.with_name(
                 f"{database_file.stem}.before-restore-{clock.now():%Y%m%d-%H%M%S}.sqlite3"
@@ -246,13 +318,46 @@ def restore(backup_file: Path, database_file: Path) -> tuple[str, Path | None]:
     return new_epoch, kept
 
 
-def _stage(backup_file: Path, staging: Path) -> str:
-    """Copy the backup beside the database and give the copy a new epoch; returns the epoch."""
-    shutil.copyfile(backup_file, staging)
+_NEVER_REUSED = ("person", "classroom")  # ids that cookies, links and throttle keys name
+_SIGNED_IN = ("web_session", "trusted_device", "login_throttle", "guess_budget")
+
+
+def _highest_ids(database_file: Path) -> dict[str, int]:
+    """How far the replaced database's id counters went ({} when it cannot be read: a damaged
+    database is a reason to restore, not a reason to refuse)."""
+    try:
+        with _looking_into(database_file) as con:
+            return {
+                name: int(seq) for name, seq in con.execute("SELECT name, seq FROM sqlite_sequence")
+                if name in _NEVER_REUSED
+            }
+    except sqlite3.Error:
+        return {}
+
+
+def _stage(backup_file: Path, staging: Path, replaced: Path | None = None) -> str:
+    """Copy the backup beside the database and give the copy a new epoch; returns the epoch.
+
+    The copy also forgets every session and sign-in record, and its id counters go on from the
+    replaced database's where that went further."""
+    staging.unlink(missing_ok=True)
+    private_file(staging)
+    shutil.copyfile(backup_file, staging)  # keeps the mode of the file it writes into
     new_epoch = secrets.token_hex(6)
+    highest = _highest_ids(replaced) if replaced else {}
     con = sqlite3.connect(str(staging))
     try:
         with con:
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            for table in _SIGNED_IN:
+                if table in tables:
+                    con.execute(f"DELETE FROM {table}")  # noqa: S608 (names from the tuple above)
+            for table, seq in highest.items():
+                row = con.execute("SELECT seq FROM sqlite_sequence WHERE name=?", (table,)).fetchone()
+                if row is None:
+                    con.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (table, seq))
+                elif row[0] < seq:
+                    con.execute("UPDATE sqlite_sequence SET seq=? WHERE name=?", (seq, table))
             old = con.execute("SELECT value FROM hub_meta WHERE key='epoch'").fetchone()
             con.execute("INSERT OR REPLACE INTO hub_meta (key, value) VALUES ('epoch', ?)", (new_epoch,))
             con.execute(
@@ -270,6 +375,7 @@ def _stage(backup_file: Path, staging: Path) -> str:
 
 
 def _copy_database(source: Path, target: Path) -> None:
+    private_file(target)
     src = sqlite3.connect(str(source))
     try:
         dst = sqlite3.connect(str(target))

@@ -101,7 +101,7 @@ def finish(offer: dict[str, Any]) -> str:
     ready = path.with_suffix(".zip")
     os.replace(path, ready)
     try:
-        result = packs.import_pack(data_dir(), ready)
+        result = packs.import_pack(data_dir(), ready, upgrade=True)  # the district's offer is the decision
     except packs.ImportFailed as exc:
         problem = f"it could not be installed: {exc}"
         PackOffer.update(state="failed", problem=problem, updated_at=clock.iso()).where(

@@ -37,7 +37,7 @@ from classroom_server import clock
 from classroom_server.db import db
 from classroom_server.errors import NotFound
 from classroom_server.models import Event, InstalledPack, PackManifest, Person
-from classroom_server.services import events, pack_storage
+from classroom_server.services import catalogue, events, pack_storage
 from classroom_server.services.pack_storage import Tick
 
 Progress = Callable[[str, float], None]
@@ -52,6 +52,19 @@ class ImportFailed(Exception):
 
         super().__init__(message)
         self.report = report or Report()
+
+
+class UpgradeNeedsConfirmation(ImportFailed):
+    """The pack is a newer version of an installed one, and the caller did not say ``upgrade=True``.
+
+    Nothing was extracted and the hub is unchanged; ``title``, ``installed`` and ``offered`` say
+    what the upgrade would replace, for the person to confirm.
+    """
+
+    def __init__(self, source_name: str, pack_id: str, title: str, installed: str, offered: str) -> None:
+        super().__init__(f"{source_name} is version {offered} of {title} ({pack_id}): it would replace the "
+                         f"installed version {installed}. Confirm the upgrade to install it.")
+        self.pack_id, self.title, self.installed, self.offered = pack_id, title, installed, offered
 
 
 @dataclass(frozen=True)
@@ -179,43 +192,112 @@ def _stage(source: Path, staging: Path, meter: _Meter) -> None:
         raise ImportFailed(f"{source.name} failed verification: {report.summary()}", report)
 
 
+def _manifest_bytes(source: Path) -> bytes | None:
+    """pack.json of a pack folder or .zip, read without extracting or copying anything (None when
+    it cannot be read safely: staging the pack then reports why)."""
+    from content_packs.safe_io import DEFAULT_LIMITS, MANIFEST, peek_manifest
+
+    if source.is_dir():
+        path = source / MANIFEST
+        try:
+            if path.is_symlink() or path.stat().st_size > DEFAULT_LIMITS.max_manifest_bytes:
+                return None
+            return path.read_bytes()
+        except OSError:
+            return None
+    if source.is_file() and zipfile.is_zipfile(source):
+        return peek_manifest(source)
+    return None
+
+
+def _names(raw: bytes | None) -> tuple[str, str] | None:
+    """The (id, version) a pack.json claims, or None."""
+    from content_packs.safe_io import load_json
+
+    if raw is None:
+        return None
+    try:
+        manifest = load_json(raw)
+    except ValueError:  # bad JSON, bad UTF-8 or nested too deeply: staging reports it
+        return None
+    if isinstance(manifest, dict) and isinstance(manifest.get("id"), str) and isinstance(manifest.get("version"), str):
+        return manifest["id"], manifest["version"]
+    return None
+
+
+def _active(pack_id: str) -> InstalledPack | None:
+    with db.connection_context():
+        return InstalledPack.get_or_none(InstalledPack.pack_id == pack_id, InstalledPack.status == "active")
+
+
+def _decide(data_dir: Path, active: InstalledPack | None, pack_id: str, version: str, source_name: str,
+            force: bool, upgrade: bool) -> str:
+    """"install" or "installed" (this version is installed and intact); raises ImportFailed for an
+    older version without ``force`` and UpgradeNeedsConfirmation for a newer one without ``upgrade``.
+    The same version again reinstalls it when its installed copy is damaged."""
+    if active is None:
+        return "install"
+    if version == active.version:
+        if force or catalogue.damage(pack_storage.packs_dir(data_dir) / active.folder):
+            return "install"
+        return "installed"
+    if semver_key(version) < semver_key(active.version):
+        if not force:
+            raise ImportFailed(
+                f"{pack_id} {version} is older than the installed {active.version}. "
+                "Use --force to install an older version."
+            )
+        return "install"
+    if not upgrade:
+        raise UpgradeNeedsConfirmation(source_name, pack_id, active.title, active.version, version)
+    return "install"
+
+
 def import_pack(
-    data_dir: Path, source: Path, actor: Person | None = None, *, force: bool = False,
+    data_dir: Path, source: Path, actor: Person | None = None, *, force: bool = False, upgrade: bool = True,
     progress: Progress = lambda stage, fraction: None, rewrite_projection: bool = True,
 ) -> ImportResult:
     """Import one pack folder or .zip. See the module docstring for the guarantees.
 
+    The version already installed is recognised from pack.json alone, before anything is
+    extracted (and installed again if its copy on the hub is damaged). An older version needs
+    ``force``. A newer one needs ``upgrade``: people's entry points (the admin page, ``pack
+    import``) pass False until the person confirms, and get UpgradeNeedsConfirmation meanwhile.
     ``rewrite_projection=False`` leaves rewriting the stored projection to the caller (call
     ``rewrite_stored_projection`` once after importing several packs).
     """
     from content_packs import load_pack
 
+    source = Path(source)
     meter = _Meter(progress)
+    claimed = _names(_manifest_bytes(source))
+    if claimed is not None:
+        active = _active(claimed[0])
+        if _decide(data_dir, active, *claimed, source.name, force, upgrade) == "installed":
+            assert active is not None  # "installed" names the active version
+            meter("done", 1.0)
+            return ImportResult(active.pack_id, active.version, active.version, active.skills, active.items, True)
     root = pack_storage.packs_dir(data_dir)
     staging = root / f".staging-{secrets.token_hex(6)}"
     staging.mkdir()
     final: Path | None = None
     try:
-        _stage(Path(source), staging, meter)
+        _stage(source, staging, meter)
         pack = load_pack(staging, check=False)
-        with db.connection_context():
-            active = InstalledPack.get_or_none(InstalledPack.pack_id == pack.id, InstalledPack.status == "active")
-        if active is not None and active.version == pack.version and not force:
+        active = _active(pack.id)
+        if _decide(data_dir, active, pack.id, pack.version, source.name, force, upgrade) == "installed":
             meter("done", 1.0)
-            return ImportResult(pack.id, pack.version, active.version, len(pack.skills), len(pack.items), True)
-        if active is not None and semver_key(pack.version) < semver_key(active.version) and not force:
-            raise ImportFailed(
-                f"{pack.id} {pack.version} is older than the installed {active.version}. "
-                "Use --force to install an older version."
-            )
+            return ImportResult(pack.id, pack.version, pack.version, len(pack.skills), len(pack.items), True)
         meter("installing", VERIFIED)
         final = root / f"{pack.id}@{pack.version}-{secrets.token_hex(4)}"
+        pack_storage.fsync_tree(staging)  # every byte on the disk before the folder is switched in
         os.replace(staging, final)
+        pack_storage.fsync_dir(root)
         size = pack_storage.folder_size(final)
         with db.connection_context():
             result = _switch(pack, final.name, size, actor)
         pack_storage.bump_generation(data_dir)
-        if result.previous_folder:
+        if result.previous_folder and result.previous_folder != final.name:
             shutil.rmtree(root / result.previous_folder, ignore_errors=True)
         if rewrite_projection:
             meter("installing", INSTALLED)
@@ -366,9 +448,10 @@ def rewrite_stored_projection(data_dir: Path) -> None:
 
 def iter_import(
     data_dir: Path, path: Path, actor: Person | None = None, force: bool = False,
-    progress: Progress = lambda stage, fraction: None,
+    progress: Progress = lambda stage, fraction: None, upgrade: bool = True,
 ) -> Iterator[tuple[Path, ImportResult | ImportFailed]]:
-    """Import every pack found at ``path``; one bad pack does not stop the others."""
+    """Import every pack found at ``path``; one bad pack does not stop the others (``force`` and
+    ``upgrade`` as for ``import_pack``)."""
     from content_packs import PackError
 
     sources = find_packs(path)
@@ -378,7 +461,7 @@ def iter_import(
     try:
         for source in sources:
             try:
-                result = import_pack(data_dir, source, actor, force=force, progress=progress,
+                result = import_pack(data_dir, source, actor, force=force, upgrade=upgrade, progress=progress,
                                      rewrite_projection=False)
             except ImportFailed as exc:
                 yield source, exc

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from classroom_server import clock
 from classroom_server.errors import Invalid, NotFound
 from classroom_server.models import Person
+from classroom_server.numbers import MAX_ID, parse_int
 from classroom_server.services import events
 from classroom_server.services.learning import Engine, qualify, split
 
@@ -124,9 +125,9 @@ def record_attempt(
         verdict = grade(item, response, content_lang)
     except BadResponse:
         raise Invalid("Please answer the question first.", field="answer") from None
-    hints_used = max(0, min(int(hints_used or 0), MAX_HINTS))
+    hints_used = min(parse_int(hints_used or 0, "hints_used"), MAX_HINTS)
     if duration_ms is not None:
-        duration_ms = max(0, min(int(duration_ms), 3_600_000))
+        duration_ms = max(0, min(parse_int(duration_ms, "duration_ms", -MAX_ID), 3_600_000))
     payload = {
         "pack": pack.id, "version": pack.version, "item": item.id, "skill": item.skill,
         "response": _jsonable(response), "correct": verdict.correct, "hints_used": hints_used,
@@ -245,7 +246,9 @@ def path_for(engine: Engine, learner: Person, lang: str, items_done_in_session: 
             snap.state, snap.catalog, learner.uid, clock.now().timestamp(), assignments=assignments,
             options=options, items_done_in_session=items_done_in_session,
         )
-    chosen = [_to_choice(a, loaded, lang) for a in activities]
+    damaged = loaded.damaged  # a damaged installed pack is skipped (services/catalogue.py): not offered
+    chosen = [_to_choice(a, loaded, lang) for a in activities
+              if not (a.skill_id and split(a.skill_id)[0] in damaged)]
     if 0 < len(chosen) < PATH_MINIMUM:
         chosen += _lesson_choices(loaded, chosen, lang, PATH_MINIMUM - len(chosen))
     return chosen

@@ -19,11 +19,14 @@ import hmac
 import re
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from classroom_server.db import db
 from classroom_server.errors import Invalid, Throttled
-from classroom_server.models import LoginThrottle
+from classroom_server.models import GuessBudget, LoginThrottle
 
 PICTURES = (
     "sun", "moon", "star", "tree", "flower", "fish",
@@ -123,7 +126,8 @@ def same(a: str, b: str) -> bool:
 
 
 class Throttle:
-    """Growing delays after repeated failures, per account and per device address."""
+    """Growing delays after repeated failures, per key: an account, a device on which that
+    account has signed in before, or a device address (docs/security.md, "Signing in")."""
 
     def __init__(self, free_failures: int, max_delay: int, clock=time.time) -> None:
         self.free_failures = free_failures
@@ -133,6 +137,10 @@ class Throttle:
     def _allowance(self, key: str) -> int:
         factor = ADDRESS_ALLOWANCE_FACTOR if key.startswith("addr:") else 1
         return self.free_failures * factor
+
+    def _locked_until(self, key: str, failures: int, now: float) -> float:
+        over = failures - self._allowance(key)
+        return now + min(self.max_delay, 2 ** over) if over > 0 else 0
 
     def check(self, *keys: str) -> None:
         """Raise Throttled if any key is still waiting out a delay."""
@@ -150,13 +158,101 @@ class Throttle:
             failures = 1
             if row is not None and now - row.updated_at < FORGET_AFTER_SECONDS:
                 failures = row.failures + 1
-            over = failures - self._allowance(key)
-            locked_until = now + min(self.max_delay, 2 ** over) if over > 0 else 0
             (
-                LoginThrottle.insert(key=key, failures=failures, locked_until=locked_until, updated_at=now)
+                LoginThrottle.insert(
+                    key=key, failures=failures, locked_until=self._locked_until(key, failures, now), updated_at=now,
+                )
                 .on_conflict_replace()
                 .execute()
             )
 
+    def forgive(self, keys: tuple[str, ...], clear: tuple[str, ...]) -> None:
+        """Take back the failure counted before a secret turned out right: the ``clear`` keys
+        (the account's own) start again from nothing, the others (an address) lose that one."""
+        LoginThrottle.delete().where(LoginThrottle.key.in_(clear)).execute()
+        for row in LoginThrottle.select().where(LoginThrottle.key.in_([k for k in keys if k not in clear])):
+            failures = max(0, row.failures - 1)
+            locked_until = row.locked_until if failures > self._allowance(row.key) else 0
+            LoginThrottle.update(failures=failures, locked_until=locked_until).where(
+                LoginThrottle.key == row.key
+            ).execute()
+
     def succeeded(self, account_key: str) -> None:
         LoginThrottle.delete().where(LoginThrottle.key == account_key).execute()
+
+
+@dataclass(frozen=True)
+class GuessAllowance:
+    """Wrong tries a learner's account may spend across every device: ``capacity`` at most,
+    one more every ``refill_seconds``. When none is left, sign-in for that learner pauses until
+    the teacher lets them in again. This bounds guessing over a school year (docs/security.md)."""
+
+    capacity: int
+    refill_seconds: float
+    clock: Callable[[], float] = time.time
+
+    def remaining(self, row: GuessBudget | None, now: float) -> float:
+        if row is None:
+            return float(self.capacity)
+        return min(float(self.capacity), row.remaining + max(0.0, now - row.updated_at) / self.refill_seconds)
+
+    def take(self, person_id: int) -> None:
+        """Spend one try, or raise Throttled when none is left (inside the caller's transaction)."""
+        now = self.clock()
+        row = GuessBudget.get_or_none(GuessBudget.person_id == person_id)
+        left = self.remaining(row, now)
+        if left < 1:
+            raise Throttled(
+                "Too many wrong tries for this name. Ask your teacher to help you sign in.",
+                retry_after=int((1 - left) * self.refill_seconds) + 1, code="paused",
+            )
+        (
+            GuessBudget.insert(
+                person_id=person_id, remaining=left - 1, updated_at=now,
+                wrong_total=(row.wrong_total if row else 0) + 1,
+            )
+            .on_conflict_replace()
+            .execute()
+        )
+
+    def give_back(self, person_id: int) -> None:
+        row = GuessBudget.get_or_none(GuessBudget.person_id == person_id)
+        if row is None:
+            return
+        if row.wrong_total <= 1 and row.remaining + 1 >= self.capacity:
+            row.delete_instance()
+            return
+        GuessBudget.update(
+            remaining=min(float(self.capacity), row.remaining + 1), wrong_total=max(0, row.wrong_total - 1)
+        ).where(GuessBudget.person_id == person_id).execute()
+
+    def paused(self, person_ids: list[int]) -> dict[int, int]:
+        """Of these learners, those whose sign-in is paused now, with their wrong tries."""
+        now = self.clock()
+        rows = GuessBudget.select().where(GuessBudget.person_id.in_(person_ids))
+        return {row.person_id: row.wrong_total for row in rows if self.remaining(row, now) < 1}
+
+
+def guarded(
+    throttle: Throttle, keys: tuple[str, ...], clear: tuple[str, ...], verify: Callable[[], bool],
+    allowance: GuessAllowance | None = None, person_id: int | None = None,
+) -> bool:
+    """Check a secret so that no guess escapes the count.
+
+    One immediate transaction checks the delays and counts the try as a failure *before* the
+    secret is looked at; only a right secret then takes that failure back. So a burst of
+    concurrent guesses is counted one by one, and a guess that meets a busy database is refused
+    unchecked rather than checked uncounted.
+    """
+    with db.atomic("IMMEDIATE"):
+        throttle.check(*keys)
+        if allowance is not None and person_id is not None:
+            allowance.take(person_id)
+        throttle.failed(*keys)
+    ok = verify()
+    if ok:
+        with db.atomic("IMMEDIATE"):
+            throttle.forgive(keys, clear)
+            if allowance is not None and person_id is not None:
+                allowance.give_back(person_id)
+    return ok

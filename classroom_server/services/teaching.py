@@ -15,6 +15,7 @@ from typing import Any
 
 from classroom_server.errors import Invalid
 from classroom_server.models import ClassAssignment, Classroom, LearnerAccommodations, Person
+from classroom_server.numbers import parse_int
 from classroom_server.services import accounts, events
 from classroom_server.services.learning import Engine, qualify, split
 
@@ -201,10 +202,11 @@ def parse_items_per_session(text: str) -> int | None:
     if not text:
         return None
     low, high = ITEMS_PER_SESSION
-    if not text.isdigit() or not low <= int(text) <= high:
+    try:
+        return parse_int(text, "items_per_session", low, high)
+    except Invalid:
         raise Invalid("Items per session must be a whole number from %(low)s to %(high)s.",
-                      field="items_per_session", low=low, high=high)
-    return int(text)
+                      field="items_per_session", low=low, high=high) from None
 
 
 def set_accommodations(actor: Person, classroom: Classroom, learner: Person,

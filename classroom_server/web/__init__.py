@@ -30,12 +30,16 @@ class SessionCookies(SecureCookieSessionInterface):
 
 
 def _load_person() -> None:
-    """Put the signed-in person on ``g``; a changed password or removed account ends the session."""
+    """Put the signed-in person on ``g``. The session must still be on the hub's list (signing
+    out, a new password or secret, an archived account and a restore take it off), and its
+    ``auth_version`` current."""
     g.person = None
-    person_id = session.get("person_id")
-    if person_id is None:
+    token = session.get("sid")
+    if token is None:
+        if "person_id" in session:  # a cookie from before sessions could be ended: sign in again
+            session.clear()
         return
-    person = accounts.active_person(person_id)
+    person = accounts.person_for_session(token)
     if person is None or person.auth_version != session.get("auth_version"):
         session.clear()
         return
@@ -50,6 +54,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         content,
         errors,
+        headers,
         health,
         learner,
         practice,
@@ -57,7 +62,9 @@ def register_blueprints(app: Flask) -> None:
     )
     from classroom_server.web.content import url_for_file
     from classroom_server.web.dates import time_tag
+    from classroom_server.web.numbers import IdConverter
 
+    app.url_map.converters["int"] = IdConverter  # every <int:...> is a row id; set before any route
     app.session_interface = SessionCookies()
     app.before_request(_load_person)
     app.jinja_env.globals["content_url"] = url_for_file
@@ -65,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     for module in (health, auth, learner, practice, teacher, admin, admin_packs, admin_sync, content):
         app.register_blueprint(module.bp)
     errors.init_app(app)
+    headers.init_app(app)
 
     @app.route("/")
     def index() -> ResponseReturnValue:

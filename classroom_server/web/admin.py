@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from classroom_server.errors import ClassroomError
+from classroom_server.errors import ClassroomError, Invalid
 from classroom_server.i18n import gettext as _
+from classroom_server.numbers import parse_int
 from classroom_server.services import accounts
 from classroom_server.web.access import requires
 from classroom_server.web.health import health_report
@@ -44,14 +45,18 @@ def add_staff():
     return redirect(url_for("admin.home"))
 
 
+def _teacher_ids() -> list[int]:
+    try:
+        return [parse_int(t, "teachers", 1) for t in request.form.getlist("teachers")]
+    except Invalid:
+        raise Invalid("Choose teachers from the list.", field="teachers") from None
+
+
 @bp.route("/classes", methods=["POST"])
 @requires("admin")
 def add_class() -> ResponseReturnValue:
     try:
-        teacher_ids = [int(t) for t in request.form.getlist("teachers")]
-    except ValueError:
-        teacher_ids = [-1]
-    try:
+        teacher_ids = _teacher_ids()
         classroom = accounts.create_class(
             request.form.get("name", ""), request.form.get("login_kind", ""), teacher_ids, g.person
         )

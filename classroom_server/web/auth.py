@@ -6,8 +6,11 @@ the third tap signs in. Failures always get the same message and count toward de
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import (
     Blueprint,
+    Response,
     current_app,
     flash,
     g,
@@ -21,7 +24,7 @@ from flask.typing import ResponseReturnValue
 
 from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
-from classroom_server.services import accounts, security
+from classroom_server.services import accounts, security, sessions
 from classroom_server.web.access import requires
 
 bp = Blueprint("auth", __name__)
@@ -29,22 +32,55 @@ bp = Blueprint("auth", __name__)
 
 def _policy() -> accounts.SignInPolicy:
     settings = current_app.config["SETTINGS"]
-    return accounts.SignInPolicy(settings["login_free_failures"], settings["login_max_delay_seconds"])
+    return accounts.SignInPolicy(
+        settings["login_free_failures"], settings["login_max_delay_seconds"],
+        settings["learner_wrong_tries"], settings["learner_wrong_tries_refill_hours"],
+    )
+
+
+def _device() -> str:
+    """This browser's device token (services/sessions.py), made on its first sign-in page visit."""
+    token = request.cookies.get(sessions.DEVICE_COOKIE, "")
+    if not (20 <= len(token) <= 100) or not token.replace("-", "").replace("_", "").isalnum():
+        token = g.get("new_device") or sessions.new_token()
+        g.new_device = token
+    return token
+
+
+@bp.after_app_request
+def _keep_device(response: Response) -> Response:
+    """Give a browser its device token with the sign-in response that first needed it."""
+    token = g.get("new_device")
+    if token:
+        response.set_cookie(
+            sessions.DEVICE_COOKIE, token, max_age=sessions.DEVICE_COOKIE_DAYS * 86400, httponly=True,
+            samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
+    return response
 
 
 def _start_session(person: accounts.Person) -> None:
     lang = session.get("lang")
+    old = session.get("sid")
     session.clear()
+    sessions.end(old)
     session.permanent = True
-    session["person_id"] = person.id
+    session["sid"] = sessions.start(person, current_app.config["SETTINGS"]["session_hours"])
     session["auth_version"] = person.auth_version
     if lang:
         session["lang"] = lang
 
 
 def _safe_next(default: str) -> str:
+    """Only a path on this hub: no scheme, no host, no backslash or control character that a
+    browser would read as the start of another host (``/\\evil``, ``/%09/evil``)."""
     target = request.values.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else default
+    if not target.startswith("/") or any(ch == "\\" or ord(ch) < 0x21 or ord(ch) == 0x7F for ch in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return default
+    return target
 
 
 @bp.route("/login")
@@ -60,7 +96,7 @@ def staff() -> ResponseReturnValue:
         try:
             person = accounts.sign_in_staff(
                 request.form.get("username", ""), request.form.get("password", ""),
-                request.remote_addr or "-", _policy(),
+                request.remote_addr or "-", _policy(), _device(),
             )
         except Invalid as exc:
             error, status = _(exc.template, **exc.params), 400
@@ -107,7 +143,7 @@ def learner_secret(class_id: int, learner_id: int) -> ResponseReturnValue:
         if ready:
             try:
                 person = accounts.sign_in_learner(
-                    classroom, learner.id, secret, request.remote_addr or "-", _policy()
+                    classroom, learner.id, secret, request.remote_addr or "-", _policy(), _device()
                 )
             except Invalid as exc:
                 error, status, chosen = _(exc.template, **exc.params), 400, []
@@ -123,6 +159,7 @@ def learner_secret(class_id: int, learner_id: int) -> ResponseReturnValue:
 @bp.route("/logout", methods=["POST"])
 def logout() -> ResponseReturnValue:
     lang = session.get("lang")
+    sessions.end(session.get("sid"))  # a copy of the cookie is signed out too
     session.clear()
     if lang:
         session["lang"] = lang
@@ -154,3 +191,20 @@ def change_password() -> ResponseReturnValue:
 
                 return redirect(home_url(person))
     return render_template("auth/password.html", error=error, error_field=error_field), (400 if error else 200)
+
+
+@bp.app_template_global()
+def paused_sign_ins(classroom: accounts.Classroom) -> dict[int, int]:
+    """For the class page: learners whose sign-in paused after too many wrong tries."""
+    return accounts.paused_sign_ins(classroom, _policy())
+
+
+@bp.route("/teach/classes/<int:class_id>/learners/<int:learner_id>/sign-in-again", methods=["POST"])
+@requires("teacher", "admin")
+def let_sign_in_again(class_id: int, learner_id: int) -> ResponseReturnValue:
+    """The teacher's one step for a learner whose sign-in paused (docs/security.md)."""
+    classroom = accounts.get_class_for(g.person, class_id)
+    learner = accounts.get_learner_in(classroom, learner_id)
+    accounts.let_sign_in_again(classroom, learner, g.person)
+    flash(_("%(name)s can sign in again.", name=learner.display_name))
+    return redirect(url_for("teacher.class_page", class_id=classroom.id))

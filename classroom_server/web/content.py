@@ -17,6 +17,8 @@ from classroom_server.web.access import requires
 bp = Blueprint("content", __name__, url_prefix="/content")
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 ONE_YEAR = 365 * 24 * 3600
+FILE_POLICY = ("default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; media-src 'self'; "
+               "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
 
 @bp.route("/<sha>/<path:name>")
@@ -29,8 +31,11 @@ def pack_file(sha: str, name: str) -> Response:
     response = send_file(entry.path, mimetype=entry.mime, etag=sha, conditional=True, max_age=ONE_YEAR)
     response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    # An SVG opened on its own must not run anything, whatever a pack author put in it.
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:"
+    # A pack file is data: an SVG or HTML file opened on its own must not run anything, whatever
+    # a pack author put in it. The sandbox (no scripts, no forms, an origin of its own) is left
+    # off PDFs only: browsers refuse to show a PDF in a sandbox.
+    policy = FILE_POLICY if entry.mime.startswith("application/pdf") else f"{FILE_POLICY}; sandbox"
+    response.headers["Content-Security-Policy"] = policy
     return response
 
 

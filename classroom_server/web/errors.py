@@ -9,13 +9,14 @@ full disk under the database, found by SQLite in the middle of a request (507).
 
 from __future__ import annotations
 
+import json
 import logging
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from classroom_server.errors import ClassroomError, StorageFull, Throttled, storage_problem
+from classroom_server.errors import ClassroomError, StorageFull, StorageUnavailable, Throttled, storage_problem
 from classroom_server.i18n import gettext as _
 from classroom_server.services import hub
 
@@ -73,18 +74,31 @@ def http_error(exc: HTTPException) -> Response:
 
 
 def storage_error(exc: Exception) -> Response:
-    """A full disk during a request is a 507 with plain words, not a 500.
+    """A full or read-only disk during a request is a 507 or 503 with plain words, not a 500.
 
     SQLite rolls the failed transaction back, so what was saved before stays saved; the learner's
-    answer queue keeps answers refused with 507 and sends them again later. Any other database
-    error stays an error.
+    answer queue keeps answers refused so and sends them again later. /healthz tells the admin
+    (services/hub.py remembers the trouble). Any other database error stays an error.
     """
-    if storage_problem(exc) != "full":
+    problem = storage_problem(exc)
+    if problem is None:
         raise exc
-    log.error("The disk holding %s is full or failing: %s", current_app.config["DATA_DIR"], exc)
-    return classroom_error(
-        StorageFull("The hub's disk is full, so it cannot save anything right now. Please tell the hub's admin.")
-    )
+    hub.note_storage_trouble(current_app.extensions.setdefault("storage_trouble", {}), problem, exc)
+    log.error("The disk holding %s %s: %s", current_app.config["DATA_DIR"],
+              "is full or failing" if problem == "full" else "cannot be written", exc)
+    if problem == "full":
+        response = classroom_error(
+            StorageFull("The hub's disk is full, so it cannot save anything right now. Please tell the hub's admin.")
+        )
+    else:
+        response = classroom_error(StorageUnavailable(
+            "The hub cannot write to its disk right now, so nothing can be saved. Please tell the hub's admin."
+        ))
+    if request.endpoint == "health.healthz":  # a monitor reads status and problems, as on a good day
+        body = response.get_json()
+        body.update(status="failing", problems=["disk_full" if problem == "full" else "disk_read_only"])
+        response.set_data(json.dumps(body))
+    return response
 
 
 def init_app(app: Flask) -> None:

@@ -20,6 +20,10 @@ def health_report() -> dict[str, object]:
         problems.append("disk_nearly_full")
     if pending:
         problems.append("migrations_pending")
+    memory = current_app.extensions.setdefault("storage_trouble", {})
+    trouble = hub.storage_trouble(current_app.config["DATA_DIR"], memory)
+    if trouble:
+        problems.append("disk_read_only" if trouble["problem"] == "read_only" else "disk_writes_failing")
     return {
         "status": "degraded" if problems else "ok",
         "problems": problems,
@@ -29,6 +33,7 @@ def health_report() -> dict[str, object]:
         "epoch": hub.get_meta("epoch"),
         "disk_free_bytes": free,
         "last_backup": hub.get_meta("last_backup"),
+        "storage_trouble": trouble,
         "sync": sync_report(),
     }
 

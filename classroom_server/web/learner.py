@@ -212,7 +212,6 @@ def current_goal() -> dict | None:
 def goals():
     if request.method == "POST":
         kind, _sep, number = request.form.get("goal", "").partition(":")
-        target = int(number) if number.isdigit() else -1
-        weekly_goals.set_goal(g.person, kind, target)
+        weekly_goals.set_goal(g.person, kind, weekly_goals.parse_target(number))
         return redirect(url_for("learner.goals"))
     return render_template("learner/goals.html", goal=current_goal(), targets=GOAL_TARGETS)

@@ -21,6 +21,7 @@ from flask.typing import ResponseReturnValue
 from classroom_server import __version__
 from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
+from classroom_server.numbers import MAX_ID, optional_int
 from classroom_server.services import practice
 from classroom_server.web import is_background
 from classroom_server.web.access import requires
@@ -74,10 +75,23 @@ def _template_function(name: str) -> Callable[..., Any]:
 
 
 def _int_arg(name: str, default: int, high: int) -> int:
+    """A count in the address (hints shown): a wrong one is the default, a big one ``high``."""
     try:
-        return max(0, min(int(request.values.get(name, default)), high))
-    except (TypeError, ValueError):
+        number = optional_int(request.args.get(name), name)
+    except Invalid:
         return default
+    return default if number is None else min(number, high)
+
+
+def _answer_duration(form: Mapping[str, Any]) -> int | None:
+    """How long the learner took, in ms: the answer queue sends ``duration_ms``; a plain form,
+    the ``started`` time of its page. A clock set back gives a negative time: unknown, then."""
+    duration = optional_int(form.get("duration_ms"), "duration_ms", -MAX_ID, MAX_ID)
+    if duration is None:
+        started = optional_int(form.get("started"), "started", 0, MAX_ID)
+        if started is not None:
+            duration = int(time.time() * 1000) - started
+    return duration if duration is None or duration >= 0 else None
 
 
 def _audio_url(pack, item, lang):
@@ -156,12 +170,8 @@ def decode_answer(item, form: Mapping[str, Any]) -> Any:
 @requires("learner")
 def answer(pack_id: str, item_id: str):
     form = request.form
-    hints = _int_arg("hints_used", 0, practice.MAX_HINTS)
-    duration = None
-    if form.get("duration_ms", "").isdigit():
-        duration = int(form["duration_ms"])
-    elif form.get("started", "").isdigit():
-        duration = int(time.time() * 1000) - int(form["started"])
+    hints = min(optional_int(form.get("hints_used"), "hints_used") or 0, practice.MAX_HINTS)
+    duration = _answer_duration(form)
     mode = form.get("mode", "practice")
     try:
         response = decode_answer(practice.find_item(_loaded(), pack_id, item_id)[1], form)

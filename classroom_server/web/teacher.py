@@ -14,6 +14,7 @@ from flask.typing import ResponseReturnValue
 
 from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
+from classroom_server.numbers import optional_int
 from classroom_server.services import accounts, security, teaching
 from classroom_server.services.learning import Engine
 from classroom_server.web.access import requires
@@ -42,8 +43,16 @@ def class_page(class_id: int) -> str:
     classroom = accounts.get_class_for(g.person, class_id)
     return render_template(
         "teacher/class.html", classroom=classroom, learners=accounts.learners_in(classroom),
-        colours=accounts.AVATAR_COLOURS, error=None, form={},
+        colours=accounts.AVATAR_COLOURS, error=None, form={}, undo=_undo_id(),
     )
+
+
+def _undo_id() -> int | None:
+    """The learner just taken off the list (``?undo=<id>``), for the Undo button; a wrong id, none."""
+    try:
+        return optional_int(request.args.get("undo"), "undo", 1)
+    except Invalid:
+        return None
 
 
 @bp.route("/classes/<int:class_id>/learners", methods=["POST"])

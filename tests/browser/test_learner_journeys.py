@@ -189,7 +189,7 @@ def _wait_for_service_worker(page):
     wait_until(page, "() => navigator.serviceWorker && navigator.serviceWorker.ready.then(() => true)")
     if not page.evaluate("navigator.serviceWorker.controller !== null"):
         page.reload()
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=PATIENCE_MS)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=PATIENCE_MS)
 
 
 CACHED_JS = "(path) => caches.match(path).then(hit => !!hit)"
@@ -223,7 +223,7 @@ def test_answers_given_offline_are_recorded_once_each_in_order(app, hub_with_pac
         fill_answer(page, item)
         answered.append((item.id, event_id))
         page.get_by_role("button", name="Check my answer").click()
-        page.wait_for_function(f"!location.pathname.endsWith('/{item.id}')", timeout=PATIENCE_MS)
+        page.wait_for_function(f"() => !location.pathname.endsWith('/{item.id}')", timeout=PATIENCE_MS)
         page.wait_for_load_state()
         if "/learn/offline" in page.url:
             break
@@ -243,8 +243,8 @@ def test_answers_given_offline_are_recorded_once_each_in_order(app, hub_with_pac
     assert attempts() == [], "nothing reached the hub while offline"
     base.restore()  # and comes back
     ana = school.learners["ana"].uid
-    page.wait_for_function(f"localStorage.getItem('classroom-answer-queue-{ana}') === '[]'", timeout=PATIENCE_MS)
-    page.wait_for_function("document.getElementById('waiting').textContent === '0'")
+    page.wait_for_function(f"() => localStorage.getItem('classroom-answer-queue-{ana}') === '[]'", timeout=PATIENCE_MS)
+    page.wait_for_function("() => document.getElementById('waiting').textContent === '0'")
     assert "All your answers are sent." in page.inner_text("#queue-status")
     recorded = attempts(ana)
     assert [(json.loads(e.payload)["item"], e.event_id) for e in recorded] == answered
