@@ -19,8 +19,8 @@ def requires(*roles: str) -> Callable[[F], F]:
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             person = g.get("person")
             if person is None:
-                if request.path.startswith("/api/"):
-                    raise NotSignedIn("Please sign in.")
+                if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+                    raise NotSignedIn("Please sign in.")  # a JSON client (the answer queue) gets a 401
                 return redirect(url_for("auth.choose", next=request.path))
             if person.role not in roles:
                 raise Forbidden("This page is not for your account.")

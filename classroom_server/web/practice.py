@@ -180,8 +180,8 @@ def answer(pack_id: str, item_id: str):
             hints_used=hints, duration_ms=duration, lang=g.lang, mode=mode if mode in MODES else "practice",
         )
     except Invalid as exc:
-        if exc.field != "answer":
-            raise
+        if exc.field != "answer" or request.accept_mimetypes.best == "application/json":
+            raise  # the answer queue gets the one JSON error shape (docs: GET /api/openapi.json)
         pack, found = practice.find_item(_loaded(), pack_id, item_id)
         lang = practice.content_language(pack, g.lang)
         return render_template(

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
 
 from sync import protocol
 from sync.district import service
@@ -51,6 +52,12 @@ def create_district_app(database_url: str) -> Flask:
         if not database.is_closed():
             database.close()
 
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        """Werkzeug's own refusals (404, 405, 413) in the district's one JSON shape."""
+        name = (exc.name or "error").lower().replace(" ", "_")
+        return _json(exc.code or 500, {"error": name, "message": exc.description or name})
+
     @app.get("/healthz")
     def healthz() -> Response:
         try:
@@ -59,6 +66,12 @@ def create_district_app(database_url: str) -> Flask:
             log.exception("health check failed")
             return _json(503, {"status": "error", "problem": f"the database cannot be read: {exc}"})
         return _json(200, {"status": "ok", "protocol": protocol.VERSION, **counts})
+
+    @app.get("/openapi.json")
+    def openapi() -> Response:
+        from sync.district.openapi import description
+
+        return _json(200, description())
 
     @app.post("/sync/v1/enrol")
     def enrol() -> Response:
