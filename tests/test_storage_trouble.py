@@ -136,3 +136,58 @@ def test_a_read_only_disk_is_503_with_plain_words_and_healthz_says_so(disk_hub):
         subprocess.run(["mount", "-o", "remount,rw", str(disk)], capture_output=True)
     with db.connection_context():
         assert Person.select().count() == 3
+
+
+def test_a_class_answering_under_waitress_while_the_disk_fills_gets_no_500(disk_hub):
+    """Six devices answering at once through a real waitress while the disk fills up under them:
+    every answer is a 200 or a 507, never a 500, and the acknowledged ones are stored once."""
+    import threading
+
+    import requests
+
+    from tests.conftest import start_waitress, stop_waitress
+
+    app, client, disk = disk_hub
+    token = _token(app, client)
+    cookie = client.get_cookie("classroom_session").value
+    pack = app.extensions["catalogue"].get().catalogue.pack(PACK)
+    server, thread = start_waitress(app)
+    base = f"http://127.0.0.1:{server.effective_port}"
+    statuses: list[int] = []
+    acknowledged: list[str] = []
+    lock = threading.Lock()
+
+    def device(k: int) -> None:
+        with requests.Session() as http:
+            http.cookies.set("classroom_session", cookie)
+            for n in range(120):
+                item = pack.items[(n + k) % len(pack.items)]
+                event_id = str(uuid.uuid4())
+                response = http.post(f"{base}/learn/item/{PACK}/{item.id}", headers={"Accept": "application/json"},
+                                     data={"csrf_token": token, "event_id": event_id, "duration_ms": "900",
+                                           **_answer_form(item, right=n % 2 == 0)}, timeout=30)
+                with lock:
+                    statuses.append(response.status_code)
+                    if response.status_code == 200:
+                        acknowledged.append(event_id)
+
+    def fill() -> None:
+        _fill(disk)
+
+    devices = [threading.Thread(target=device, args=(k,)) for k in range(6)]
+    try:
+        for d in devices:
+            d.start()
+        filler = threading.Thread(target=fill)
+        filler.start()
+        for d in devices:
+            d.join()
+        filler.join()
+    finally:
+        stop_waitress(server, thread)
+    assert set(statuses) <= {200, 507}, sorted(set(statuses))
+    assert statuses.count(507) > 0
+    (disk / "filler").unlink()
+    with db.connection_context():
+        stored = [e.event_id for e in Event.select(Event.event_id).where(Event.kind == "attempt")]
+    assert sorted(stored) == sorted(acknowledged)
