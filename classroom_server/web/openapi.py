@@ -16,13 +16,13 @@ from classroom_server import __version__
 
 bp = Blueprint("openapi", __name__)
 
-ERROR = {
+ERROR: dict[str, Any] = {
     "type": "object", "required": ["error"],
     "properties": {"error": {"type": "object", "required": ["code", "message", "field"], "properties": {
         "code": {"type": "string"}, "message": {"type": "string"},
         "field": {"type": "string", "nullable": True}}}},
 }
-NUMBER = {"type": "string", "pattern": "^[0-9]{1,15}$"}
+NUMBER: dict[str, Any] = {"type": "string", "pattern": "^[0-9]{1,15}$"}
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -45,7 +45,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
 
 
 def description() -> dict[str, Any]:
-    health = {
+    health: dict[str, Any] = {
         "type": "object", "required": ["status", "problems"],
         "properties": {
             "status": {"type": "string", "enum": ["ok", "degraded", "failing"]},
