@@ -90,9 +90,11 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
          learner=True),
     Kind("test_out_started", _object({"pack": _ID, "skill": _ID}), learner=True),
     Kind("override", _object({"pack": _STR_OR_NULL, "skill": _STR_OR_NULL,
-                              "action": {"enum": ["mark_mastered", "reset", "pause", "resume"]}}), learner=True),
+                              "action": {"enum": ["mark_mastered", "reset", "pause", "resume",
+                                                  "undo_mark_mastered"]}}), learner=True),
     Kind("goal.set", _object({"kind": {"enum": ["skills", "minutes"]}, "target": {"type": "integer", "minimum": 1},
                               "week_of": _STR}), learner=True),
+    Kind("learner.challenge_set", _object({"challenge": {"enum": ["easier", "normal", "harder"]}}), learner=True),
     Kind("assignment.set", _object({"skills": {"type": "array", "items": _ID, "maxItems": 500}})),
     Kind("learner.accommodations_set", _object({
         "items_per_session": {"type": ["integer", "null"], "minimum": 1},

@@ -18,7 +18,11 @@ def _routes(app, *names):
     return [r for r in app.url_map.iter_rules() if set(names) <= set(r.arguments)]
 
 
+OTHER_VALUES = {"pack_id": "org.example.any", "resource_id": "any", "item_id": "any", "skill_id": "any"}
+
+
 def _fill(rule, **values):
+    values = {**OTHER_VALUES, **values}
     return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: str(values[m.group(1)]), rule.rule)
 
 

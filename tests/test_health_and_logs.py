@@ -76,3 +76,12 @@ def test_html_errors_are_friendly_pages(client):
 def test_language_can_be_chosen_and_is_remembered(client):
     client.get("/login?lang=es")
     assert '<html lang="es">' in client.get("/login").get_data(as_text=True)
+
+
+def test_the_favicon_is_served_not_a_404(client):
+    """#19: /favicon.ico was a 404 on every first load."""
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    assert b"<svg" in response.data
+    page = client.get("/login").get_data(as_text=True)
+    assert 'rel="icon" href="/static/favicon.svg?v=' in page

@@ -58,7 +58,7 @@ def test_an_admin_can_open_every_staff_page(client, school):
 
 
 def test_every_view_outside_sign_in_and_health_declares_its_roles(app):
-    open_views = {"static", "index", "health.healthz", "openapi.served", "auth.choose", "auth.staff", "auth.learner_classes",
+    open_views = {"static", "index", "health.healthz", "health.favicon", "openapi.served", "auth.choose", "auth.staff", "auth.learner_classes",
                   "auth.learner_names", "auth.learner_secret", "auth.logout"}
     for name, view in app.view_functions.items():
         if name not in open_views:

@@ -545,3 +545,23 @@ def test_the_numbers_packs_read_aloud_prompts_are_not_its_lessons():
         for lang in pack.languages:
             kinds = sorted(r.kind for r in lessons_for(loaded, pack, skill.id, lang))
             assert kinds == ["printable", "text"], (skill.id, lang, kinds)
+
+
+def test_how_hard_is_kept_from_one_sign_in_to_the_next(learner, app, school):
+    """#19: "How hard?" went back to "Just right" at every sign-in. It is the learner's own event
+    now, recorded only when it changes, and read back when they sign in (on any device)."""
+    from classroom_server.models import Event
+
+    assert post(learner, "/learn/challenge", {"challenge": "harder"}).status_code == 302
+    assert post(learner, "/learn/challenge", {"challenge": "harder"}).status_code == 302  # no change, no event
+    assert 'value="harder" checked' in learner.get("/learn/").get_data(as_text=True)
+    post(learner, "/logout")
+    other_device = app.test_client()
+    sign_in_learner(other_device, school, "ana")
+    assert 'value="harder" checked' in other_device.get("/learn/").get_data(as_text=True)
+    with db.connection_context():
+        kept = Event.select().where(Event.kind == "learner.challenge_set", Event.learner_uid == school.learners["ana"].uid)
+        assert [e.payload for e in kept] == ['{"challenge":"harder"}']
+    ben = app.test_client()
+    sign_in_learner(ben, school, "ben")  # another learner still starts from "Just right"
+    assert 'value="normal" checked' in ben.get("/learn/").get_data(as_text=True)

@@ -350,3 +350,23 @@ def test_a_path_on_the_hub_is_still_followed_after_sign_in(app, school):
     response = client.post("/login/staff?next=/account/password", data={"csrf_token": token, "username": "tess",
                                                                           "password": TEACHER_PASSWORD})
     assert response.headers["Location"] == "/account/password"
+
+
+# --- a shared tablet ------------------------------------------------------------------------------
+
+def test_a_learners_language_leaves_with_them_on_a_shared_tablet(app, school):
+    """#19: the language one learner chose stayed on a shared device for the next child."""
+    tablet = app.test_client()
+    tablet.get("/login?lang=fr")
+    sign_in_learner(tablet, school, "ana")
+    assert 'lang="fr"' in tablet.get("/learn/").get_data(as_text=True)
+    post(tablet, "/logout")
+    assert 'lang="en"' in tablet.get("/login").get_data(as_text=True)
+
+
+def test_staff_keep_their_language_on_their_own_device(app, school):
+    laptop = app.test_client()
+    laptop.get("/login?lang=es")
+    sign_in_staff(laptop, "tess", TEACHER_PASSWORD)
+    post(laptop, "/logout")
+    assert 'lang="es"' in laptop.get("/login").get_data(as_text=True)

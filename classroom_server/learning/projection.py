@@ -18,8 +18,10 @@ Event payloads (plain dicts; `at` is epoch seconds, an ISO-8601 string or a date
     {"kind": "attempt", "learner_id": str, "item_id": str, "skill_id": str, "correct": bool,
      "hints_used": int = 0, "duration_ms": int | None = None, "at": time}
     {"kind": "override", "learner_id": str, "skill_id": str | None, "at": time,
-     "action": "mark_mastered" | "reset" | "pause" | "resume"}
-        (pause / resume with no skill_id pause the learner's whole playlist)
+     "action": "mark_mastered" | "reset" | "pause" | "resume" | "undo_mark_mastered"}
+        (pause / resume with no skill_id pause the learner's whole playlist; undo_mark_mastered
+        puts the skill's record back exactly as it was before the last mark_mastered, if
+        nothing else happened on that skill since, and does nothing otherwise)
     Any event may also carry "event_id": an id already applied for that learner counts once.
     {"kind": "test_out_started", "learner_id": str, "skill_id": str, "at": time}
     {"kind": "lesson_viewed", "learner_id": str, "skill_id": str, "modality": str, "at": time}
@@ -30,6 +32,7 @@ Event payloads (plain dicts; `at` is epoch seconds, an ISO-8601 string or a date
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +46,7 @@ from .skill_graph import SkillGraph
 ALGORITHM_VERSION = "projection-4"
 ENGINE_KINDS = frozenset({"attempt", "override", "test_out_started", "lesson_viewed",
                           "worked_example_viewed", "model.calibrated"})
+UNDO_MARK_MASTERED = "undo_mark_mastered"
 RECENT_WINDOW = 20  # answers remembered per learner, for "recently seen" and the review share
 SEEN_IDS = 1000  # event ids remembered per learner, so a re-delivered event counts once
 
@@ -88,6 +92,9 @@ class EngineState:
     seen_ids: dict[str, dict[str, None]] = field(default_factory=dict)
     cohort_learning: bool = False  # True only while fitting a calibration (see the module docstring)
     calibrations: int = 0  # model.calibrated events applied
+    # (learner, skill) -> the record as it was before a "mark_mastered" override, kept until
+    # anything else happens on that skill: an "undo_mark_mastered" puts it back exactly.
+    undoable: dict[tuple[str, str], m.SkillRecord] = field(default_factory=dict)
 
     def guess_slip(self, skill_id: str) -> tuple[float, float]:
         """The skill's guess and slip: cohort estimates, or the config's when that is off."""
@@ -242,6 +249,9 @@ def apply_calibration(state: EngineState, event: Mapping[str, Any]) -> list[str]
 def _apply_new(state: EngineState, kind: str, learner_id: str, event: Mapping[str, Any],
                at: float) -> list[str]:
     state.events_applied += 1
+    if kind != "override" and event.get("skill_id") is not None:
+        # The skill moved on: a "mark mastered" before this can no longer be undone exactly.
+        state.undoable.pop((learner_id, str(event["skill_id"])), None)
     if kind == "attempt":
         return _apply_attempt(state, learner_id, event, at)
     if kind == "override":
@@ -253,6 +263,14 @@ def _apply_new(state: EngineState, kind: str, learner_id: str, event: Mapping[st
             state.learner(learner_id).paused = action == "pause"
             return [f"learner_{action}d"]
         skill_id = str(skill_id)
+        before = state.undoable.pop((learner_id, skill_id), None)
+        if action == UNDO_MARK_MASTERED:
+            if before is None:  # something happened on the skill since: nothing to put back
+                return []
+            state.mastery.setdefault(learner_id, {})[skill_id] = before
+            return ["override_undone"]
+        if action == "mark_mastered":
+            state.undoable[(learner_id, skill_id)] = copy.deepcopy(state.record(learner_id, skill_id))
         record = m.apply_override(state.record(learner_id, skill_id), action, at, state.config)
         state.mastery[learner_id][skill_id] = record
         if action == "reset":

@@ -1,4 +1,6 @@
-"""A learner's weekly goal: set as a ``goal.set`` event, read from its stored projection.
+"""A learner's own choices: the weekly goal (a ``goal.set`` event, read from its stored
+projection) and how hard their practice should be (a ``learner.challenge_set`` event, read once
+at sign-in, so it follows the learner from device to device and sign-in to sign-in).
 
 Progress toward it is the learner's own (never anyone else's): minutes practised this week (the
 durations of their answers) or skills that became proficient this week (the engine's records).
@@ -30,6 +32,26 @@ def parse_target(text: str) -> int:
         return parse_int(text, "goal", 1, max(max(targets) for targets in GOAL_TARGETS.values()))
     except Invalid:
         raise Invalid("Choose one of the goals on the page.", field="goal") from None
+
+
+CHALLENGES = ("easier", "normal", "harder")
+
+
+def set_challenge(learner: Person, level: str, current: str | None = None) -> str:
+    """Record the learner's "How hard?" choice (nothing when it is what it was); returns it."""
+    if level not in CHALLENGES:
+        raise Invalid("Choose one of the goals on the page.", field="challenge")
+    if level != (current or challenge_of(learner)):
+        events.record("learner.challenge_set", {"challenge": level}, learner_uid=learner.uid, actor_uid=learner.uid)
+    return level
+
+
+def challenge_of(learner: Person) -> str:
+    """The learner's latest "How hard?" choice, "normal" if they never made one."""
+    row = (Event.select(Event.payload)
+           .where(Event.learner_uid == learner.uid, Event.kind == "learner.challenge_set")
+           .order_by(Event.id.desc()).first())
+    return str(json.loads(row.payload)["challenge"]) if row else "normal"
 
 
 def set_goal(learner: Person, kind: str, target: int) -> None:

@@ -241,6 +241,12 @@ class Engine:
         """``with engine.reading() as snap:`` gives a consistent, current view of the projection."""
         return _Reading(self)
 
+    def can_undo_mark(self, learner_uid: str, skill: str) -> bool:
+        """Whether undoing a "mark mastered" would put something back: nothing else happened on
+        the skill since the mark (learning/projection.py keeps the record from before it)."""
+        with self.reading() as snap:
+            return (learner_uid, skill) in snap.state.undoable
+
 
 class _Reading:
     def __init__(self, engine: Engine) -> None:

@@ -11,18 +11,21 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from classroom_server.errors import Invalid
+from classroom_server.errors import Invalid, NotFound
 from classroom_server.models import ClassAssignment, Classroom, LearnerAccommodations, Person
 from classroom_server.numbers import parse_int
 from classroom_server.services import accounts, events
 from classroom_server.services.learning import Engine, qualify, split
 
-OVERRIDE_ACTIONS = ("mark_mastered", "reset", "pause", "resume")
+OVERRIDE_ACTIONS = ("mark_mastered", "reset", "pause", "resume", "undo_mark_mastered")
 LEARNER_ACTIONS = ("pause", "resume")
-# What undoes an override, where something can: a reset cannot be taken back.
-UNDO = {"pause": "resume", "resume": "pause", "mark_mastered": "reset"}
+# What undoes an override, where something can: a reset cannot be taken back. Undoing "mark
+# mastered" puts the skill back exactly as it was (learning/projection.py), until anything else
+# happens on that skill.
+UNDO = {"pause": "resume", "resume": "pause", "mark_mastered": "undo_mark_mastered"}
 HIGH_STRUGGLE = 3  # misses in a row on one skill that a teacher should hear about
 ITEMS_PER_SESSION = (1, 50)
 NO_ACCOMMODATIONS: dict[str, Any] = {"items_per_session": None, "more_time": False, "read_aloud": False,
@@ -146,6 +149,9 @@ def override(engine: Engine, actor: Person, classroom: Classroom, learner: Perso
     if skill:
         pack_id, skill_id = _check_skill(engine, skill)
         payload: dict[str, Any] = {"pack": pack_id, "skill": skill_id, "action": action}
+        if action == "undo_mark_mastered" and not engine.can_undo_mark(learner.uid, skill):
+            raise Invalid("Something happened on this skill since it was marked, so the mark can no longer "
+                          "be undone. Reset the skill or leave it as it is.", field="skill")
     elif action in LEARNER_ACTIONS:
         payload = {"pack": None, "skill": None, "action": action}
     else:
@@ -228,3 +234,41 @@ def skill_title(engine: Engine, qualified_skill: str, lang: str) -> str:
     pack_id, skill_id = _check_skill(engine, qualified_skill)
     catalogue = engine.catalogue_store.get().catalogue
     return _title(catalogue.skill(pack_id, skill_id), lang, catalogue.pack(pack_id).languages)
+
+
+@dataclass
+class Activity:
+    """A printable activity of a pack: a plan for the teacher to lead (steps, what to listen
+    for, common misconceptions), for one or more skills."""
+
+    pack_id: str
+    resource_id: str
+    title: str
+    skills: list[str]
+
+
+def activities(loaded: Any, lang: str) -> list[tuple[str, list[Activity]]]:
+    """Every pack's printable activities, by pack title, in the pack's skill order."""
+    found = []
+    for pack in loaded.catalogue.packs:
+        skill_titles = {s.id: s.title.pick(lang) for s in pack.skills}
+        order = {s.id: n for n, s in enumerate(pack.skills)}
+        printables = sorted((r for r in pack.resources if r.kind == "printable"),
+                            key=lambda r: min(order.get(s, len(order)) for s in r.skills))
+        if printables:
+            found.append((pack.title.pick(lang), [
+                Activity(pack.id, r.id, r.title.pick(lang), [skill_titles.get(s, s) for s in r.skills])
+                for r in printables]))
+    return found
+
+
+def printable(loaded: Any, pack_id: str, resource_id: str) -> tuple[Any, Any, Path]:
+    """A pack's printable activity and the file that holds its Markdown, or NotFound."""
+    try:
+        pack = loaded.catalogue.pack(pack_id)
+    except KeyError:
+        raise NotFound("There is no such activity.") from None
+    for resource in pack.resources:
+        if resource.id == resource_id and resource.kind == "printable":
+            return pack, resource, Path(loaded.files[loaded.sha_for(pack.id, resource.path)].path)
+    raise NotFound("There is no such activity.")

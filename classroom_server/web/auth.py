@@ -24,7 +24,7 @@ from flask.typing import ResponseReturnValue
 
 from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
-from classroom_server.services import accounts, security, sessions
+from classroom_server.services import accounts, goals, security, sessions
 from classroom_server.web.access import requires
 
 bp = Blueprint("auth", __name__)
@@ -149,6 +149,7 @@ def learner_secret(class_id: int, learner_id: int) -> ResponseReturnValue:
                 error, status, chosen = _(exc.template, **exc.params), 400, []
             else:
                 _start_session(person)
+                session["challenge"] = goals.challenge_of(person)  # "How hard?" as they left it
                 return redirect(url_for("learner.home"))
     return render_template(
         "auth/learner_secret.html", classroom=classroom, learner=learner, error=error,
@@ -158,7 +159,10 @@ def learner_secret(class_id: int, learner_id: int) -> ResponseReturnValue:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> ResponseReturnValue:
-    lang = session.get("lang")
+    # A learner's language goes with them: on a shared tablet the next child starts from the
+    # hub's language and chooses their own. Staff keep theirs on their own device.
+    person = g.get("person")
+    lang = session.get("lang") if person is not None and person.role != "learner" else None
     sessions.end(session.get("sid"))  # a copy of the cookie is signed out too
     session.clear()
     if lang:

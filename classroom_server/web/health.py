@@ -1,6 +1,8 @@
-"""GET /healthz: for IT staff, monitors and the CLI. Reveals no personal data."""
+"""GET /healthz: for IT staff, monitors and the CLI. Reveals no personal data. And /favicon.ico."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify
 
@@ -61,4 +63,14 @@ def healthz() -> Response:
     report = health_report()
     response = jsonify(report)
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico on their own, before any page names its icon: the hub's
+    little house, not a 404 on every first load."""
+    icon = Path(current_app.static_folder or "", "favicon.svg").read_bytes()  # 300 bytes
+    response = Response(icon, mimetype="image/svg+xml")
+    response.cache_control.max_age = 7 * 24 * 3600
     return response

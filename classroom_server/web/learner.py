@@ -16,7 +16,7 @@ from classroom_server.web.practice import STOPPED_KEY, learner_header
 bp = Blueprint("learner", __name__, url_prefix="/learn")
 bp.after_request(learner_header)
 
-CHALLENGES = ("easier", "normal", "harder")
+CHALLENGES = weekly_goals.CHALLENGES
 GOAL_TARGETS = weekly_goals.GOAL_TARGETS
 
 
@@ -154,8 +154,10 @@ def next_activity() -> ResponseReturnValue:
 @bp.route("/challenge", methods=["POST"])
 @requires("learner")
 def set_challenge() -> ResponseReturnValue:
+    """Kept as the learner's own event, so the choice comes back at their next sign-in."""
     level = request.form.get("challenge", "normal")
-    session["challenge"] = level if level in CHALLENGES else "normal"
+    session["challenge"] = weekly_goals.set_challenge(
+        g.person, level if level in CHALLENGES else "normal", session.get("challenge", "normal"))
     return redirect(url_for("learner.home"))
 
 

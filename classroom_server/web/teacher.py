@@ -15,10 +15,11 @@ from flask.typing import ResponseReturnValue
 from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
 from classroom_server.numbers import optional_int
-from classroom_server.services import accounts, security, teaching
+from classroom_server.services import accounts, practice, security, teaching
 from classroom_server.services.learning import Engine
 from classroom_server.web.access import requires
 from classroom_server.web.learner import describe_path
+from classroom_server.web.render import render_markdown
 
 bp = Blueprint("teacher", __name__, url_prefix="/teach")
 
@@ -160,6 +161,31 @@ def progress(class_id: int) -> str:
                            assigned=assigned)
 
 
+@bp.route("/classes/<int:class_id>/activities")
+@requires("teacher", "admin")
+def activities(class_id: int) -> str:
+    """The packs' printable activities, for the teacher to open and print (#18: they were only
+    folded inside learners' lesson pages, which a teacher could not open)."""
+    classroom = accounts.get_class_for(g.person, class_id)
+    return render_template("teacher/activities.html", classroom=classroom,
+                           packs=teaching.activities(current_app.extensions["catalogue"].get(), g.lang))
+
+
+@bp.route("/classes/<int:class_id>/activities/<pack_id>/<resource_id>")
+@requires("teacher", "admin")
+def activity(class_id: int, pack_id: str, resource_id: str) -> str:
+    classroom = accounts.get_class_for(g.person, class_id)
+    pack, resource, path = teaching.printable(current_app.extensions["catalogue"].get(), pack_id, resource_id)
+    base_dir = resource.path.rsplit("/", 1)[0] if "/" in resource.path else ""
+    lang = practice.content_language(pack, g.lang)
+    return render_template(
+        "teacher/activity.html", classroom=classroom, pack=pack, resource=resource,
+        title=resource.title.pick(lang), content_lang=resource.language or lang,
+        skills=[s.title.pick(lang) for s in pack.skills if s.id in resource.skills],
+        body=render_markdown(path.read_text(encoding="utf-8"), pack.id, base_dir),
+    )
+
+
 def _known_skill(qualified_skill: str) -> bool:
     """An assignment may name a skill of a pack removed since: leave it out of the page."""
     try:
@@ -179,6 +205,8 @@ def _override_message(action: str, name: str, skill: str | None) -> str:
         "reset": _("%(skill)s starts again from the beginning for %(name)s.", skill=skill, name=name),
         "pause": _("%(skill)s is paused for %(name)s: it will not be offered.", skill=skill, name=name),
         "resume": _("%(skill)s is offered to %(name)s again.", skill=skill, name=name),
+        "undo_mark_mastered": _("%(skill)s is back to where %(name)s was before it was marked.",
+                                skill=skill, name=name),
     }[action]
 
 
