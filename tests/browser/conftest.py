@@ -125,4 +125,6 @@ def phone(browser):  # type: ignore[no-untyped-def]
 def screenshot(page, name: str, full_page: bool = True) -> None:  # type: ignore[no-untyped-def]
     """Into test-artifacts/; the guides' pictures in docs/images are copies of some of these."""
     ARTIFACTS.mkdir(exist_ok=True)
+    # The pictures on the page first (a lazy one off the screen loads only when scrolled to).
+    page.wait_for_function("() => [...document.images].every(i => i.complete || i.loading === 'lazy')")
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)

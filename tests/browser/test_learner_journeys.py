@@ -120,7 +120,7 @@ def test_the_whole_journey_to_mastery_of_a_skill(app, hub_with_fractions, phone,
         screenshot(phone, "11-lesson", full_page=False)  # the top of a long page is enough for the guide
         phone.get_by_role("button", name="Done").click()
     assert "/learn/item/" in phone.url
-    screenshot(phone, "12-item")
+    screenshot(phone, "12-item", full_page=False)  # as the screen shows it: the answer button at its foot
     phone.get_by_role("link", name="Show a hint").click()
     assert phone.get_by_text("Hint 1").is_visible()
     item = current_item(app, phone)
