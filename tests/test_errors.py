@@ -91,22 +91,22 @@ def _sign_in_throttle(app, client, headers):  # type: ignore[no-untyped-def]
     return post(client, "/login/staff", {"username": "tess", "password": TEACHER_PASSWORD}, headers=headers)
 
 
-def _full_disk(app, client, headers, monkeypatch):  # type: ignore[no-untyped-def]
-    def disk_full(*args: Any, **kwargs: Any) -> None:
-        raise peewee.OperationalError("database or disk is full")
+def _disk_failing(message: str):  # type: ignore[no-untyped-def]
+    """Provoke a storage error from SQLite with ``message`` while the admin saves a class."""
+    def provoke(app, client, headers, monkeypatch):  # type: ignore[no-untyped-def]
+        def failing(*args: Any, **kwargs: Any) -> None:
+            raise peewee.OperationalError(message)
 
-    monkeypatch.setattr(accounts, "create_class", disk_full)
-    sign_in_staff(client, "admin", ADMIN_PASSWORD)
-    return post(client, "/admin/classes", {"name": "Acacias", "login_kind": "pin"}, headers=headers)
+        monkeypatch.setattr(accounts, "create_class", failing)
+        sign_in_staff(client, "admin", ADMIN_PASSWORD)
+        return post(client, "/admin/classes", {"name": "Acacias", "login_kind": "pin"}, headers=headers)
+
+    provoke.needs_monkeypatch = True  # type: ignore[attr-defined]
+    return provoke
 
 
-def _read_only_disk(app, client, headers, monkeypatch):  # type: ignore[no-untyped-def]
-    def read_only(*args: Any, **kwargs: Any) -> None:
-        raise peewee.OperationalError("attempt to write a readonly database")
-
-    monkeypatch.setattr(accounts, "create_class", read_only)
-    sign_in_staff(client, "admin", ADMIN_PASSWORD)
-    return post(client, "/admin/classes", {"name": "Acacias", "login_kind": "pin"}, headers=headers)
+_full_disk = _disk_failing("database or disk is full")
+_read_only_disk = _disk_failing("attempt to write a readonly database")
 
 
 @dataclass
@@ -146,7 +146,7 @@ def test_every_status_the_hub_raises_is_covered():
 def _provoke(name, app, client, headers, monkeypatch):  # type: ignore[no-untyped-def]
     _mount_test_routes(app)
     case = CASES[name]
-    if case.provoke in (_full_disk, _read_only_disk):
+    if getattr(case.provoke, "needs_monkeypatch", False):
         return case, case.provoke(app, client, headers, monkeypatch)
     return case, case.provoke(app, client, headers)
 

@@ -17,12 +17,13 @@ from werkzeug.test import encode_multipart
 
 from classroom_server.cli import main
 from classroom_server.db import db
-from classroom_server.models import Event, InstalledPack
+from classroom_server.models import InstalledPack
 from classroom_server.services import pack_storage, packs
 from classroom_server.web import admin_packs
 from content_packs import build
 from content_packs.testing import edit_json, make_pack
 from tests.conftest import ADMIN_PASSWORD, csrf_token, post, sign_in_learner, sign_in_staff
+from tests.test_packs_hub import _state
 
 LIBRARY = Path(__file__).resolve().parents[1] / "content_packs" / "library"
 PACK = "org.example.hostile"
@@ -31,15 +32,6 @@ PACK = "org.example.hostile"
 @pytest.fixture
 def pack_src(tmp_path: Path) -> Path:
     return make_pack(tmp_path / "src", skills=2, items_per_skill=3, pack_id=PACK)
-
-
-def _state(data_dir: Path):
-    with db.connection_context():
-        rows = [(p.pack_id, p.version, p.status) for p in InstalledPack.select().order_by(InstalledPack.id)]
-        kinds = [e.kind for e in Event.select().where(Event.kind.startswith("pack."))]
-    folders = sorted(p.name for p in pack_storage.packs_dir(data_dir).iterdir()
-                     if p.name != pack_storage.GENERATION_FILE)
-    return rows, kinds, folders
 
 
 def _upload(client, data: bytes, filename: str, path: str = "/admin/packs/upload", **fields):

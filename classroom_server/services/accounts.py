@@ -130,11 +130,6 @@ def create_class(name: str, login_kind: str, teacher_ids: list[int], actor: Pers
     return Classroom.get_by_id(recorded.result["classroom_id"])
 
 
-def person_for_session(token: object) -> Person | None:
-    """The active person a live session belongs to (services/sessions.py)."""
-    return sessions.person_for(token)
-
-
 def staff() -> list[Person]:
     """Admins and teachers, by name."""
     return list(Person.select().where(Person.role.in_(["admin", "teacher"])).order_by(Person.display_name))

@@ -40,7 +40,7 @@ CHALLENGES = ("easier", "normal", "harder")
 def set_challenge(learner: Person, level: str, current: str | None = None) -> str:
     """Record the learner's "How hard?" choice (nothing when it is what it was); returns it."""
     if level not in CHALLENGES:
-        raise Invalid("Choose one of the goals on the page.", field="challenge")
+        raise Invalid("Choose one of the actions on the page.", field="challenge")
     if level != (current or challenge_of(learner)):
         events.record("learner.challenge_set", {"challenge": level}, learner_uid=learner.uid, actor_uid=learner.uid)
     return level

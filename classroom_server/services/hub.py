@@ -22,7 +22,7 @@ from pathlib import Path
 from peewee import OperationalError
 
 from classroom_server import clock
-from classroom_server.db import db, pending_migrations, private_file, schema_version
+from classroom_server.db import database_path, db, pending_migrations, private_file, schema_version
 from classroom_server.errors import storage_problem
 from classroom_server.models import HubMeta
 
@@ -44,7 +44,7 @@ def note_storage_trouble(memory: dict[str, object], problem: str, exc: BaseExcep
 def storage_trouble(data_dir: Path, memory: dict[str, object]) -> dict[str, object] | None:
     """What is wrong with the disk under the database now: it cannot be written, or a write
     failed for the disk's sake in the last ten minutes. None when all is well."""
-    database_file = Path(data_dir) / "hub.sqlite3"
+    database_file = database_path(Path(data_dir))
     for path in (Path(data_dir), database_file):
         if path.exists() and not os.access(path, os.W_OK):
             return {"problem": "read_only", "detail": f"{path} cannot be written", "when": clock.iso()}

@@ -177,9 +177,6 @@ class Throttle:
                 LoginThrottle.key == row.key
             ).execute()
 
-    def succeeded(self, account_key: str) -> None:
-        LoginThrottle.delete().where(LoginThrottle.key == account_key).execute()
-
 
 @dataclass(frozen=True)
 class GuessAllowance:

@@ -7,7 +7,7 @@ from flask import Flask, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 
-from classroom_server.services import accounts
+from classroom_server.services import accounts, sessions
 
 
 def is_background(req=None) -> bool:
@@ -39,7 +39,7 @@ def _load_person() -> None:
         if "person_id" in session:  # a cookie from before sessions could be ended: sign in again
             session.clear()
         return
-    person = accounts.person_for_session(token)
+    person = sessions.person_for(token)
     if person is None or person.auth_version != session.get("auth_version"):
         session.clear()
         return

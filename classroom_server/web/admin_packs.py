@@ -17,7 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from classroom_server.errors import Invalid, NotFound
 from classroom_server.i18n import gettext as _
 from classroom_server.i18n import ngettext
-from classroom_server.services import accounts, pack_storage, packs
+from classroom_server.services import pack_storage, packs, sessions
 from classroom_server.web.access import requires
 
 bp = Blueprint("admin_packs", __name__, url_prefix="/admin/packs")
@@ -35,7 +35,7 @@ def allow_pack_upload() -> None:
     requires an admin too."""
     if request.endpoint != UPLOAD_ENDPOINT:
         return
-    person = accounts.person_for_session(session.get("sid"))
+    person = sessions.person_for(session.get("sid"))
     if person is not None and person.role == "admin":
         request.max_content_length = UPLOAD_LIMIT
 

@@ -25,7 +25,7 @@ from classroom_server.numbers import MAX_ID, optional_int
 from classroom_server.services import practice
 from classroom_server.web import is_background
 from classroom_server.web.access import requires
-from classroom_server.web.render import inline, render_markdown
+from classroom_server.web.render import inline, render_markdown, render_resource
 
 bp = Blueprint("practice", __name__, url_prefix="/learn")
 MODES = ("practice", "check", "review", "test_out")
@@ -241,9 +241,7 @@ def lesson(pack_id: str, resource_id: str):
     lang = practice.content_language(pack, g.lang)
     body = None
     if resource.kind in ("text", "printable"):
-        path = loaded.files[loaded.sha_for(pack.id, resource.path)].path
-        base_dir = resource.path.rsplit("/", 1)[0] if "/" in resource.path else ""
-        body = render_markdown(path.read_text(encoding="utf-8"), pack.id, base_dir)
+        body = render_resource(loaded.files[loaded.sha_for(pack.id, resource.path)].path, pack.id, resource.path)
     skill = loaded.catalogue.skill(pack.id, resource.skills[0])
     others = [r for r in practice.lessons_for(loaded, pack, skill.id, lang) if r.id != resource.id]
     return render_template(

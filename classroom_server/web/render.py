@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import posixpath
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -54,6 +55,13 @@ def render_markdown(text: str, pack_id: str, base_dir: str = "") -> Markup:
                     child.attrs["data-offline"] = "1"
     html = parser.renderer.render(tokens, parser.options, {})
     return Markup(html)
+
+
+def render_resource(file: Path, pack_id: str, resource_path: str) -> Markup:
+    """A pack's Markdown file (a lesson, a printable activity), its links and pictures read
+    relative to the file's folder inside the pack."""
+    base_dir = resource_path.rsplit("/", 1)[0] if "/" in resource_path else ""
+    return render_markdown(Path(file).read_text(encoding="utf-8"), pack_id, base_dir)
 
 
 def inline(text: str, pack_id: str, base_dir: str = "") -> Markup:

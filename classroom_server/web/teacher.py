@@ -19,7 +19,7 @@ from classroom_server.services import accounts, practice, security, teaching
 from classroom_server.services.learning import Engine
 from classroom_server.web.access import requires
 from classroom_server.web.learner import describe_path
-from classroom_server.web.render import render_markdown
+from classroom_server.web.render import render_resource
 
 bp = Blueprint("teacher", __name__, url_prefix="/teach")
 
@@ -176,13 +176,12 @@ def activities(class_id: int) -> str:
 def activity(class_id: int, pack_id: str, resource_id: str) -> str:
     classroom = accounts.get_class_for(g.person, class_id)
     pack, resource, path = teaching.printable(current_app.extensions["catalogue"].get(), pack_id, resource_id)
-    base_dir = resource.path.rsplit("/", 1)[0] if "/" in resource.path else ""
     lang = practice.content_language(pack, g.lang)
     return render_template(
         "teacher/activity.html", classroom=classroom, pack=pack, resource=resource,
         title=resource.title.pick(lang), content_lang=resource.language or lang,
         skills=[s.title.pick(lang) for s in pack.skills if s.id in resource.skills],
-        body=render_markdown(path.read_text(encoding="utf-8"), pack.id, base_dir),
+        body=render_resource(path, pack.id, resource.path),
     )
 
 
