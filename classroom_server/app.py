@@ -66,13 +66,14 @@ def create_app(
     weblog.init_app(app, level=settings["log_level"])
     compress.init_app(app)
 
-    from classroom_server.services import packs, projections
+    from classroom_server.services import courses, packs, projections
     from classroom_server.services.catalogue import CatalogueStore
     from classroom_server.services.learning import Engine
 
     with database.db.connection_context():
         packs.backfill_manifests(data_path)  # hubs from before manifests were kept (once)
         projections.ensure_current()  # projections of another algorithm version are rebuilt
+        courses.upgrade_classes()  # hubs from before courses: each class keeps the packs it had (once)
     app.extensions["catalogue"] = CatalogueStore(data_path)
     app.extensions["engine"] = Engine(app.extensions["catalogue"])
     from classroom_server.services.sync_runner import Runner

@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from classroom_server.db import database_path, db
-from classroom_server.models import Person
-from classroom_server.services import accounts, hub, packs, security
+from classroom_server.models import Classroom, Person
+from classroom_server.services import accounts, courses, hub, packs, security
 
 LOGINS_FILE = "demo-logins.json"
 LIBRARY = Path(__file__).resolve().parents[1] / "content_packs" / "library"
+# What each demo class studies: grade 2 the number sense pack, grade 4 fractions for grades 3 and 4
+DEMO_COURSES = ([courses.Course("org.openclassroom.numbers")], [courses.Course("org.openclassroom.fractions", (3, 4))])
 FIRST_NAMES = [
     "Amara", "Bruno", "Chen", "Dalia", "Emeka", "Fatima", "Gabriel", "Hana", "Ivan", "Jamila",
     "Kofi", "Lucía", "Mateo", "Nadia", "Omar", "Priya", "Quentin", "Rosa", "Samuel", "Tariq",
@@ -94,6 +96,11 @@ def build(data_dir: Path, seed: int | None = None, engine: Any = None) -> dict[s
                 entry["learners"].append({"id": learner.id, "name": learner.display_name, "secret": secret})
             logins["classes"].append(entry)
     logins["packs"] = install_bundled_packs(Path(data_dir))
+    with db.connection_context():  # each class studies its grade's course
+        for entry, studies in zip(logins["classes"], DEMO_COURSES, strict=True):
+            classroom = Classroom.get_by_id(entry["id"])
+            installed = {name.split()[0] for name in logins["packs"]}
+            courses.set_courses(admin, classroom, [c for c in studies if c.pack_id in installed])
     if engine is not None:
         from classroom_server.demo_practice import simulate
 

@@ -96,6 +96,10 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
                               "week_of": _STR}), learner=True),
     Kind("learner.challenge_set", _object({"challenge": {"enum": ["easier", "normal", "harder"]}}), learner=True),
     Kind("assignment.set", _object({"skills": {"type": "array", "items": _ID, "maxItems": 500}})),
+    # A class's courses: the packs it studies, each with an optional grade band [lowest, highest].
+    Kind("class.courses_set", _object({"courses": {"type": "array", "maxItems": 100, "items": _object(
+        {"pack": _ID}, {"grades": {"type": "array", "minItems": 2, "maxItems": 2,
+                                   "items": {"type": "integer", "minimum": 0, "maximum": 13}}})}})),
     Kind("learner.accommodations_set", _object({
         "items_per_session": {"type": ["integer", "null"], "minimum": 1},
         "more_time": {"type": "boolean"}, "read_aloud": {"type": "boolean"}, "larger_text": {"type": "boolean"}}),

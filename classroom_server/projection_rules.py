@@ -1,7 +1,7 @@
 """The simple stored projections' rules, from stored events to rows: pure, for hub and district.
 
 Each of these projections is "the latest event of one kind for a key is the whole answer": a
-class's assignment (``assignment.set``), a learner's accommodations
+class's assignment (``assignment.set``), its courses (``class.courses_set``), a learner's accommodations
 (``learner.accommodations_set``) and weekly goal (``goal.set``). "Latest" is the log's canonical
 order (hlc, origin, seq). The hub keeps them in its tables (services/projections.py); the district
 recomputes them from the events it received (sync/district/projections.py). Both take a row from
@@ -65,6 +65,8 @@ def _accommodations(payload: dict[str, Any]) -> Row:
 LATEST: tuple[LatestRule, ...] = (
     LatestRule("class_assignment", "assignment-1", "assignment.set", "class_uid",
                lambda p: {"skills": json.dumps(list(p["skills"]))}),
+    LatestRule("class_course", "course-1", "class.courses_set", "class_uid",
+               lambda p: {"courses": json.dumps(list(p["courses"]), sort_keys=True)}),
     LatestRule("learner_accommodations", "accommodations-1", "learner.accommodations_set", "learner_uid",
                _accommodations),
     LatestRule("weekly_goal", "goal-1", "goal.set", "learner_uid",

@@ -16,6 +16,8 @@ fields of ``users``, ``classes`` and ``enrollments``), plus its ``kind`` and ``s
     class       title, classCode?
     enrollment  classSourcedId, userSourcedId, role (student, teacher)
     assignment  sourcedId is the class's; skills: ["pack/skill", ...] (an empty list clears it)
+    course      sourcedId is the class's; courses: [{"pack": id, "grades": [lowest, highest]?}, ...]:
+                the packs the class studies (an empty list: none; withdrawn: none)
     calibration items, skills, guess_slip, answers: a fit of the learner model's shared terms
     pack        sourcedId is the pack's id; version, sha256, size, title: a pack file the hub
                 fetches from the district a piece at a time, checks and installs
@@ -32,7 +34,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-KINDS = ("user", "class", "enrollment", "assignment", "calibration", "pack")
+KINDS = ("user", "class", "enrollment", "assignment", "course", "calibration", "pack")
 STATUSES = ("active", "tobedeleted")
 MAX_CHANGE_BYTES = 4 * 1024 * 1024  # a calibration of a large catalogue; a roster record is far smaller
 
@@ -59,6 +61,11 @@ _SCHEMAS: dict[str, dict[str, Any]] = {
     "assignment": _object({"skills": {"type": "array", "maxItems": 500,
                                       "items": {"type": "string", "minLength": 3, "maxLength": 200,
                                                 "pattern": "^[^/]+/[^/]+$"}}}),
+    "course": _object({"courses": {"type": "array", "maxItems": 100, "items": {
+        "type": "object", "required": ["pack"], "additionalProperties": False,
+        "properties": {"pack": {"type": "string", "minLength": 1, "maxLength": 200},
+                       "grades": {"type": "array", "minItems": 2, "maxItems": 2,
+                                  "items": {"type": "integer", "minimum": 0, "maximum": 13}}}}}}),
     "calibration": _object({"items": _DIFFICULTIES, "skills": _DIFFICULTIES,
                             "guess_slip": {"type": "object", "additionalProperties": {
                                 "type": "array", "items": {"type": "number"}}},

@@ -132,6 +132,18 @@ def school(app) -> School:  # type: ignore[no-untyped-def]
     return s
 
 
+def study(school: School, *pack_ids: str, classes: tuple[str, ...] = ()) -> None:
+    """The school's classes (or those named) study these packs, each whole; with none named,
+    every pack installed now (a class studies only what it is given: services/courses.py)."""
+    from classroom_server.services import courses, packs
+
+    with db.connection_context():
+        chosen = list(pack_ids) or [row.pack_id for row in packs.installed()]
+        for key, classroom in school.classes.items():
+            if not classes or key in classes:
+                courses.set_courses(school.admin, classroom, [courses.Course(p) for p in chosen])
+
+
 def csrf_token(client, path: str = "/login/staff") -> str:  # type: ignore[no-untyped-def]
     match = CSRF_RE.search(client.get(path).get_data(as_text=True))
     assert match, f"no CSRF token on {path}"

@@ -14,7 +14,7 @@ from content_packs.testing import make_pack
 from classroom_server.db import db
 from classroom_server.models import Event, MasteryRow
 from classroom_server.services import packs, practice
-from tests.conftest import sign_in_learner
+from tests.conftest import sign_in_learner, study
 
 PACK = "org.example.onecommit"
 MAX_STATEMENTS = 5  # BEGIN, the sequence number, the event, its mastery rows, COMMIT
@@ -39,6 +39,7 @@ class Trace:
 @pytest.fixture
 def ready(app, school, data_dir, tmp_path):
     packs.import_pack(data_dir, make_pack(tmp_path / "src", skills=2, items_per_skill=6, pack_id=PACK))
+    study(school)
     engine = app.extensions["engine"]
     with db.connection_context():
         learner = school.learners["ana"]

@@ -14,7 +14,7 @@ from classroom_server.cli import main
 from classroom_server.db import db
 from classroom_server.models import Event, InstalledPack
 from classroom_server.services import pack_storage, packs
-from tests.conftest import ADMIN_PASSWORD, TEACHER_PASSWORD, post, sign_in_staff
+from tests.conftest import ADMIN_PASSWORD, TEACHER_PASSWORD, post, sign_in_staff, study
 
 
 @pytest.fixture
@@ -367,6 +367,7 @@ def test_recompute_check_passes_after_an_upgrade_retires_answered_items(app, dat
     from classroom_server.services import practice
 
     packs.import_pack(data_dir, pack_src)
+    study(school)
     ana, ben = school.learners["ana"], school.learners["ben"]
     every = [f"skill-{s:04d}-{k:03d}" for s in range(3) for k in range(4)]
     _answer(app, ana, "org.example.test", every * 2, right=lambda n: n % 5 != 2)
@@ -434,6 +435,7 @@ def test_a_copy_of_the_database_alone_rebuilds_the_same_projections(app, data_di
     from classroom_server.services import learning, teaching
 
     packs.import_pack(data_dir, pack_src)
+    study(school)
     ana, ben = school.learners["ana"], school.learners["ben"]
     every = [f"skill-{s:04d}-{k:03d}" for s in range(3) for k in range(4)]
     _answer(app, ana, "org.example.test", every * 2, right=lambda n: n % 5 != 2)

@@ -13,7 +13,7 @@ from classroom_server.cli import main
 from classroom_server.db import db
 from classroom_server.models import Event, MasteryRow
 from classroom_server.services import packs
-from tests.conftest import CSRF_RE, post, sign_in_learner
+from tests.conftest import CSRF_RE, post, sign_in_learner, study
 
 PACK = "org.example.practice"
 
@@ -32,6 +32,7 @@ def pack_dir(tmp_path):
 @pytest.fixture
 def learner(app, client, school, data_dir, pack_dir):
     packs.import_pack(data_dir, pack_dir)
+    study(school)
     sign_in_learner(client, school, "ana")
     return client
 
@@ -254,6 +255,7 @@ def test_my_path_offers_up_to_five_ready_skills(app, client, school, data_dir, t
             skill["prerequisites"] = []
     edit_json(src / "pack.json", unchain)
     packs.import_pack(data_dir, src)
+    study(school)
     sign_in_learner(client, school, "ana")
     steps = _steps(client.get("/learn/").get_data(as_text=True))
     assert len(steps) == 5, steps
@@ -320,6 +322,7 @@ def test_the_worked_solution_appears_after_repeated_misses(learner, app):
 
 def test_another_learners_event_id_reveals_nothing_of_theirs(app, client, school, data_dir, pack_dir):
     packs.import_pack(data_dir, pack_dir)
+    study(school)
     item = _pack(app).items[0]
     url = f"/learn/item/{PACK}/{item.id}"
     sign_in_learner(client, school, "ben")
@@ -373,6 +376,7 @@ def test_printables_fold_the_teachers_notes_away(app, client, school, data_dir, 
     from content_packs.build import write_checksums
     assert write_checksums(pack_dir).ok
     packs.import_pack(data_dir, pack_dir)
+    study(school)
     sign_in_learner(client, school, "ana")
     page = client.get(f"/learn/lesson/{PACK}/activity-en").get_data(as_text=True)
     folded = re.search(r'<details class="for-teacher"><summary>For your teacher</summary>(.*?)</details>', page, re.S)
@@ -430,6 +434,7 @@ def media_pack(tmp_path):
 @pytest.fixture
 def media_learner(app, client, school, data_dir, media_pack):
     packs.import_pack(data_dir, media_pack)
+    study(school)
     sign_in_learner(client, school, "ana")
     return client
 
@@ -523,6 +528,7 @@ def test_a_read_aloud_prompt_is_not_offered_as_a_lesson(app, client, school, dat
     edit_json(media_pack / "items" / "skill-0000.json", prompt)
     assert write_checksums(media_pack).ok
     packs.import_pack(data_dir, media_pack)
+    study(school)
     sign_in_learner(client, school, "ana")
     assert client.get(f"/learn/lesson/{MEDIA_PACK}/skill-0000-listen-en").status_code == 404
     assert client.get(f"/learn/lesson/{MEDIA_PACK}/skill-0001-listen-en").status_code == 200, "still a lesson"

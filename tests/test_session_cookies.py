@@ -10,7 +10,7 @@ import re
 from content_packs.testing import make_pack
 
 from classroom_server.services import packs
-from tests.conftest import sign_in_learner
+from tests.conftest import sign_in_learner, study
 
 
 def _set_cookie(response):
@@ -19,6 +19,7 @@ def _set_cookie(response):
 
 def test_background_requests_leave_the_session_cookie_alone(app, client, school, data_dir, tmp_path):
     packs.import_pack(data_dir, make_pack(tmp_path / "src", skills=1, items_per_skill=3, pack_id="org.example.c"))
+    study(school)
     sign_in_learner(client, school, "ana")
     home = client.get("/learn/").get_data(as_text=True)
     item_url = re.search(r'href="(/learn/item/[^"]+)"', home).group(1).replace("&amp;", "&")

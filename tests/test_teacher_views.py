@@ -15,7 +15,7 @@ from classroom_server.models import Event
 from classroom_server.services import packs, practice
 from classroom_server.services.learning import qualify
 from classroom_server.web.practice import decode_answer
-from tests.conftest import TEACHER_PASSWORD, post, sign_in_learner, sign_in_staff
+from tests.conftest import TEACHER_PASSWORD, post, sign_in_learner, sign_in_staff, study
 
 PACK = "org.example.teaching"
 TEACHER_KINDS = ("override", "assignment.set", "learner.accommodations_set")
@@ -36,6 +36,7 @@ def pack_dir(tmp_path):
 def hub(app, school, data_dir, pack_dir):
     """The school with one pack installed, and Tess (who teaches Ana and Ben) signed in."""
     packs.import_pack(data_dir, pack_dir)
+    study(school)
     return school
 
 

@@ -309,7 +309,7 @@ def _school_or_none(service: Any, school_name: str | None) -> Any:
 @click.argument("source", type=click.File("r", encoding="utf-8-sig"), metavar="FILE")
 def district_publish(database_url: str, school_name: str | None, source: Any) -> None:
     """Publish records for hubs to copy at their next sync: users, classes and enrollments
-    (OneRoster-shaped), class assignments and calibrations. FILE (or - for standard input) holds
+    (OneRoster-shaped), class assignments, class courses and calibrations. FILE (or - for standard input) holds
     a JSON list of records or one record a line, each with its "kind"; docs/sync.md shows each
     kind. All are checked first, and all are published or none; publishing the same records
     again changes nothing."""
@@ -333,12 +333,12 @@ def district_publish(database_url: str, school_name: str | None, source: Any) ->
 @district.command("withdraw")
 @database_option
 @click.option("--school", "school_name", help="The record's school (leave out for a district-wide calibration).")
-@click.argument("kind", type=click.Choice(["user", "class", "enrollment", "assignment", "pack"]))
+@click.argument("kind", type=click.Choice(["user", "class", "enrollment", "assignment", "course", "pack"]))
 @click.argument("sourced_id", metavar="ID")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def district_withdraw(database_url: str, school_name: str | None, kind: str, sourced_id: str, yes: bool) -> None:
     """Withdraw a published record (its sourcedId ID; a pack's id): hubs archive the person or
-    class, take the enrollment off, clear the assignment, or stop fetching the pack, at their
+    class, take the enrollment off, clear the assignment or the class's courses, or stop fetching the pack, at their
     next sync. History is kept, and so is a pack a hub installed already."""
     from sync.changes import ChangeError
     from sync.district import service
@@ -360,7 +360,8 @@ def district_withdraw(database_url: str, school_name: str | None, kind: str, sou
 @district.command("published")
 @database_option
 @click.option("--school", "school_name", help="The school (leave out for the district-wide records).")
-@click.option("--kind", type=click.Choice(["user", "class", "enrollment", "assignment", "calibration", "pack"]))
+@click.option("--kind", type=click.Choice(["user", "class", "enrollment", "assignment", "course", "calibration",
+                                            "pack"]))
 def district_published(database_url: str, school_name: str | None, kind: str | None) -> None:
     """List the newest state of every published record, one JSON object a line (withdrawn ones
     say "status": "tobedeleted"): the form `district publish` reads back."""

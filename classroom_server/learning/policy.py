@@ -26,7 +26,7 @@ web layer to phrase in the learner's language.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, cast
 
@@ -200,9 +200,14 @@ def next_activities(
     assignments: Sequence[str] = (),
     options: PolicyOptions | None = None,
     items_done_in_session: int = 0,
+    within: Collection[str] | None = None,
 ) -> list[Activity]:
-    """Up to `choices` options, best first; every one carries a reason."""
+    """Up to `choices` options, best first; every one carries a reason.
+
+    ``within``: the skills the learner studies (their classes' courses); None for every skill.
+    """
     options = options or PolicyOptions()
+    order = catalog.order if within is None else [s for s in catalog.order if s in within]
     now_s = to_seconds(now)
     limit = int(options.accommodations.get("items_per_session", options.items_per_session))
     if items_done_in_session >= limit:
@@ -242,10 +247,11 @@ def next_activities(
 
     for skill_id in assignments:
         record = rec(skill_id)
-        if skill_id in catalog.skills and not record.paused and record.state != m.MASTERED:
+        studied = skill_id in catalog.skills and (within is None or skill_id in within)
+        if studied and not record.paused and record.state != m.MASTERED:
             offer(practice(skill_id, "teacher_assigned", {"skill": skill_id}))
 
-    for skill_id in catalog.order:
+    for skill_id in order:
         record = rec(skill_id)
         if record.test_out is not None and not record.paused:
             offer(_item_activity("check", state, catalog, learner_id, skill_id, "test_out",
@@ -253,7 +259,7 @@ def next_activities(
                                   "needed": state.config.test_out_items}, options))
 
     due: list[tuple[float, Activity | None]] = []
-    for skill_id in catalog.order:
+    for skill_id in order:
         record = rec(skill_id)
         if record.paused:
             continue
@@ -271,7 +277,7 @@ def next_activities(
     recent = activity.recent_review if activity else []
     share = sum(recent) / len(recent) if recent else 0.0
     # A check already under way (right so far, more items needed) goes on first.
-    under_way = [s for s in catalog.order
+    under_way = [s for s in order
                  if rec(s).check_passed > 0 and rec(s).check_due(now_s, state.config)
                  and not rec(s).paused]
     for skill_id in under_way:
@@ -283,7 +289,7 @@ def next_activities(
 
     fringe_started: list[tuple[str, str, dict[str, Any]]] = []
     fringe_new: list[tuple[str, str, dict[str, Any]]] = []
-    for skill_id in catalog.order:
+    for skill_id in order:
         record = rec(skill_id)
         if record.paused or record.state in (m.PROFICIENT, m.MASTERED):
             continue
@@ -303,7 +309,7 @@ def next_activities(
     for skill_id, code, params in fringe_started + fringe_new:
         offer(practice(skill_id, code, params))
 
-    waiting = [s for s in catalog.order if rec(s).state == m.PROFICIENT and not rec(s).paused]
+    waiting = [s for s in order if rec(s).state == m.PROFICIENT and not rec(s).paused]
     for skill_id in waiting:
         record = rec(skill_id)
         hours = max(0, int((record.proficient_at or now_s) + state.config.confirm_delay_s - now_s) // 3600)
@@ -311,7 +317,7 @@ def next_activities(
                              {"skill": skill_id, "hours_until_check": hours}, options))
     for _, act in due:  # only when nothing else is left: the review share stays bounded
         offer(act)
-    mastered = [s for s in catalog.order if rec(s).state == m.MASTERED and rec(s).review_card
+    mastered = [s for s in order if rec(s).state == m.MASTERED and rec(s).review_card
                 and not rec(s).paused]
     # every skill in `mastered` has a review card (filtered just above)
     mastered.sort(key=lambda s: (review.retrievability(cast("dict[str, Any]", rec(s).review_card), now_s), s))

@@ -12,11 +12,18 @@ from classroom_server.models.events import (
 )
 from classroom_server.models.hub import GuessBudget, HubMeta, LoginThrottle, TrustedDevice, WebSession
 from classroom_server.models.people import Classroom, ClassTeacher, Enrollment, Person
-from classroom_server.models.projections import ClassAssignment, LearnerAccommodations, MasteryRow, WeeklyGoal
+from classroom_server.models.projections import (
+    ClassAssignment,
+    ClassCourse,
+    LearnerAccommodations,
+    MasteryRow,
+    WeeklyGoal,
+)
 
 __all__ = [
     "CANONICAL_ORDER",
     "ClassAssignment",
+    "ClassCourse",
     "LearnerAccommodations",
     "PackManifest",
     "PackOffer",

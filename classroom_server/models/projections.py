@@ -33,6 +33,15 @@ class ClassAssignment(BaseModel):
     event_id = IntegerField()
 
 
+class ClassCourse(BaseModel):
+    """A class's courses: the packs it studies, as JSON ``[{"pack": id, "grades": [lo, hi]}]``."""
+
+    class_uid = TextField(primary_key=True)
+    courses = TextField()
+    algorithm = TextField()
+    event_id = IntegerField()
+
+
 class LearnerAccommodations(BaseModel):
     learner_uid = TextField(primary_key=True)
     items_per_session = IntegerField(null=True)

@@ -1,10 +1,10 @@
-"""The district's changes on the hub: its roster, class assignments and calibrations, applied.
+"""The district's changes on the hub: its roster, class assignments, courses and calibrations, applied.
 
 What a change is, and how it travels, is sync/changes.py. ``apply`` takes one batch of them and
 the cursor that follows it, in one transaction: a pull cut anywhere applies a whole batch or
 none of it, and asks again from the stored cursor. Each change that alters what the hub holds
 is recorded as the event that explains it (``person.created``, ``learner.enrolled``,
-``assignment.set``, ``model.calibrated``, ...; actor ``district``), so the hub's state still
+``assignment.set``, ``class.courses_set``, ``model.calibrated``, ...; actor ``district``), so the hub's state still
 follows from its log and the district sees, in the hub's events, what the hub applied. A change
 that alters nothing records nothing: applying a batch twice is applying it once.
 
@@ -27,7 +27,7 @@ from peewee import fn
 
 from classroom_server import clock
 from classroom_server.db import db
-from classroom_server.models import ClassAssignment, Classroom, ClassTeacher, Enrollment, Event, Person
+from classroom_server.models import ClassAssignment, ClassCourse, Classroom, ClassTeacher, Enrollment, Event, Person
 from classroom_server.services import accounts, events, hub
 from sync import changes as district_changes
 
@@ -298,6 +298,21 @@ def _assignment(change: Change, applied: Applied) -> None:
     _record(applied, "assignment.set", {"skills": skills}, class_uid=classroom.uid)
 
 
+def _course(change: Change, applied: Applied) -> None:
+    """The packs a district class studies (services/courses.py): a pack the hub does not hold
+    yet is kept in the course and studied once it is installed."""
+    classroom = Classroom.get_or_none(Classroom.uid == change["sourcedId"])
+    if classroom is None:
+        applied.passed_over.append(f"change {change['seq']}: courses for the class {change['sourcedId']!r}, "
+                                   "which this hub does not hold")
+        return
+    studied = [dict(c) for c in change["courses"]] if change["status"] == "active" else []
+    row = ClassCourse.get_or_none(ClassCourse.class_uid == classroom.uid)
+    if (json.loads(row.courses) if row else []) == studied:
+        return
+    _record(applied, "class.courses_set", {"courses": studied}, class_uid=classroom.uid)
+
+
 def _calibration(change: Change, applied: Applied) -> None:
     if change["status"] != "active":
         return  # a fit stays in force until a newer one: there is nothing to undo
@@ -337,7 +352,7 @@ def _pack(change: Change, applied: Applied) -> None:
 
 _APPLY: dict[str, Callable[[Change, Applied], None]] = {
     "user": _user, "class": _class, "enrollment": _enrollment, "assignment": _assignment,
-    "calibration": _calibration, "pack": _pack,
+    "course": _course, "calibration": _calibration, "pack": _pack,
 }
 assert set(_APPLY) == set(district_changes.KINDS)
 

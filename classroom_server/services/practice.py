@@ -16,7 +16,7 @@ from classroom_server import clock
 from classroom_server.errors import Invalid, NotFound
 from classroom_server.models import Person
 from classroom_server.numbers import MAX_ID, parse_int
-from classroom_server.services import events
+from classroom_server.services import courses, events
 from classroom_server.services.learning import Engine, qualify, split
 
 if TYPE_CHECKING:  # the learning engine is imported on first use (idle memory), not at start
@@ -231,7 +231,8 @@ def _lesson_choices(loaded: Any, chosen: list[Choice], lang: str, room: int) -> 
 def path_for(engine: Engine, learner: Person, lang: str, items_done_in_session: int = 0,
              challenge: str = "normal", assignments: tuple[str, ...] = (),
              accommodations: Mapping[str, Any] | None = None) -> list[Choice]:
-    """The learner's next options (3 to 5 when there are that many), best first, each with its reason.
+    """The learner's next options (3 to 5 when there are that many), best first, each with its reason,
+    among the skills of their classes' courses (none when no class of theirs has a course).
 
     The engine offers one activity per ready skill, up to five. When that is fewer than three
     (a new learner has one ready skill per pack), the offered skills' lessons fill the list.
@@ -239,12 +240,15 @@ def path_for(engine: Engine, learner: Person, lang: str, items_done_in_session: 
     from classroom_server.learning import PolicyOptions, next_activities
 
     loaded = engine.catalogue_store.get()
+    within = courses.skills_studied_by(loaded.catalogue, learner)
+    if not within:  # no class of theirs has a course yet: the page says so
+        return []
     options = PolicyOptions(challenge=challenge, accommodations=dict(accommodations or {}),
                             choices=PATH_CHOICES)
     with engine.reading() as snap:
         activities = next_activities(
             snap.state, snap.catalog, learner.uid, clock.now().timestamp(), assignments=assignments,
-            options=options, items_done_in_session=items_done_in_session,
+            options=options, items_done_in_session=items_done_in_session, within=within,
         )
     damaged = loaded.damaged  # a damaged installed pack is skipped (services/catalogue.py): not offered
     chosen = [_to_choice(a, loaded, lang) for a in activities
@@ -265,11 +269,14 @@ def next_for_skill(engine: Engine, learner: Person, lang: str, pack_id: str, ski
     loaded = engine.catalogue_store.get()
     find_skill(loaded, pack_id, skill_id)
     wanted = qualify(pack_id, skill_id)
+    within = courses.skills_studied_by(loaded.catalogue, learner)
+    if wanted not in within:  # not a skill their classes study
+        return None
     options = PolicyOptions(challenge=challenge, accommodations=dict(accommodations or {}), choices=1)
     with engine.reading() as snap:
         activities = next_activities(
             snap.state, snap.catalog, learner.uid, clock.now().timestamp(), assignments=(wanted,),
-            options=options, items_done_in_session=items_done_in_session,
+            options=options, items_done_in_session=items_done_in_session, within=within,
         )
     for activity in activities:
         params = activity.reason.get("params", {})

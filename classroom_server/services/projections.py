@@ -9,6 +9,7 @@ here (the engine's ``mastery``, then ``SIMPLE``) against a rebuild from the log.
 
 - ``mastery``: the learning engine's projection (services/learning.py), kept in memory too.
 - ``class_assignment``: a class's current assignment (latest ``assignment.set`` wins).
+- ``class_course``: a class's courses, the packs it studies (latest ``class.courses_set``).
 - ``learner_accommodations``: a learner's accommodations (latest ``learner.accommodations_set``).
 - ``weekly_goal``: a learner's latest goal (``goal.set``).
 
@@ -27,7 +28,15 @@ from typing import Any, cast
 from peewee import EXCLUDED, Model
 
 from classroom_server.db import db
-from classroom_server.models import CANONICAL_ORDER, ClassAssignment, Event, HubMeta, LearnerAccommodations, WeeklyGoal
+from classroom_server.models import (
+    CANONICAL_ORDER,
+    ClassAssignment,
+    ClassCourse,
+    Event,
+    HubMeta,
+    LearnerAccommodations,
+    WeeklyGoal,
+)
 from classroom_server.projection_rules import LATEST, LatestRule
 
 log = logging.getLogger("classroom_server.projections")
@@ -93,7 +102,7 @@ def _stored(event: Any) -> dict[str, Any]:
             "payload": event.payload}
 
 
-_TABLES: dict[str, type[Model]] = {"class_assignment": ClassAssignment,
+_TABLES: dict[str, type[Model]] = {"class_assignment": ClassAssignment, "class_course": ClassCourse,
                                    "learner_accommodations": LearnerAccommodations, "weekly_goal": WeeklyGoal}
 SIMPLE: tuple[Latest, ...] = tuple(Latest(rule, _TABLES[rule.name]) for rule in LATEST)
 BY_KIND = {p.kind: p for p in SIMPLE}

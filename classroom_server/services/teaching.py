@@ -17,7 +17,7 @@ from typing import Any
 from classroom_server.errors import Invalid, NotFound
 from classroom_server.models import ClassAssignment, Classroom, LearnerAccommodations, Person
 from classroom_server.numbers import parse_int
-from classroom_server.services import accounts, events
+from classroom_server.services import accounts, courses, events
 from classroom_server.services.learning import Engine, qualify, split
 
 OVERRIDE_ACTIONS = ("mark_mastered", "reset", "pause", "resume", "undo_mark_mastered")
@@ -92,21 +92,23 @@ def learner_paused(snap: Any, learner: Person) -> bool:
     return bool(activity and activity.paused)
 
 
-def pack_skills(engine: Engine, lang: str) -> list[PackGrid]:
-    """Each installed pack with its skills in the pack's topological order (no learners yet)."""
+def pack_skills(engine: Engine, lang: str, studied: list[courses.Course]) -> list[PackGrid]:
+    """Each pack of these courses with the courses' skills in the pack's topological order (no
+    learners yet)."""
     catalogue = engine.catalogue_store.get().catalogue
     grids = []
-    for pack in catalogue.packs:
+    for pack_id, skill_ids in courses.course_skills(catalogue, studied).items():
+        pack = catalogue.pack(pack_id)
         skills = [(skill_id, _title(catalogue.skill(pack_id, skill_id), lang, pack.languages))
-                  for pack_id, skill_id in catalogue.topological_order(pack.id)]
+                  for skill_id in skill_ids]
         grids.append(PackGrid(pack.id, _title(pack, lang, pack.languages), skills))
     return grids
 
 
 def class_progress(engine: Engine, classroom: Classroom, lang: str) -> tuple[list[HelpNote], list[PackGrid]]:
-    """Who needs help now (most urgent first) and one mastery grid per installed pack."""
+    """Who needs help now (most urgent first) and one mastery grid per pack the class studies."""
     learners = accounts.learners_in(classroom)
-    grids = pack_skills(engine, lang)
+    grids = pack_skills(engine, lang, courses.courses_of(classroom))
     notes: list[HelpNote] = []
     with engine.reading() as snap:
         for grid in grids:
@@ -119,8 +121,9 @@ def class_progress(engine: Engine, classroom: Classroom, lang: str) -> tuple[lis
 
 
 def learner_skills(engine: Engine, learner: Person, lang: str) -> tuple[list[PackGrid], bool]:
-    """One learner's skills by pack, in order, and whether their whole playlist is paused."""
-    grids = pack_skills(engine, lang)
+    """One learner's skills by pack (their classes' courses), in order, and whether their whole
+    playlist is paused."""
+    grids = pack_skills(engine, lang, courses.learner_courses(learner))
     with engine.reading() as snap:
         for grid in grids:
             grid.rows.append((learner, [_cell(snap, learner.uid, grid.pack_id, s, t) for s, t in grid.skills],
@@ -168,8 +171,12 @@ def assignment_of(classroom: Classroom) -> list[str]:
 def set_assignment(engine: Engine, actor: Person, classroom: Classroom, skills: list[str]) -> list[str]:
     """Ask the whole class to work on these skills first (an empty list clears the assignment)."""
     chosen: list[str] = []
+    studied = courses.qualified_skills(engine.catalogue_store.get().catalogue, courses.courses_of(classroom))
     for skill in skills:
         _check_skill(engine, skill)
+        if skill not in studied:
+            raise Invalid("%(skill)s is not in this class's courses. Add its pack to the class first.",
+                          field="skill", skill=skill)
         if skill not in chosen:
             chosen.append(skill)
     events.record("assignment.set", {"skills": chosen}, actor_uid=actor.uid, class_uid=classroom.uid)

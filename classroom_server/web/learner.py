@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from classroom_server.errors import NotFound
 from classroom_server.i18n import gettext as _
 from classroom_server.i18n import ngettext
-from classroom_server.services import accounts, practice, teaching
+from classroom_server.services import accounts, courses, practice, teaching
 from classroom_server.services import goals as weekly_goals
 from classroom_server.web.access import requires
 from classroom_server.web.practice import STOPPED_KEY, learner_header
@@ -175,10 +175,12 @@ def skills() -> str:
     states = practice.skill_states(engine(), g.person)
     unlocked = (MASTERED, NEEDS_REVIEW, PROFICIENT)
     packs = []
-    for pack in loaded.catalogue.packs:
+    studied = courses.course_skills(loaded.catalogue, courses.learner_courses(g.person))
+    for studied_pack, skill_ids in studied.items():  # only the packs their classes study
+        pack = loaded.catalogue.pack(studied_pack)
         lang = practice.content_language(pack, g.lang)
         rows = []
-        for pack_id, skill_id in loaded.catalogue.topological_order(pack.id):
+        for pack_id, skill_id in ((pack.id, s) for s in skill_ids):
             skill = loaded.catalogue.skill(pack_id, skill_id)
             state = states.get(practice.qualify(pack_id, skill_id), NOT_STARTED)
             ready = all(states.get(practice.qualify(pack_id, p), NOT_STARTED) in unlocked

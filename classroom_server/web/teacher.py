@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
 from classroom_server.numbers import optional_int
-from classroom_server.services import accounts, practice, security, teaching
+from classroom_server.services import accounts, courses, practice, security, teaching
 from classroom_server.services.learning import Engine
 from classroom_server.web.access import requires
 from classroom_server.web.learner import describe_path
@@ -44,8 +44,20 @@ def class_page(class_id: int) -> str:
     classroom = accounts.get_class_for(g.person, class_id)
     return render_template(
         "teacher/class.html", classroom=classroom, learners=accounts.learners_in(classroom),
-        colours=accounts.AVATAR_COLOURS, error=None, form={}, undo=_undo_id(),
+        colours=accounts.AVATAR_COLOURS, error=None, form={}, undo=_undo_id(), studies=_studies(classroom),
     )
+
+
+def _studies(classroom: accounts.Classroom) -> list[dict[str, Any]]:
+    """The class's courses as the class page names them."""
+    catalogue = current_app.extensions["catalogue"].get().catalogue
+    names = _grade_names()
+    rows = _titled([row for row in courses.page_rows(catalogue, classroom) if row["chosen"]])
+    for row in rows:
+        low, high = row["band"]
+        row["band_words"] = ("" if tuple(row["band"]) == row["whole"] else names[low] if low == high
+                             else _("%(first)s to %(last)s", first=names[low], last=names[high]))
+    return rows
 
 
 def _undo_id() -> int | None:
@@ -69,7 +81,7 @@ def add_learner(class_id: int) -> Response | tuple[str, int]:
         return render_template(
             "teacher/class.html", classroom=classroom, learners=accounts.learners_in(classroom),
             colours=accounts.AVATAR_COLOURS, error=_(exc.template, **exc.params), error_field=exc.field,
-            form=request.form,
+            form=request.form, studies=_studies(classroom),
         ), 400
     return render_template("teacher/secret_card.html", classroom=classroom, learner=learner, secret=secret), 201
 
@@ -148,6 +160,47 @@ def learning_view(learner: accounts.Person) -> dict[str, Any]:
     return {"grids": grids, "paused": paused, "next_up": next_for(learner),
             "accommodations": teaching.accommodations_of(learner),
             "undo": teaching.UNDO.get(done), "done": done, "done_skill": request.args.get("skill", "")}
+
+
+@bp.route("/classes/<int:class_id>/courses", methods=["GET", "POST"])
+@requires("teacher", "admin")
+def class_courses(class_id: int) -> ResponseReturnValue:
+    """What the class studies: the packs installed here, each ticked or not, with a grade band."""
+    classroom = accounts.get_class_for(g.person, class_id)
+    catalogue = current_app.extensions["catalogue"].get().catalogue
+    error = field = None
+    if request.method == "POST":
+        try:
+            if request.form.get("action") == "undo":
+                chosen = courses.set_courses(g.person, classroom, courses.previous(classroom))
+            else:
+                chosen = courses.set_courses(g.person, classroom, courses.from_form(
+                    catalogue, request.form, request.form.getlist("pack")))
+        except Invalid as exc:
+            error, field = _(exc.template, **exc.params), exc.field
+        else:
+            if request.form.get("action") == "undo":
+                flash(_("The change is undone."))
+                return redirect(url_for("teacher.class_courses", class_id=classroom.id))
+            flash(_("Saved. The class studies these packs.") if chosen else
+                  _("Saved. The class studies no pack for now."))
+            return redirect(url_for("teacher.class_courses", class_id=classroom.id, changed=1))
+    rows = _titled(courses.page_rows(catalogue, classroom, request.form if error else None))
+    return render_template("teacher/courses.html", classroom=classroom, error=error, error_field=field, rows=rows,
+                           changed=request.args.get("changed") == "1" and courses.has_previous(classroom),
+                           grade_names=_grade_names()), 400 if error else 200
+
+
+def _titled(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for row in rows:
+        row["title"] = row["pack"].title.pick(practice.content_language(row["pack"], g.lang))
+    return rows
+
+
+def _grade_names() -> dict[int, str]:
+    names = {0: _("Kindergarten")}
+    names.update({n: _("Grade %(num)d", num=n) for n in range(1, 14)})
+    return names
 
 
 @bp.route("/classes/<int:class_id>/progress")
@@ -254,7 +307,8 @@ def assignment(class_id: int) -> ResponseReturnValue:
         flash(_("The class will see these skills first.") if chosen else _("The assignment is cleared."))
         return redirect(url_for("teacher.progress", class_id=classroom.id))
     return render_template("teacher/assignment.html", classroom=classroom,
-                           grids=teaching.pack_skills(_engine(), g.lang), chosen=set(teaching.assignment_of(classroom)))
+                           grids=teaching.pack_skills(_engine(), g.lang, courses.courses_of(classroom)),
+                           chosen=set(teaching.assignment_of(classroom)))
 
 
 @bp.app_context_processor

@@ -239,6 +239,20 @@ class DistrictAssignment(DistrictModel):
         primary_key = CompositeKey("hub", "class_uid")
 
 
+class DistrictCourse(DistrictModel):
+    """A class's courses: the packs it studies, as JSON (``class.courses_set``)."""
+
+    hub = ForeignKeyField(Hub, on_delete="CASCADE")
+    class_uid = TextField()
+    courses = TextField()
+    algorithm = TextField()
+    origin = TextField()
+    seq = BigIntegerField()
+
+    class Meta:
+        primary_key = CompositeKey("hub", "class_uid")
+
+
 class DistrictAccommodations(DistrictModel):
     hub = ForeignKeyField(Hub, on_delete="CASCADE")
     learner_uid = TextField()
@@ -286,7 +300,8 @@ class ProjectionRun(DistrictModel):
 
 
 MODELS = [School, Hub, Origin, Event, Learner, HubFollow, Quarantine, Change, PackFile, PackChunk, Manifest,
-          HubManifest, DistrictMastery, DistrictAssignment, DistrictAccommodations, DistrictGoal, ProjectionRun]
+          HubManifest, DistrictMastery, DistrictAssignment, DistrictCourse, DistrictAccommodations, DistrictGoal,
+          ProjectionRun]
 
 
 def open_database(url: str) -> Database:

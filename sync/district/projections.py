@@ -45,6 +45,7 @@ from classroom_server.projection_rules import BY_NAME, LATEST
 from sync.district.models import (
     DistrictAccommodations,
     DistrictAssignment,
+    DistrictCourse,
     DistrictGoal,
     DistrictMastery,
     DistrictModel,
@@ -60,7 +61,8 @@ from sync.district.service import _postgres, _transaction, now, others_of
 
 Row = dict[str, Any]
 LATEST_TABLES: dict[str, type[DistrictModel]] = {
-    "class_assignment": DistrictAssignment, "learner_accommodations": DistrictAccommodations,
+    "class_assignment": DistrictAssignment, "class_course": DistrictCourse,
+    "learner_accommodations": DistrictAccommodations,
     "weekly_goal": DistrictGoal}
 # Every projection's algorithm version: a recomputation by other code is stale.
 ALGORITHM = ";".join([f"mastery={ALGORITHM_VERSION}"] + [f"{rule.name}={rule.algorithm}" for rule in LATEST])

@@ -437,8 +437,8 @@ def publish(school: School | None, records: Iterable[Mapping[str, Any]]) -> Publ
     ``dateLastModified`` aside) changes nothing, so publishing the same roster twice is publishing
     it once. Raises ``ChangeError`` naming the first bad record.
 
-    Calibrations and packs may be for every school; a roster (users, classes, enrollments) and an
-    assignment belong to one school; an enrollment
+    Calibrations and packs may be for every school; a roster (users, classes, enrollments), an
+    assignment and a class's courses belong to one school; an enrollment
     must name a user and a class of that school that are not withdrawn; a student belongs to one
     school (the district's ``Learner`` table, which also keeps other schools' hubs from sending
     events about them)."""
@@ -499,10 +499,10 @@ def _check_references(school: School | None, kind: str, body: Mapping[str, Any],
         if (user["role"] == "student") != (body["role"] == "student"):
             raise change_rules.ChangeError(f"enrollment {body['sourcedId']!r}: the user is a {user['role']}, "
                                            f"not a {body['role']}")
-    if kind == "assignment":
+    if kind in ("assignment", "course"):
         found = state("class", body["sourcedId"])
         if found is None or found["status"] != "active":
-            raise change_rules.ChangeError(f"assignment {body['sourcedId']!r}: no class {body['sourcedId']!r} in "
+            raise change_rules.ChangeError(f"{kind} {body['sourcedId']!r}: no class {body['sourcedId']!r} in "
                                            "this school's roster")
 
 

@@ -13,6 +13,7 @@ from content_packs.testing import edit_json, key_response, make_pack
 from classroom_server.db import db
 from classroom_server.models import Event
 from classroom_server.services import packs
+from tests.conftest import study
 from tests.browser.conftest import screenshot
 
 pytestmark = pytest.mark.browser
@@ -28,6 +29,7 @@ def hub_with_pack(app, school, data_dir, tmp_path, live_hub):
         m["skills"][2]["prerequisites"] = [m["skills"][1]["id"]]
     edit_json(src / "pack.json", chain)
     packs.import_pack(data_dir, src)
+    study(school)
     return live_hub
 
 
@@ -38,6 +40,7 @@ LIBRARY = Path(__file__).resolve().parents[2] / "content_packs" / "library"
 def hub_with_fractions(app, school, data_dir, live_hub):
     """The real Fractions pack, so the journey's screenshots show what learners see."""
     packs.import_pack(data_dir, LIBRARY / "fractions")
+    study(school)
     return live_hub
 
 
@@ -495,6 +498,7 @@ MEDIA_PACK = "org.example.media"
 def hub_with_media(app, school, data_dir, tmp_path, live_hub):
     src = make_pack(tmp_path / "media", skills=1, items_per_skill=3, pack_id=MEDIA_PACK, media=("audio",))
     packs.import_pack(data_dir, src)
+    study(school)
     return live_hub
 
 

@@ -18,7 +18,15 @@ from classroom_server import clock, projection_rules
 from classroom_server.app import create_app
 from classroom_server.db import DB_FILENAME, db
 from classroom_server.demo_practice import simulate
-from classroom_server.models import ClassAssignment, Event, LearnerAccommodations, MasteryRow, Person, WeeklyGoal
+from classroom_server.models import (
+    ClassAssignment,
+    ClassCourse,
+    Event,
+    LearnerAccommodations,
+    MasteryRow,
+    Person,
+    WeeklyGoal,
+)
 from classroom_server.services import goals, learning, packs, practice, teaching
 from classroom_server.services import projections as hub_projections
 from classroom_server.services import sync as hub_sync
@@ -28,11 +36,13 @@ from sync.district import projections, service
 from sync.district.models import Event as DistrictEvent
 from sync.district.models import HubManifest, Manifest, ProjectionRun
 from sync.transport import AppTransport
+from tests.conftest import study
 from tests.sync.conftest import enrolled
 
 PACK = "org.example.district"
 HUB_SETTINGS = {"TESTING": True, "log_level": "warning", "insecure_fast_hashes": True}
-HUB_TABLES = {"class_assignment": ClassAssignment, "learner_accommodations": LearnerAccommodations,
+HUB_TABLES = {"class_assignment": ClassAssignment, "class_course": ClassCourse,
+              "learner_accommodations": LearnerAccommodations,
               "weekly_goal": WeeklyGoal}
 
 
@@ -164,9 +174,11 @@ def practised(app, data_dir, school, pack_src, base):  # type: ignore[no-untyped
     """Two days of practice, a pack upgrade, a teacher's day and a calibration, then more practice
     that the calibration moves."""
     packs.import_pack(data_dir, pack_src)
+    study(school)
     assert _practise(app, base, days=2, seed=1) > 0
     _upgrade(pack_src, "1.1.0", drop=("-005",))
     packs.import_pack(data_dir, pack_src)
+    study(school)
     _teach(app, school, base + dt.timedelta(hours=2))
     with db.connection_context(), clock.pretend(base + dt.timedelta(days=1, hours=1)):
         teaching.override(app.extensions["engine"], school.teachers["tom"], school.classes["pins"],
@@ -327,6 +339,7 @@ def test_a_hub_installed_before_manifests_were_kept_sends_its_own_and_is_equal(a
                 "items": [{"id": f"count-{k}", "skill": "count", "type": "numeric", "check": k == 2,
                            "difficulty": 0.25 * k} for k in range(3)]}
     packs.import_pack(data_dir, pack_src)
+    study(school)
     ana = school.learners["ana"]
     with db.connection_context():
         with db.atomic():

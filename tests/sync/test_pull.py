@@ -4,6 +4,7 @@ calibrations, applied on the hub with their cursor in one transaction, each expl
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,8 @@ from sync.district.models import Change, Quarantine
 from sync.district.models import Event as DistrictEvent
 from tests.sync.conftest import enrolled
 from tests.sync.test_push_requests import Counting
+
+LIBRARY = Path(__file__).resolve().parents[2] / "content_packs" / "library"
 
 SCHOOL = "Hillside Primary"
 
@@ -194,6 +197,36 @@ def test_assignments_and_calibrations_come_down_as_the_events_the_hub_folds(app,
         hub_sync.run(transport)
         assert json.loads(ClassAssignment.get(ClassAssignment.class_uid == "c-4a").skills) == []
         assert Event.select().where(Event.kind == "model.calibrated").count() == 1
+    _same_events_both_sides(district)
+
+
+def test_a_class_courses_come_down_and_its_learners_study_them(app, school, district, data_dir):
+    from classroom_server.services import courses, packs, practice
+
+    packs.import_pack(data_dir, LIBRARY / "fractions")
+    fractions = "org.openclassroom.fractions"
+    transport = enrolled(app, district)
+    publish(district, [user("s-1", "Amara", "Diallo"), klass("c-4a", "Class 4A"), enrol("e-1", "c-4a", "s-1"),
+                       {"kind": "course", "sourcedId": "c-4a", "status": "active",
+                        "courses": [{"pack": fractions, "grades": [3, 3]}, {"pack": "org.example.not-here-yet"}]}])
+    with pytest.raises(Exception, match="no class 'c-9'"):
+        publish(district, [{"kind": "course", "sourcedId": "c-9", "status": "active", "courses": []}])
+    with db.connection_context():
+        hub_sync.run(transport)
+        amara = Person.get(Person.uid == "s-1")
+        classroom = Classroom.get(Classroom.uid == "c-4a")
+        assert courses.courses_of(classroom) == [courses.Course(fractions, (3, 3)),
+                                                 courses.Course("org.example.not-here-yet")]
+        assert Event.get(Event.kind == "class.courses_set").actor_uid == "district"
+        offered = practice.path_for(app.extensions["engine"], amara, "en")
+        assert offered and {c.pack_id for c in offered} == {fractions}
+        hub_sync.run(transport)  # nothing new: nothing recorded
+        assert Event.select().where(Event.kind == "class.courses_set").count() == 1
+    withdraw(district, "course", "c-4a")
+    with db.connection_context():
+        hub_sync.run(transport)
+        assert courses.courses_of(Classroom.get(Classroom.uid == "c-4a")) == []
+        assert practice.path_for(app.extensions["engine"], Person.get(Person.uid == "s-1"), "en") == []
     _same_events_both_sides(district)
 
 

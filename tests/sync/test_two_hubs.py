@@ -25,6 +25,7 @@ from tests.sync.test_district_projections import hub_mastery
 
 SETTINGS = {"TESTING": True, "log_level": "warning", "insecure_fast_hashes": True}
 SCHOOL = "Hillside Primary"
+PACK_ID = "org.example.two-hubs"
 ROSTER = [
     {"kind": "class", "sourcedId": "c-4a", "status": "active", "title": "Class 4A"},
     {"kind": "class", "sourcedId": "c-club", "status": "active", "title": "Maths club"},
@@ -39,6 +40,11 @@ ROSTER = [
     {"kind": "enrollment", "sourcedId": "e-3", "status": "active", "classSourcedId": "c-club",
      "userSourcedId": "s-1", "role": "student"},
 ]
+
+
+def course(class_uid: str) -> dict[str, object]:
+    """The district's word on what a class studies: the test pack (make_pack's id)."""
+    return {"kind": "course", "sourcedId": class_uid, "status": "active", "courses": [{"pack": PACK_ID}]}
 
 
 def use(folder: Path) -> None:
@@ -56,9 +62,9 @@ def test_one_learner_on_two_hubs_has_one_log_and_the_same_numbers_everywhere(app
                                                                               migrated_template):
     database = district.extensions["district_database"]
     with database.connection_context():
-        service.publish(service.add_school(SCHOOL), ROSTER[:5])  # s-1 and s-2 in class 4A
+        service.publish(service.add_school(SCHOOL), ROSTER[:6] + [course("c-4a")])  # s-1 and s-2 in class 4A
     transport = AppTransport(district)
-    pack = make_pack(tmp_path / "pack", skills=3, items_per_skill=10)
+    pack = make_pack(tmp_path / "pack", skills=3, items_per_skill=10, pack_id=PACK_ID)
 
     # Hub A (the fixture's) and hub B, each with the same pack, enrolled in the same school.
     folder_a, folder_b = data_dir, tmp_path / "hub-b"
@@ -74,7 +80,7 @@ def test_one_learner_on_two_hubs_has_one_log_and_the_same_numbers_everywhere(app
             hub_sync.enrol(transport, "http://district.test", register(district, SCHOOL, folder.name), folder.name)
             hub_sync.run(transport)
     with database.connection_context():  # the maths club meets on hub B: s-1 is on both hubs now
-        service.publish(service.school_named(SCHOOL), [ROSTER[1], ROSTER[6]])
+        service.publish(service.school_named(SCHOOL), [ROSTER[1], ROSTER[6], course("c-club")])
 
     day = dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)
     use(folder_a)
@@ -100,13 +106,15 @@ def test_one_learner_on_two_hubs_has_one_log_and_the_same_numbers_everywhere(app
         assert {f.uid for f in FollowedLearner.select()} == {"s-1", "s-2"}
         log_a = {e.event_id for e in Event.select().where(Event.learner_uid == "s-1")}
         goal_a = WeeklyGoal.get(WeeklyGoal.learner_uid == "s-1").target
-        assert [o.problems for o in hub_projections.recompute(app.extensions["catalogue"], check=True)] == [[]] * 4
+        checked = hub_projections.recompute(app.extensions["catalogue"], check=True)
+        assert [o.problems for o in checked] == [[]] * (1 + len(hub_projections.SIMPLE))
     rows_a = hub_mastery()
     use(folder_b)
     with db.connection_context():
         log_b = {e.event_id for e in Event.select().where(Event.learner_uid == "s-1")}
         goal_b = WeeklyGoal.get(WeeklyGoal.learner_uid == "s-1").target
-        assert [o.problems for o in hub_projections.recompute(app_b.extensions["catalogue"], check=True)] == [[]] * 4
+        checked = hub_projections.recompute(app_b.extensions["catalogue"], check=True)
+        assert [o.problems for o in checked] == [[]] * (1 + len(hub_projections.SIMPLE))
         assert Event.select().where(Event.learner_uid == "s-2", Event.kind == "attempt").count() > 0  # from A
         # Another hub's events never go up again from here.
         assert hub_sync.status().waiting == 0
