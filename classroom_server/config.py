@@ -117,6 +117,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("port", 8080, _as_int(1, 65535), "TCP port of the hub."),
     Setting("threads", _default_threads(), _as_int(1, 64),
             "Waitress worker threads. Default: 6, or 2 on boards with under 768 MB of memory."),
+    Setting("connection_limit", 1000, _as_int(10, 20000),
+            "Open connections waitress keeps before it stops accepting new ones. A browser keeps up to 6 "
+            "open to the hub, so waitress's own default of 100 left half of a class of 200 unable to sign "
+            "in; each idle connection costs a file descriptor and a few KB."),
     Setting("sqlite_synchronous", "full", _as_choice("full", "normal"),
             "SQLite `synchronous` in WAL mode. `full` makes every acknowledged answer survive a power "
             "cut; `normal` is faster on SD cards but may lose the last seconds of work. "

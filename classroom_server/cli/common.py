@@ -213,12 +213,26 @@ def stop_on_signals() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
+def _allow_open_files(wanted: int) -> None:
+    """Raise this process's soft limit on open files towards ``wanted`` (never above the hard
+    limit, which only the system can raise): many systems start programs at 1,024."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
 def _serve(app: Any, data_dir: Path, host: str, port: int, threads: int, banner: str = "") -> None:
     from waitress.server import create_server
 
     try:
         _check_port(host, port)
-        server = create_server(app, host=host, port=port, threads=threads, ident="classroom-server")
+        limit = int(app.config["SETTINGS"]["connection_limit"])
+        _allow_open_files(limit + 100)  # the connections, the database, pack files and logs
+        server = create_server(app, host=host, port=port, threads=threads, ident="classroom-server",
+                               connection_limit=limit)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise Fail(f"Port {port} is already in use on {host}. Stop the other program or choose --port.") from None
