@@ -28,7 +28,7 @@ NAME_MAX = 60
 log = logging.getLogger("classroom_server.accounts")
 
 
-def _clean_name(value: str, field: str = "display_name") -> str:
+def clean_name(value: str, field: str = "display_name") -> str:
     name = " ".join(str(value or "").split())
     if not name:
         raise Invalid("Please enter a name.", field=field)
@@ -59,7 +59,7 @@ def create_staff(
     if actor is not None and actor.role != "admin":
         raise Forbidden("Only an admin can create staff accounts.")
     username = _clean_username(username)
-    display_name = _clean_name(display_name)
+    display_name = clean_name(display_name)
     password_hash = security.hash_password(password)
     if Person.select().where(fn.lower(Person.username) == username).exists():
         raise Conflict("The username %(username)s is already taken.", field="username", username=username)
@@ -106,7 +106,7 @@ def create_class(name: str, login_kind: str, teacher_ids: list[int], actor: Pers
     """A class has a name, a way for learners to sign in and at least one teacher."""
     if actor.role != "admin":
         raise Forbidden("Only an admin can create classes.")
-    name = _clean_name(name, field="name")
+    name = clean_name(name, field="name")
     if login_kind not in ("picture", "pin"):
         raise Invalid("Choose picture password or PIN.", field="login_kind")
     if not teacher_ids:
@@ -131,8 +131,9 @@ def create_class(name: str, login_kind: str, teacher_ids: list[int], actor: Pers
 
 
 def staff() -> list[Person]:
-    """Admins and teachers, by name."""
-    return list(Person.select().where(Person.role.in_(["admin", "teacher"])).order_by(Person.display_name))
+    """Admins and teachers whose accounts are not archived, by name."""
+    return list(Person.select().where(Person.role.in_(["admin", "teacher"]), Person.active == True)  # noqa: E712
+                .order_by(Person.display_name))
 
 
 def all_classes() -> list[Classroom]:
@@ -212,7 +213,7 @@ def create_learner(
     if from_district(classroom):
         raise Invalid("This class list comes from the district: learners are added there, and arrive with the "
                       "next sync.", field="display_name")
-    display_name = _clean_name(display_name)
+    display_name = clean_name(display_name)
     if avatar not in AVATAR_COLOURS:
         raise Invalid("Choose a colour.", field="avatar")
     secret_hash = security.hash_learner_secret(classroom.login_kind, secret)
@@ -235,7 +236,7 @@ def create_learner(
 
 def update_learner(classroom: Classroom, learner: Person, display_name: str, avatar: str, actor: Person) -> None:
     _check_may_manage(actor, classroom)
-    display_name = _clean_name(display_name)
+    display_name = clean_name(display_name)
     if from_district(learner) and display_name != learner.display_name:
         raise Invalid("This name comes from the district: it is changed there, and arrives with the next sync.",
                       field="display_name")

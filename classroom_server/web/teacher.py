@@ -14,8 +14,8 @@ from flask.typing import ResponseReturnValue
 
 from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
-from classroom_server.numbers import optional_int
-from classroom_server.services import accounts, courses, practice, security, teaching
+from classroom_server.numbers import optional_int, parse_int
+from classroom_server.services import accounts, courses, practice, school_admin, security, teaching
 from classroom_server.services.learning import Engine
 from classroom_server.web.access import requires
 from classroom_server.web.learner import describe_path
@@ -97,18 +97,43 @@ def edit_learner(class_id: int, learner_id: int) -> ResponseReturnValue:
                 classroom, learner, request.form.get("display_name", ""), request.form.get("avatar", ""), g.person
             )
         except Invalid as exc:
-            return render_template(
-                "teacher/learner.html", classroom=classroom, learner=learner,
-                colours=accounts.AVATAR_COLOURS, error=_(exc.template, **exc.params), form=request.form,
-                **learning_view(learner),
-            ), 400
+            return _learner_page(classroom, learner, error=_(exc.template, **exc.params), form=request.form), 400
         flash(_("Saved."))
         return redirect(url_for("teacher.class_page", class_id=classroom.id))
+    return _learner_page(classroom, learner)
+
+
+def _learner_page(classroom: accounts.Classroom, learner: accounts.Person, error: str | None = None,
+                  form: Any = None, move_error: str | None = None) -> str:
+    targets = school_admin.move_targets(g.person, classroom)
+    try:
+        came_from = optional_int(request.args.get("moved_from"), "moved_from", 1)
+    except Invalid:
+        came_from = None
     return render_template(
         "teacher/learner.html", classroom=classroom, learner=learner, colours=accounts.AVATAR_COLOURS,
-        error=None, form={"display_name": learner.display_name, "avatar": learner.avatar},
+        error=error, form=form or {"display_name": learner.display_name, "avatar": learner.avatar},
+        move_targets=targets, move_error=move_error,
+        undo_move=next((c for c in targets if c.id == came_from), None),  # the class just left: Undo
         **learning_view(learner),
     )
+
+
+@bp.route("/classes/<int:class_id>/learners/<int:learner_id>/move", methods=["POST"])
+@requires("teacher", "admin")
+def move_learner(class_id: int, learner_id: int) -> ResponseReturnValue:
+    """Move a learner to another of the teacher's classes; Undo (on the new class's page) moves
+    them back."""
+    classroom = accounts.get_class_for(g.person, class_id)
+    learner = accounts.get_learner_in(classroom, learner_id)
+    try:
+        target = school_admin.move_learner(g.person, classroom, learner,
+                                           parse_int(request.form.get("to_class"), "to_class", 1))
+    except Invalid as exc:
+        return _learner_page(classroom, learner, move_error=_(exc.template, **exc.params)), 400
+    flash(_("%(name)s is now in %(class)s.", name=learner.display_name, **{"class": target.name}))
+    return redirect(url_for("teacher.edit_learner", class_id=target.id, learner_id=learner.id,
+                            moved_from=classroom.id))
 
 
 @bp.route("/classes/<int:class_id>/learners/<int:learner_id>/secret", methods=["POST"])
