@@ -418,3 +418,27 @@ def test_forms_without_the_csrf_token_are_refused(app, tess, hub):
     response = tess.post(urls(hub)["override"], data={"action": "pause"})
     assert response.status_code == 400
     assert teacher_events() == []
+
+
+def test_the_history_lists_every_decision_with_who_and_when(app, tess, hub):
+    """The audit view (#18): overrides, assignments and class-list changes, newest first, with
+    their author; another teacher cannot read it."""
+    first, second = skills(app)[:2]
+    u = urls(hub)
+    post(tess, u["override"], {"action": "mark_mastered", "skill": f"{PACK}:{first}"})
+    post(tess, u["override"], {"action": "pause", "skill": f"{PACK}:{second}"})
+    post(tess, u["assignment"], {"skills": f"{PACK}:{second}"})
+    history = f"/teach/classes/{hub.classes['pictures'].id}/history"
+    page = tess.get(history).get_data(as_text=True)
+    words = re.findall(r'<span class="what">([^<]+)</span>\s*<span class="who">([^·]+)·', page)
+    assert [w.strip() for w, _who in words[:3]] == [
+        f"Assigned to the class: {title(app, second)}",
+        f"{title(app, second)} is paused for Ana: it will not be offered.",
+        f"{title(app, first)} is marked as mastered for Ana.",
+    ]
+    assert {who.strip() for _w, who in words[:3]} == {"Tess Teacher"}
+    assert "Ana was added to the class." in page and "The class studies:" in page
+    tom = app.test_client()
+    sign_in_staff(tom, "tom", TEACHER_PASSWORD)
+    assert tom.get(history).status_code == 404
+    assert tess.get(history + "?before=1").status_code == 200 and tess.get(history + "?before=x").status_code == 200

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from classroom_server.errors import Invalid, NotFound
-from classroom_server.models import ClassAssignment, Classroom, LearnerAccommodations, Person
+from classroom_server.models import ClassAssignment, Classroom, Event, LearnerAccommodations, Person
 from classroom_server.numbers import parse_int
 from classroom_server.services import accounts, courses, events
 from classroom_server.services.learning import Engine, qualify, split
@@ -279,3 +279,37 @@ def printable(loaded: Any, pack_id: str, resource_id: str) -> tuple[Any, Any, Pa
         if resource.id == resource_id and resource.kind == "printable":
             return pack, resource, Path(loaded.files[loaded.sha_for(pack.id, resource.path)].path)
     raise NotFound("There is no such activity.")
+
+
+# --- who decided what: the class's history -------------------------------------------------------
+
+HISTORY_KINDS = ("override", "assignment.set", "class.courses_set", "learner.accommodations_set",
+                 "learner.created", "learner.updated", "learner.secret_reset", "learner.enrolled",
+                 "learner.unenrolled")
+HISTORY_PAGE = 50
+
+
+@dataclass
+class Decision:
+    """One recorded decision about a class or one of its learners, with who made it and when."""
+
+    event_id: int
+    kind: str
+    occurred_at: str
+    actor: str  # the person's name; "district" or "hub" for changes made by the system
+    learner: str | None
+    payload: dict[str, Any]
+
+
+def history(classroom: Classroom, before: int | None = None, limit: int = HISTORY_PAGE) -> list[Decision]:
+    """The class's decisions, newest first: every override, assignment, course, accommodation
+    and class-list change recorded for it, with its author (the audit view). ``before``: an
+    event id, for the next page."""
+    query = Event.select().where(Event.class_uid == classroom.uid, Event.kind.in_(HISTORY_KINDS))
+    if before is not None:
+        query = query.where(Event.id < before)
+    rows = list(query.order_by(Event.id.desc()).limit(limit))
+    uids = {r.actor_uid for r in rows if r.actor_uid} | {r.learner_uid for r in rows if r.learner_uid}
+    names = {p.uid: p.display_name for p in Person.select(Person.uid, Person.display_name).where(Person.uid.in_(uids))}
+    return [Decision(r.id, r.kind, r.occurred_at, names.get(r.actor_uid or "", r.actor_uid or ""),
+                     names.get(r.learner_uid) if r.learner_uid else None, json.loads(r.payload)) for r in rows]

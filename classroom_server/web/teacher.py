@@ -272,6 +272,58 @@ def _known_skill(qualified_skill: str) -> bool:
     return True
 
 
+@bp.route("/classes/<int:class_id>/history")
+@requires("teacher", "admin")
+def history(class_id: int) -> str:
+    """Who decided what for the class, newest first: the audit view of overrides, assignments,
+    courses, accommodations and class-list changes (each an event with its author)."""
+    classroom = accounts.get_class_for(g.person, class_id)
+    try:
+        before = optional_int(request.args.get("before"), "before", 1)
+    except Invalid:
+        before = None
+    decisions = teaching.history(classroom, before)
+    rows = [{"decision": d, "words": _decision_words(d)} for d in decisions]
+    older = decisions[-1].event_id if len(decisions) == teaching.HISTORY_PAGE else None
+    return render_template("teacher/history.html", classroom=classroom, rows=rows, older=older,
+                           newest=before is None)
+
+
+def _skill_words(payload: dict[str, Any]) -> str | None:
+    if not payload.get("pack") or not payload.get("skill"):
+        return None
+    qualified = practice.qualify(payload["pack"], payload["skill"])
+    return teaching.skill_title(_engine(), qualified, g.lang) if _known_skill(qualified) else payload["skill"]
+
+
+def _decision_words(d: teaching.Decision) -> str:
+    """A recorded decision in the teacher's words (their language, not the event's)."""
+    name, p = d.learner or "", d.payload
+    if d.kind == "override":
+        skill = _skill_words(p)
+        if skill is None:
+            return _override_message(p["action"], name, None)
+        return _override_message(p["action"], name, skill)
+    if d.kind == "assignment.set":
+        skills = [teaching.skill_title(_engine(), s, g.lang) if _known_skill(s) else s for s in p["skills"]]
+        return _("Assigned to the class: %(skills)s", skills=", ".join(skills)) if skills else \
+            _("The class assignment was cleared.")
+    if d.kind == "class.courses_set":
+        catalogue = current_app.extensions["catalogue"].get().catalogue
+        titles = [next((pk.title.pick(practice.content_language(pk, g.lang)) for pk in catalogue.packs
+                        if pk.id == c["pack"]), c["pack"]) for c in p["courses"]]
+        return _("The class studies: %(packs)s", packs=", ".join(titles)) if titles else \
+            _("The class studies no pack.")
+    return {
+        "learner.accommodations_set": _("Accommodations changed for %(name)s.", name=name),
+        "learner.created": _("%(name)s was added to the class.", name=name),
+        "learner.updated": _("%(name)s's name or colour was changed.", name=name),
+        "learner.secret_reset": _("%(name)s was given a new picture password or PIN.", name=name),
+        "learner.enrolled": _("%(name)s joined the class.", name=name),
+        "learner.unenrolled": _("%(name)s was taken off the class list.", name=name),
+    }.get(d.kind, d.kind)
+
+
 def _override_message(action: str, name: str, skill: str | None) -> str:
     if not skill:
         if action == "pause":
