@@ -12,7 +12,7 @@ import os
 import click
 
 from classroom_server import __version__
-from classroom_server.cli import demo, district, hub, hub_sync, packs, users
+from classroom_server.cli import demo, district, hub, hub_sync, packs, roster, users
 from classroom_server.cli.common import _Commands
 
 
@@ -29,5 +29,5 @@ def main() -> None:
 
 
 for command in (hub.init, hub.serve, demo.demo, demo.demo_district, hub.backup, hub.restore, hub.migrate, hub.recompute,
-                hub.calibrate, hub.check, packs.pack, users.users, hub_sync.sync, district.district):
+                hub.calibrate, hub.check, packs.pack, users.users, roster.roster, hub_sync.sync, district.district):
     main.add_command(command)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from classroom_server.db import db
 from classroom_server.errors import Forbidden, Invalid, NotFound
-from classroom_server.models import Classroom, ClassTeacher, Enrollment, Person
+from classroom_server.models import Classroom, ClassTeacher, Enrollment, Event, Person
 from classroom_server.services import accounts, events, sessions
 
 
@@ -160,3 +160,11 @@ def move_learner(actor: Person, classroom: Classroom, learner: Person, to_class_
             events.record("learner.enrolled", {"uid": learner.uid}, learner_uid=learner.uid, class_uid=target.uid,
                           actor_uid=actor.uid, action=enrol)
     return target
+
+
+def never_signed_in(learners: list[Person]) -> set[int]:
+    """The ids of those learners who have never signed in (their login cards are still to give)."""
+    uids = {p.uid: p.id for p in learners}
+    seen = {row.learner_uid for row in Event.select(Event.learner_uid).where(
+        Event.kind == "learner.signed_in", Event.learner_uid.in_(list(uids))).distinct()}
+    return {person_id for uid, person_id in uids.items() if uid not in seen}
