@@ -35,7 +35,9 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PACK = ROOT / "content_packs" / "library" / "numbers"
 
 # How prompts are spoken and encoded. Changing any of this makes every prompt stale.
-VOICES = {"en": "en-us", "fr": "fr"}
+# Spanish: espeak-ng's Latin American voice, whose seseo ("doce", "cinco", "decenas" with an s, not
+# the th of Spain) is what children in our Spanish-speaking schools hear; the texts are Latin American too.
+VOICES = {"en": "en-us", "fr": "fr", "es": "es-419"}
 RATE = 130  # words per minute; espeak-ng speaks 175 by default, too fast for 5 to 7 year olds
 OPUSENC = ["--bitrate", "16", "--speech", "--downmix-mono", "--serial", "1"]
 FFMPEG = ["-ac", "1", "-c:a", "libopus", "-b:a", "16k", "-application", "voip"]
@@ -48,11 +50,20 @@ SIGNS = {
            "=": ("equals", "equals"), "+": ("plus", "plus")},
     "fr": {"<": ("est plus petit que", "plus petit que"), ">": ("est plus grand que", "plus grand que"),
            "=": ("égale", "égal"), "+": ("plus", "plus")},
+    "es": {"<": ("es menor que", "menor que"), ">": ("es mayor que", "mayor que"),
+           "=": ("es igual a", "igual"), "+": ("más", "más")},
 }
-EMPTY_BOX = {"en": "empty box", "fr": "case vide"}  # ☐, the box the answer goes in
-PICTURE = {"en": "a picture", "fr": "une image"}
-# "count by 5s": espeak-ng says "five s". The French texts say "de 5 en 5".
+EMPTY_BOX = {"en": "empty box", "fr": "case vide", "es": "casilla vacía"}  # ☐, the box the answer goes in
+PICTURE = {"en": "a picture", "fr": "une image", "es": "un dibujo"}  # the Spanish texts call pictures "dibujos"
+# "count by 5s": espeak-ng says "five s". The French and Spanish texts say "de 5 en 5".
 PLURAL_NUMBERS = {"en": {"2": "twos", "5": "fives", "10": "tens", "100": "hundreds"}}
+# Spanish says "una decena", "un atado", "trescientos ochenta y un alumnos"; espeak-ng says "uno" before any
+# noun. The nouns the Spanish texts count (singular; plurals match too), by the form of "one" they take.
+COUNTED_ONE = {
+    "es": {"una": ("decena", "centena", "unidad", "ficha", "barra", "placa", "casilla", "fila", "cuenta",
+                   "calcomanía"),
+           "un": ("atado", "palito", "cubo", "frijol", "alumno", "marco", "dibujo", "número", "punto", "salto")},
+}
 
 # Items whose prompt must not read everything the screen shows, because hearing it would give
 # the answer away. Each rule names the text it changes, so an edited item makes the generator
@@ -63,7 +74,8 @@ RULES: dict[str, dict[str, Any]] = {
     # "Which ones show eight?": reading "8" and "eight" aloud would answer it.
     "n20-06": {"lists": False},
     # "How do we say 13?": the child hears the three names and looks at 13 on the screen.
-    "n20-10": {"stem": {"en": ["**13**", "this number"], "fr": ["**13**", "ce nombre"]}},
+    "n20-10": {"stem": {"en": ["**13**", "this number"], "fr": ["**13**", "ce nombre"],
+                         "es": ["**13**", "este número"]}},
 }
 
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
@@ -88,6 +100,18 @@ def manifest_path(pack_dir: Path) -> Path:
     return pack_dir.parent / f"{pack_dir.name}.audio-sources.json"
 
 
+def _counted_one(number: str, one: str) -> str:
+    """A number ending in 1, as Spanish says it before a noun: 1 "una", 21 "veintiuna", 381 "380 y una".
+    Others (11 "once", 101...) are left to espeak-ng."""
+    if number == "1":
+        return one
+    if number == "21":
+        return "veintiún" if one == "un" else "veintiuna"
+    if len(number) >= 2 and number[-2] in "3456789":
+        return f"{number[:-1]}0 y {one}"
+    return number
+
+
 def speech(markdown: str, lang: str) -> str:
     """One Markdown text as espeak-ng should read it: no pictures, no markup, symbols in words."""
     text = _IMAGE.sub(" ", markdown)
@@ -97,6 +121,10 @@ def speech(markdown: str, lang: str) -> str:
     text = _SYMBOL_IN_PARENS.sub("", text)
     for number, word in PLURAL_NUMBERS.get(lang, {}).items():
         text = re.sub(rf"\b{number}s\b", word, text)
+    ones = {noun: one for one, nouns in COUNTED_ONE.get(lang, {}).items() for noun in nouns}
+    if ones:
+        text = re.sub(rf"\b(\d*1) ({'|'.join(ones)})(?=(?:s|es)?\b)",
+                      lambda m: f"{_counted_one(m.group(1), ones[m.group(2)])} {m.group(2)}", text)
     if lang == "en":  # "School A": a lone capital A is a name, not the article
         text = re.sub(r"(?<=\w )A\b", "[[,eI]]", text)
     text = re.sub(r"\s*☐\s*", f", {EMPTY_BOX[lang]}, ", text)

@@ -76,8 +76,8 @@ def test_pack_grade_band_covers_every_skill(root: Path) -> None:
 
 # --- content minimums -------------------------------------------------------------------------
 
-def test_fractions_has_enough_skills_in_english_and_spanish(fractions: Pack) -> None:
-    assert set(fractions.languages) == {"en", "es"}
+def test_fractions_has_enough_skills_in_english_spanish_and_french(fractions: Pack) -> None:
+    assert set(fractions.languages) == {"en", "es", "fr"}
     assert len(fractions.skills) >= 10
 
 
@@ -118,8 +118,8 @@ def test_fractions_every_item_has_hints_misconception_feedback_and_a_worked_solu
             assert (item.solution.get(lang) or "").strip(), (item.id, lang)
 
 
-def test_numbers_has_enough_skills_in_english_and_french(numbers: Pack) -> None:
-    assert set(numbers.languages) == {"en", "fr"}
+def test_numbers_has_enough_skills_in_english_french_and_spanish(numbers: Pack) -> None:
+    assert set(numbers.languages) == {"en", "fr", "es"}
     assert len(numbers.skills) >= 8
 
 
