@@ -63,8 +63,9 @@ def _accommodations(payload: dict[str, Any]) -> Row:
 
 
 LATEST: tuple[LatestRule, ...] = (
-    LatestRule("class_assignment", "assignment-1", "assignment.set", "class_uid",
-               lambda p: {"skills": json.dumps(list(p["skills"]))}),
+    LatestRule("class_assignment", "assignment-2", "assignment.set", "class_uid",
+               lambda p: {"skills": json.dumps(list(p["skills"])),
+                          "given": json.dumps(list(p.get("given", [])), sort_keys=True)}),
     LatestRule("class_course", "course-1", "class.courses_set", "class_uid",
                lambda p: {"courses": json.dumps(list(p["courses"]), sort_keys=True)}),
     LatestRule("learner_accommodations", "accommodations-1", "learner.accommodations_set", "learner_uid",

@@ -442,3 +442,58 @@ def test_the_history_lists_every_decision_with_who_and_when(app, tess, hub):
     sign_in_staff(tom, "tom", TEACHER_PASSWORD)
     assert tom.get(history).status_code == 404
     assert tess.get(history + "?before=1").status_code == 200 and tess.get(history + "?before=x").status_code == 200
+
+
+# --- assignments to some learners, with a due date ---
+
+def test_an_assignment_to_one_learner_with_a_due_date_is_first_for_them_only(app, tess, hub):
+    """#18: assignments go to a group or one learner, with a due date; the soonest due first; a
+    learner outside the group does not see it; taking it back is undone exactly."""
+    first, second, last = skills(app)
+    ana, ben = hub.learners["ana"], hub.learners["ben"]
+    url = urls(hub)["assignment"]
+    response = post(tess, url, {"action": "give", "given_skills": f"{PACK}:{last}", "who": "some",
+                                "learners": str(ana.id), "due": "2099-01-15"})
+    assert response.status_code == 302
+    post(tess, url, {"action": "give", "given_skills": f"{PACK}:{second}", "who": "some",
+                     "learners": str(ana.id), "due": "2098-06-01"})
+    payload = json.loads(teacher_events("assignment.set")[-1].payload)
+    assert payload["skills"] == [] and [g["due"] for g in payload["given"]] == ["2099-01-15", "2098-06-01"]
+    assert all(g["learners"] == [ana.uid] for g in payload["given"])
+    reasons = path_reasons(learner_client(app, hub, "ana"))
+    assert reasons[:2] == [("Your teacher asked", title(app, second)), ("Your teacher asked", title(app, last))]
+    assert all(r[0] != "Your teacher asked" for r in path_reasons(learner_client(app, hub, "ben")))
+    page = tess.get(url).get_data(as_text=True)
+    assert "due 2098-06-01" in page and "Ana" in page
+    # take one back, then undo: the same assignment returns
+    assignment_id = payload["given"][1]["id"]
+    taken = post(tess, url, {"action": "withdraw", "id": assignment_id})
+    assert taken.headers["Location"].endswith(f"withdrawn={assignment_id}")
+    assert path_reasons(learner_client(app, hub, "ana"))[0] == ("Your teacher asked", title(app, last))
+    post(tess, url, {"action": "restore", "id": assignment_id})
+    restored = json.loads(teacher_events("assignment.set")[-1].payload)["given"]
+    assert sorted(g["id"] for g in restored) == sorted(g["id"] for g in payload["given"])
+    # the whole class's assignment leaves the others as they are
+    post(tess, url, {"skills": [f"{PACK}:{first}"]})
+    latest = json.loads(teacher_events("assignment.set")[-1].payload)
+    assert latest["skills"] == [f"{PACK}:{first}"] and len(latest["given"]) == 2
+    assert ben.uid not in json.dumps(latest["given"])
+
+
+def test_a_bad_assignment_is_refused_with_what_was_typed_kept(app, tess, hub):
+    url = urls(hub)["assignment"]
+    _, _, last = skills(app)
+    cases = [({"action": "give", "given_skills": f"{PACK}:{last}", "due": "2000-01-01"}, "already past"),
+             ({"action": "give", "given_skills": f"{PACK}:{last}", "due": "15/01/2099"}, "year-month-day"),
+             ({"action": "give", "due": "2099-01-01"}, "at least one skill"),
+             ({"action": "give", "given_skills": f"{PACK}:{last}", "who": "some",
+               "learners": str(hub.learners["cleo"].id)}, "learners of this class"),
+             ({"action": "give", "given_skills": f"{PACK}:{last}", "who": "some"}, "learners of this class")]
+    for form, words in cases:
+        response = post(tess, url, form)
+        body = response.get_data(as_text=True)
+        assert response.status_code == 400 and words in body, (form, body[-800:])
+        if form.get("given_skills"):
+            assert f'value="{PACK}:{last}" checked' in body
+    assert post(tess, url, {"action": "withdraw", "id": "nope"}).status_code == 404
+    assert teacher_events("assignment.set") == []

@@ -25,10 +25,12 @@ class MasteryRow(BaseModel):
 
 
 class ClassAssignment(BaseModel):
-    """A class's current assignment: qualified skill ids, as JSON, in the teacher's order."""
+    """A class's current assignments: ``skills``, the whole class's (qualified skill ids, as JSON,
+    in the teacher's order), and ``given``, those to some learners or with a due date (JSON)."""
 
     class_uid = TextField(primary_key=True)
     skills = TextField()
+    given = TextField(default="[]")
     algorithm = TextField()
     event_id = IntegerField()
 

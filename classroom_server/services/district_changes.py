@@ -295,7 +295,11 @@ def _assignment(change: Change, applied: Applied) -> None:
     row = ClassAssignment.get_or_none(ClassAssignment.class_uid == classroom.uid)
     if (json.loads(row.skills) if row else []) == skills:
         return
-    _record(applied, "assignment.set", {"skills": skills}, class_uid=classroom.uid)
+    payload: dict[str, Any] = {"skills": skills}
+    given = json.loads(row.given) if row else []
+    if given:  # the teacher's assignments to groups stay: the district sets the whole class's
+        payload["given"] = given
+    _record(applied, "assignment.set", payload, class_uid=classroom.uid)
 
 
 def _course(change: Change, applied: Applied) -> None:

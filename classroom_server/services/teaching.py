@@ -8,12 +8,17 @@ read the engine's projection (mastery records), never raw answers.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from peewee import fn
+
+from classroom_server import clock
 from classroom_server.errors import Invalid, NotFound
 from classroom_server.models import ClassAssignment, Classroom, Event, LearnerAccommodations, Person
 from classroom_server.numbers import parse_int
@@ -162,14 +167,58 @@ def override(engine: Engine, actor: Person, classroom: Classroom, learner: Perso
     events.record("override", payload, learner_uid=learner.uid, actor_uid=actor.uid, class_uid=classroom.uid)
 
 
+@dataclass(frozen=True)
+class Assignment:
+    """Skills a teacher asked some learners (``learners``: their uids; None, the whole class) to
+    work on first, by a day (``due``) or whenever. ``id`` "class" is the whole class's standing
+    assignment (the ``skills`` of ``assignment.set``: no due date)."""
+
+    id: str
+    skills: tuple[str, ...]
+    learners: tuple[str, ...] | None = None
+    due: dt.date | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"id": self.id, "skills": list(self.skills)}
+        if self.learners is not None:
+            found["learners"] = list(self.learners)
+        if self.due is not None:
+            found["due"] = self.due.isoformat()
+        return found
+
+    def includes(self, learner: Person) -> bool:
+        return self.learners is None or learner.uid in self.learners
+
+
+CLASS_WIDE = "class"
+
+
+def _from_json(given: dict[str, Any]) -> Assignment:
+    return Assignment(given["id"], tuple(given["skills"]), tuple(given["learners"]) if given.get("learners") else None,
+                      dt.date.fromisoformat(given["due"]) if given.get("due") else None)
+
+
+def _given(row: Any) -> list[Assignment]:
+    return [_from_json(g) for g in json.loads(row.given or "[]")]
+
+
 def assignment_of(classroom: Classroom) -> list[str]:
-    """The class's current assignment (the stored projection of ``assignment.set`` events)."""
+    """The whole class's standing assignment (skills, in the teacher's order)."""
     row = ClassAssignment.get_or_none(ClassAssignment.class_uid == classroom.uid)
     return list(json.loads(row.skills)) if row else []
 
 
-def set_assignment(engine: Engine, actor: Person, classroom: Classroom, skills: list[str]) -> list[str]:
-    """Ask the whole class to work on these skills first (an empty list clears the assignment)."""
+def assignments_of(classroom: Classroom) -> list[Assignment]:
+    """Every current assignment of the class: the whole class's first, then the others by due
+    date (none last), as the latest ``assignment.set`` says."""
+    row = ClassAssignment.get_or_none(ClassAssignment.class_uid == classroom.uid)
+    if row is None:
+        return []
+    found = [Assignment(CLASS_WIDE, tuple(json.loads(row.skills)))] if json.loads(row.skills) else []
+    return found + sorted(_given(row), key=lambda a: (a.due or dt.date.max, a.id))
+
+
+def _checked_skills(engine: Engine, classroom: Classroom, skills: list[str]) -> list[str]:
     chosen: list[str] = []
     studied = courses.qualified_skills(engine.catalogue_store.get().catalogue, courses.courses_of(classroom))
     for skill in skills:
@@ -179,15 +228,109 @@ def set_assignment(engine: Engine, actor: Person, classroom: Classroom, skills: 
                           field="skill", skill=skill)
         if skill not in chosen:
             chosen.append(skill)
-    events.record("assignment.set", {"skills": chosen}, actor_uid=actor.uid, class_uid=classroom.uid)
     return chosen
 
 
+def _record_assignments(actor: Person, classroom: Classroom, skills: list[str], given: list[Assignment]) -> None:
+    payload: dict[str, Any] = {"skills": skills}
+    if given:
+        payload["given"] = [a.to_json() for a in given]
+    events.record("assignment.set", payload, actor_uid=actor.uid, class_uid=classroom.uid)
+
+
+def set_assignment(engine: Engine, actor: Person, classroom: Classroom, skills: list[str]) -> list[str]:
+    """Ask the whole class to work on these skills first (an empty list clears that assignment;
+    the assignments to groups stay)."""
+    chosen = _checked_skills(engine, classroom, skills)
+    _record_assignments(actor, classroom, chosen, [a for a in assignments_of(classroom) if a.id != CLASS_WIDE])
+    return chosen
+
+
+def parse_due(text: str | None, today: dt.date) -> dt.date | None:
+    """A due date from the page's date field (YYYY-MM-DD); blank is none. A day before the hub's
+    today is refused: it was probably mistyped (or the hub's clock is wrong, which the page says)."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        due = dt.date.fromisoformat(text)
+    except ValueError:
+        raise Invalid("Write the date as year-month-day, for example 2026-12-18.", field="due") from None
+    if due < today:
+        raise Invalid("The due date is already past.", field="due")
+    return due
+
+
+def give_assignment(engine: Engine, actor: Person, classroom: Classroom, skills: list[str],
+                    learner_ids: list[int] | None, due: dt.date | None) -> Assignment:
+    """Ask some learners of the class (``learner_ids``; None, all of them) to work on these
+    skills first, by ``due`` if given. Recorded as the class's assignments, whole, with this one
+    added, so the log says at every moment what was asked of whom."""
+    chosen = _checked_skills(engine, classroom, skills)
+    if not chosen:
+        raise Invalid("Choose at least one skill.", field="skills")
+    uids: tuple[str, ...] | None = None
+    if learner_ids is not None:
+        members = {p.id: p.uid for p in accounts.learners_in(classroom)}
+        if not learner_ids or any(i not in members for i in learner_ids):
+            raise Invalid("Choose learners of this class.", field="learners")
+        uids = tuple(sorted({members[i] for i in learner_ids}))
+    current = assignments_of(classroom)
+    new = Assignment(uuid.uuid4().hex[:12], tuple(chosen), uids, due)
+    _record_assignments(actor, classroom, assignment_of(classroom),
+                        [a for a in current if a.id != CLASS_WIDE] + [new])
+    return new
+
+
+def withdraw_assignment(actor: Person, classroom: Classroom, assignment_id: str) -> Assignment:
+    """Take one assignment back (the whole class's, with id "class")."""
+    current = assignments_of(classroom)
+    found = next((a for a in current if a.id == assignment_id), None)
+    if found is None:
+        raise NotFound("There is no such assignment.")
+    whole = [] if assignment_id == CLASS_WIDE else assignment_of(classroom)
+    _record_assignments(actor, classroom, whole, [a for a in current if a.id not in (CLASS_WIDE, assignment_id)])
+    return found
+
+
+def restore_assignment(actor: Person, classroom: Classroom, assignment: Assignment) -> None:
+    """Undo a withdrawal: the assignment comes back as it was (same id, skills, learners, date)."""
+    current = assignments_of(classroom)
+    if any(a.id == assignment.id for a in current):
+        return
+    whole = list(assignment.skills) if assignment.id == CLASS_WIDE else assignment_of(classroom)
+    others = [a for a in current if a.id != CLASS_WIDE]
+    if assignment.id != CLASS_WIDE:
+        others.append(assignment)
+    _record_assignments(actor, classroom, whole, others)
+
+
+def previous_assignment(classroom: Classroom, assignment_id: str) -> Assignment | None:
+    """The assignment with this id as the class's earlier ``assignment.set`` events held it:
+    what Undo after a withdrawal restores."""
+    query = (Event.select(Event.payload).where(Event.kind == "assignment.set", Event.class_uid == classroom.uid)
+             .order_by(Event.id.desc()).limit(50))
+    for row in query:
+        payload = json.loads(row.payload)
+        if assignment_id == CLASS_WIDE and payload.get("skills"):
+            return Assignment(CLASS_WIDE, tuple(payload["skills"]))
+        for given in payload.get("given", []):
+            if given["id"] == assignment_id:
+                return _from_json(given)
+    return None
+
+
 def assignments_for(learner: Person) -> tuple[str, ...]:
-    """Every skill a learner's teachers assigned, class by class, without repeats."""
-    found: list[str] = []
+    """Every skill the learner's teachers asked of them, most urgent first: by due date (overdue
+    first, none last), class by class, without repeats. The policy offers each first until it is
+    met (learning/policy.py)."""
+    mine: list[Assignment] = []
     for classroom in accounts.classes_for(learner):
-        found += [s for s in assignment_of(classroom) if s not in found]
+        mine += [a for a in assignments_of(classroom) if a.includes(learner)]
+    mine.sort(key=lambda a: a.due or dt.date.max)
+    found: list[str] = []
+    for assignment in mine:
+        found += [s for s in assignment.skills if s not in found]
     return tuple(found)
 
 
@@ -313,3 +456,19 @@ def history(classroom: Classroom, before: int | None = None, limit: int = HISTOR
     names = {p.uid: p.display_name for p in Person.select(Person.uid, Person.display_name).where(Person.uid.in_(uids))}
     return [Decision(r.id, r.kind, r.occurred_at, names.get(r.actor_uid or "", r.actor_uid or ""),
                      names.get(r.learner_uid) if r.learner_uid else None, json.loads(r.payload)) for r in rows]
+
+
+def clock_doubt() -> str | None:
+    """The time of the newest event when the hub's clock is behind it (a Pi has no clock
+    battery: after a power cut its clock may restart in the past), else None. Due dates and
+    "today" are then wrong, so the teacher is told; nothing recorded is lost either way, since
+    events keep the order they were recorded in, whatever their times say."""
+    newest = Event.select(fn.MAX(Event.recorded_at)).scalar()
+    if not newest:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(newest)
+    except ValueError:
+        return None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return str(newest) if clock.now() < moment - dt.timedelta(minutes=5) else None

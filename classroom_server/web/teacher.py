@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from classroom_server import clock
 from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
 from classroom_server.numbers import optional_int, parse_int
@@ -235,8 +236,9 @@ def progress(class_id: int) -> str:
     notes, grids = teaching.class_progress(_engine(), classroom, g.lang)
     assigned = [teaching.skill_title(_engine(), s, g.lang) for s in teaching.assignment_of(classroom)
                 if _known_skill(s)]
+    others = len([a for a in teaching.assignments_of(classroom) if a.id != teaching.CLASS_WIDE])
     return render_template("teacher/progress.html", classroom=classroom, notes=notes, grids=grids,
-                           assigned=assigned)
+                           assigned=assigned, others=others)
 
 
 @bp.route("/classes/<int:class_id>/activities")
@@ -377,15 +379,56 @@ def accommodations(class_id: int, learner_id: int) -> ResponseReturnValue:
 @bp.route("/classes/<int:class_id>/assignment", methods=["GET", "POST"])
 @requires("teacher", "admin")
 def assignment(class_id: int) -> ResponseReturnValue:
-    """The skills the whole class should work on first; the learners see "Your teacher asked"."""
+    """What learners work on first: the whole class's standing assignment, and assignments to
+    some learners or by a day (each can be taken back, and the taking back undone)."""
     classroom = accounts.get_class_for(g.person, class_id)
-    if request.method == "POST":
+    if request.method == "GET":
+        return _assignment_page(classroom)
+    action = request.form.get("action", "")
+    here = url_for("teacher.assignment", class_id=classroom.id)
+    try:
+        if action == "give":
+            learner_ids = None
+            if request.form.get("who") == "some":
+                learner_ids = [parse_int(v, "learners", 1) for v in request.form.getlist("learners")]
+            due = teaching.parse_due(request.form.get("due"), clock.now().astimezone().date())
+            teaching.give_assignment(_engine(), g.person, classroom, request.form.getlist("given_skills"),
+                                     learner_ids, due)
+            flash(_("Assigned. Those learners see these skills first until they know them."))
+            return redirect(here)
+        if action == "withdraw":
+            taken = teaching.withdraw_assignment(g.person, classroom, request.form.get("id", ""))
+            flash(_("The assignment is taken back."))
+            return redirect(url_for("teacher.assignment", class_id=classroom.id, withdrawn=taken.id))
+        if action == "restore":
+            found = teaching.previous_assignment(classroom, request.form.get("id", ""))
+            if found is not None:
+                teaching.restore_assignment(g.person, classroom, found)
+                flash(_("The assignment is back."))
+            return redirect(here)
+        if action:
+            raise Invalid("Choose one of the actions on the page.", field="action")
         chosen = teaching.set_assignment(_engine(), g.person, classroom, request.form.getlist("skills"))
-        flash(_("The class will see these skills first.") if chosen else _("The assignment is cleared."))
-        return redirect(url_for("teacher.progress", class_id=classroom.id))
-    return render_template("teacher/assignment.html", classroom=classroom,
-                           grids=teaching.pack_skills(_engine(), g.lang, courses.courses_of(classroom)),
-                           chosen=set(teaching.assignment_of(classroom)))
+    except Invalid as exc:
+        return _assignment_page(classroom, _(exc.template, **exc.params), exc.field, request.form), 400
+    flash(_("The class will see these skills first.") if chosen else _("The assignment is cleared."))
+    return redirect(url_for("teacher.progress", class_id=classroom.id))
+
+
+def _assignment_page(classroom: accounts.Classroom, error: str | None = None, error_field: str | None = None,
+                     form: Any = None) -> str:
+    learners = accounts.learners_in(classroom)
+    names = {p.uid: p.display_name for p in learners}
+    today = clock.now().astimezone().date()
+    current = [{"assignment": a, "titles": [teaching.skill_title(_engine(), s, g.lang) for s in a.skills
+                                             if _known_skill(s)],
+                "who": None if a.learners is None else [names.get(u, "?") for u in a.learners],
+                "overdue": a.due is not None and a.due < today} for a in teaching.assignments_of(classroom)]
+    return render_template(
+        "teacher/assignment.html", classroom=classroom, learners=learners, current=current,
+        grids=teaching.pack_skills(_engine(), g.lang, courses.courses_of(classroom)),
+        chosen=set(teaching.assignment_of(classroom)), error=error, error_field=error_field, form=form,
+        withdrawn=request.args.get("withdrawn"), today=today.isoformat(), clock_doubt=teaching.clock_doubt())
 
 
 @bp.app_context_processor

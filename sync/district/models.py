@@ -231,6 +231,7 @@ class DistrictAssignment(DistrictModel):
     hub = ForeignKeyField(Hub, on_delete="CASCADE")
     class_uid = TextField()
     skills = TextField()
+    given = TextField(default="[]")
     algorithm = TextField()
     origin = TextField()
     seq = BigIntegerField()
@@ -400,4 +401,19 @@ def connect(url: str) -> Database:
             _create_postgres_events(database)
         else:
             database.create_tables(MODELS, safe=True)
+        _add_missing_columns(database)
     return database
+
+
+# Columns added to a table after it first shipped: (model, column, its SQL definition). A district
+# created before them gets them at its next start; the projections holding them are recomputed
+# then (their algorithm version changed with the column).
+ADDED_COLUMNS = [(DistrictAssignment, "given", "TEXT NOT NULL DEFAULT '[]'")]
+
+
+def _add_missing_columns(database: Database) -> None:
+    for model, column, definition in ADDED_COLUMNS:
+        table = model._meta.table_name
+        present = {c.name for c in database.get_columns(table)}
+        if column not in present:
+            database.execute_sql(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
