@@ -230,9 +230,11 @@ def _lesson_choices(loaded: Any, chosen: list[Choice], lang: str, room: int) -> 
 
 def path_for(engine: Engine, learner: Person, lang: str, items_done_in_session: int = 0,
              challenge: str = "normal", assignments: tuple[str, ...] = (),
-             accommodations: Mapping[str, Any] | None = None) -> list[Choice]:
+             accommodations: Mapping[str, Any] | None = None,
+             within: frozenset[str] | None = None) -> list[Choice]:
     """The learner's next options (3 to 5 when there are that many), best first, each with its reason,
-    among the skills of their classes' courses (none when no class of theirs has a course).
+    among the skills of their classes' courses (none when no class of theirs has a course), or
+    among ``within`` when given (one class's skills, read once for a whole class's plan).
 
     The engine offers one activity per ready skill, up to five. When that is fewer than three
     (a new learner has one ready skill per pack), the offered skills' lessons fill the list.
@@ -240,7 +242,8 @@ def path_for(engine: Engine, learner: Person, lang: str, items_done_in_session: 
     from classroom_server.learning import PolicyOptions, next_activities
 
     loaded = engine.catalogue_store.get()
-    within = courses.skills_studied_by(loaded.catalogue, learner)
+    if within is None:
+        within = courses.skills_studied_by(loaded.catalogue, learner)
     if not within:  # no class of theirs has a course yet: the page says so
         return []
     options = PolicyOptions(challenge=challenge, accommodations=dict(accommodations or {}),

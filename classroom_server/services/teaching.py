@@ -345,10 +345,20 @@ def accommodations_of(learner: Person) -> dict[str, Any]:
 
 def policy_accommodations(learner: Person) -> dict[str, Any]:
     """What the playlist policy reads: a shorter session and audio lessons first, when set."""
-    chosen = accommodations_of(learner)
-    found: dict[str, Any] = {"read_aloud": bool(chosen["read_aloud"])}
-    if chosen["items_per_session"]:
-        found["items_per_session"] = int(chosen["items_per_session"])
+    return policy_accommodations_of([learner])[learner.uid]
+
+
+def policy_accommodations_of(learners: list[Person]) -> dict[str, dict[str, Any]]:
+    """``policy_accommodations`` for many learners in one query (a class's plan)."""
+    rows = {r.learner_uid: r for r in
+            LearnerAccommodations.select().where(LearnerAccommodations.learner_uid.in_([p.uid for p in learners]))}
+    found: dict[str, dict[str, Any]] = {}
+    for learner in learners:
+        row = rows.get(learner.uid)
+        chosen: dict[str, Any] = {"read_aloud": bool(row and row.read_aloud)}
+        if row is not None and row.items_per_session:
+            chosen["items_per_session"] = row.items_per_session
+        found[learner.uid] = chosen
     return found
 
 

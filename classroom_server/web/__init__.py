@@ -58,6 +58,7 @@ def register_blueprints(app: Flask) -> None:
         health,
         learner,
         openapi,
+        plan,
         practice,
         rosters,
         teacher,
@@ -71,7 +72,7 @@ def register_blueprints(app: Flask) -> None:
     app.before_request(_load_person)
     app.jinja_env.globals["content_url"] = url_for_file
     app.jinja_env.filters["when"] = time_tag
-    for module in (health, openapi, auth, learner, practice, teacher, rosters, admin, admin_packs, admin_sync,
+    for module in (health, openapi, auth, learner, practice, teacher, plan, rosters, admin, admin_packs, admin_sync,
                    content):
         app.register_blueprint(module.bp)
     errors.init_app(app)

@@ -238,7 +238,15 @@ def progress(class_id: int) -> str:
                 if _known_skill(s)]
     others = len([a for a in teaching.assignments_of(classroom) if a.id != teaching.CLASS_WIDE])
     return render_template("teacher/progress.html", classroom=classroom, notes=notes, grids=grids,
-                           assigned=assigned, others=others)
+                           assigned=assigned, others=others, words=state_words(), needs_help=_("Needs help"))
+
+
+def state_words() -> dict[str, tuple[str, str]]:
+    """Each mastery state's symbol and label, worked out once for the grid's thousands of cells
+    (teacher/_states.html has the same words for the legend and single cells)."""
+    return {"mastered": ("★", _("Mastered")), "proficient": ("✓", _("Knows it")),
+            "learning": ("…", _("In progress")), "needs_review": ("↻", _("Needs review")),
+            "not_started": ("·", _("Not started"))}
 
 
 @bp.route("/classes/<int:class_id>/activities")
