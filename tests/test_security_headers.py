@@ -50,7 +50,7 @@ def _route_values(app, school) -> dict[str, str]:
     sha = next(iter(loaded.files))
     return {
         "class_id": str(school.classes["pictures"].id), "learner_id": str(school.learners["ana"].id),
-        "pack_id": PACK, "item_id": pack.items[0].id, "skill_id": pack.items[0].skill,
+        "person_id": str(school.teachers["tess"].id), "pack_id": PACK, "item_id": pack.items[0].id, "skill_id": pack.items[0].skill,
         "resource_id": pack.resources[0].id if pack.resources else "none", "sha": sha,
         "name": loaded.files[sha].path.name, "filename": "app.css",
     }

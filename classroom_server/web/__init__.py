@@ -57,6 +57,7 @@ def register_blueprints(app: Flask) -> None:
         headers,
         health,
         learner,
+        live,
         openapi,
         plan,
         practice,
@@ -72,8 +73,8 @@ def register_blueprints(app: Flask) -> None:
     app.before_request(_load_person)
     app.jinja_env.globals["content_url"] = url_for_file
     app.jinja_env.filters["when"] = time_tag
-    for module in (health, openapi, auth, learner, practice, teacher, plan, rosters, admin, admin_packs, admin_sync,
-                   content):
+    for module in (health, openapi, auth, learner, practice, teacher, live, plan, rosters, admin, admin_packs,
+                   admin_sync, content):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     headers.init_app(app)
