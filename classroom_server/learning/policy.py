@@ -1,10 +1,13 @@
 """The playlist policy: the learner's next few options, each with a reason.
 
 Order of candidates (the first three distinct skills are offered; the learner chooses):
-1. the teacher's assignments (absolute: teachers override the engine);
-2. a test-out the learner started ("I already know this");
-3. one due review (FSRS) or delayed mastery check, when reviews have had less than their share
-   (20 %) of the recent answers: interleaved review, bounded so it never crowds out new learning;
+1. a test-out the learner started ("I already know this"), the one asked for last first: their
+   own request, three items long;
+2. the teacher's assignments (teachers override the engine) until the skill is proficient: then
+   it waits for its delayed check like any skill, and the path goes on;
+3. a check under way, then due reviews (FSRS) and delayed mastery checks, when they have had less
+   than their share (20 %) of this session's answers: one of each kind, the kind the session has
+   served less first: interleaved review, bounded so it never crowds out new learning;
 4. the ready fringe: skills whose prerequisites are proficient or better (`prerequisite_level`;
    "mastered" waits for their delayed checks), the skill in progress first, then new skills in
    the pack's order. A prerequisite that fails its check falls back to learning, which locks its
@@ -12,15 +15,14 @@ Order of candidates (the first three distinct skills are offered; the learner ch
    practice until its check. Repeated failure switches a skill's activity along the ladder:
    hint, worked example, lesson in another modality, the weakest prerequisite (only one whose
    evidence is below the threshold, at most `remediation_items` answers), re-check;
-5. if that leaves room: extra practice on proficient skills waiting for their check, then the
-   other due reviews and checks, then early review.
+5. if that leaves room: the other due reviews and checks, then extra practice on proficient
+   skills waiting for their check, then early review.
 Within a skill the item is the one whose predicted success is nearest the target (0.75; "easier"
 0.85, "harder" 0.6), skipping items seen recently: success often enough to keep going, hard enough
 to learn from. Evidence is asked on hard items instead: delayed checks and due reviews use the
 check item the learner is least likely to get right, and so does practice whose right answer would
 (nearly) make the skill proficient (`check_item`, `decisive_item`), so a partly-known skill does
-not pass on a run of easy items. A check under way (one right, one more to go) comes before
-everything but assignments and test-outs. Reasons are codes (REASON_CODES) with parameters for the
+not pass on a run of easy items. Reasons are codes (REASON_CODES) with parameters for the
 web layer to phrase in the learner's language.
 """
 
@@ -33,7 +35,7 @@ from typing import Any, cast
 from . import mastery as m
 from . import review, tracing
 from .model import to_seconds
-from .projection import EngineState
+from .projection import EngineState, LearnerActivity
 from .skill_graph import Item, SkillGraph
 
 ALGORITHM_VERSION = "policy-3"
@@ -192,6 +194,59 @@ def _days(now: float, then: float | None) -> int:
     return int((now - then) // 86400) if then is not None else 0
 
 
+def _due_work(state: EngineState, catalog: SkillGraph, learner_id: str, order: Sequence[str],
+              now_s: float, options: PolicyOptions) -> list[tuple[float, str, Activity | None]]:
+    """Due checks and reviews as (due time, kind, activity), the oldest first.
+
+    Each is ordered by the time it fell due: a check at proficient + the delay, a review at its
+    FSRS date. Checks used to be ordered by the time they became proficient, a day ahead of
+    their due time, so a waiting check always came before every review (#19).
+    """
+    due: list[tuple[float, str, Activity | None]] = []
+    for skill_id in order:
+        record = state.peek(learner_id, skill_id)
+        if record.paused:
+            continue
+        if record.review_due(now_s):
+            card = record.review_card or {}
+            since = review.last_review_at(card)
+            due.append((review.due_at(card), "review", _item_activity(
+                "review", state, catalog, learner_id, skill_id, "review_due",
+                {"days_since": _days(now_s, since)}, options)))
+        elif record.check_due(now_s, state.config):
+            due.append(((record.proficient_at or 0.0) + state.config.confirm_delay_s, "check",
+                        _item_activity("check", state, catalog, learner_id, skill_id,
+                                       "mastery_check",
+                                       {"days_since": _days(now_s, record.proficient_at)},
+                                       options)))
+    due.sort(key=lambda entry: entry[0])
+    return due
+
+
+def _due_served(state: EngineState, catalog: SkillGraph, learner_id: str,
+                activity: LearnerActivity | None, session: Sequence[bool]) -> dict[str, int]:
+    """Skills given a check or a review in this session's answers, by kind.
+
+    The log keeps no kind per answer, so it is read from the skill's record: a skill answered as
+    due work that is mastered (or needs review) and was mastered before that answer had a
+    review; any other had its check (under way, passed or missed). A skill restored from
+    needs_review counts as a check: it only decides which kind of due work leads next.
+    """
+    served = {"check": 0, "review": 0}
+    answered = activity.recent_items[-len(session):] if activity is not None and session else []
+    seen: set[str] = set()
+    for item_id, was_due in zip(answered, session, strict=True):
+        item = catalog.items.get(item_id)
+        if not was_due or item is None or item.skill_id in seen:
+            continue
+        seen.add(item.skill_id)
+        record = state.peek(learner_id, item.skill_id)
+        reviewed = (record.state in (m.MASTERED, m.NEEDS_REVIEW)
+                    and record.mastered_at != record.last_attempt_at)
+        served["review" if reviewed else "check"] += 1
+    return served
+
+
 def next_activities(
     state: EngineState,
     catalog: SkillGraph,
@@ -245,37 +300,23 @@ def next_activities(
         return _item_activity("practice", state, catalog, learner_id, skill_id, code, params,
                               options, decisive=decisive)
 
+    # A test-out is the learner's own request, three items long: it goes first, the one asked
+    # last before others, or "I already know this" would lead to whatever else comes first.
+    testing = {s: rec(s).test_out for s in order if rec(s).test_out is not None and not rec(s).paused}
+    for skill_id, test_out in sorted(testing.items(), key=lambda pair: -float((pair[1] or {})["started_at"])):
+        offer(_item_activity("check", state, catalog, learner_id, skill_id, "test_out",
+                             {"answered": (test_out or {})["answered"],
+                              "needed": state.config.test_out_items}, options))
+
+    # An assignment leads until the skill is proficient, then steps aside and waits for its
+    # delayed check like any skill: leading until *mastered* kept a learner who knew it on the
+    # same few items until the session's break (#19).
     for skill_id in assignments:
         record = rec(skill_id)
         studied = skill_id in catalog.skills and (within is None or skill_id in within)
-        if studied and not record.paused and record.state != m.MASTERED:
+        if studied and not record.paused and record.state not in (m.PROFICIENT, m.MASTERED):
             offer(practice(skill_id, "teacher_assigned", {"skill": skill_id}))
 
-    for skill_id in order:
-        record = rec(skill_id)
-        if record.test_out is not None and not record.paused:
-            offer(_item_activity("check", state, catalog, learner_id, skill_id, "test_out",
-                                 {"answered": record.test_out["answered"],
-                                  "needed": state.config.test_out_items}, options))
-
-    due: list[tuple[float, Activity | None]] = []
-    for skill_id in order:
-        record = rec(skill_id)
-        if record.paused:
-            continue
-        if record.review_due(now_s):
-            card = record.review_card or {}
-            since = review.last_review_at(card)
-            due.append((review.due_at(card), _item_activity(
-                "review", state, catalog, learner_id, skill_id, "review_due",
-                {"days_since": _days(now_s, since)}, options)))
-        elif record.check_due(now_s, state.config):
-            due.append((record.proficient_at or 0.0, _item_activity(
-                "check", state, catalog, learner_id, skill_id, "mastery_check",
-                {"days_since": _days(now_s, record.proficient_at)}, options)))
-    due.sort(key=lambda pair: pair[0])
-    recent = activity.recent_review if activity else []
-    share = sum(recent) / len(recent) if recent else 0.0
     # A check already under way (right so far, more items needed) goes on first.
     under_way = [s for s in order
                  if rec(s).check_passed > 0 and rec(s).check_due(now_s, state.config)
@@ -284,8 +325,26 @@ def next_activities(
         record = rec(skill_id)
         offer(_item_activity("check", state, catalog, learner_id, skill_id, "mastery_check",
                              {"days_since": _days(now_s, record.proficient_at)}, options))
+    due = _due_work(state, catalog, learner_id, [s for s in order if s not in under_way], now_s,
+                    options)
+    # The share counts this session's answers only: over the last 20 answers, the previous
+    # session's reviews kept a learner who came back a week later from meeting any (#19).
+    recent = activity.recent_review if activity else []
+    session = recent[-items_done_in_session:] if items_done_in_session > 0 else []
+    share = sum(session) / len(session) if session else 0.0
     if due and share < options.review_share:
-        offer(due.pop(0)[1])
+        # One of each kind when both are due, the kind this session has served less first (the
+        # older first on a tie). With one slot, oldest first, a learner who makes a skill
+        # proficient most days always had a check older than their reviews, and one back from
+        # a holiday had reviews older than every check: one kind took every slot (#19).
+        served = _due_served(state, catalog, learner_id, activity, session)
+        kinds = [entry[1] for entry in due]
+        lead = min(set(kinds), key=lambda kind: (served[kind], kinds.index(kind)))
+        for kind in [lead] + [k for k in ("check", "review") if k != lead and k in kinds]:
+            entry = due[kinds.index(kind)]
+            due.remove(entry)
+            kinds.remove(kind)
+            offer(entry[2])
 
     fringe_started: list[tuple[str, str, dict[str, Any]]] = []
     fringe_new: list[tuple[str, str, dict[str, Any]]] = []
@@ -309,14 +368,18 @@ def next_activities(
     for skill_id, code, params in fringe_started + fringe_new:
         offer(practice(skill_id, code, params))
 
-    waiting = [s for s in order if rec(s).state == m.PROFICIENT and not rec(s).paused]
+    for _, _, act in due:  # after new learning: the review share bounds only what comes first
+        offer(act)
+    # Extra practice for a skill still waiting for its check (one whose check is due is in `due`:
+    # an answer on it *is* its check, mastery.apply_attempt). After due reviews, which FSRS asks
+    # for, where extra practice on a skill already proficient is only a way to keep busy.
+    waiting = [s for s in order if rec(s).state == m.PROFICIENT and not rec(s).paused
+               and not rec(s).check_due(now_s, state.config)]
     for skill_id in waiting:
         record = rec(skill_id)
         hours = max(0, int((record.proficient_at or now_s) + state.config.confirm_delay_s - now_s) // 3600)
         offer(_item_activity("practice", state, catalog, learner_id, skill_id, "keep_practising",
                              {"skill": skill_id, "hours_until_check": hours}, options))
-    for _, act in due:  # only when nothing else is left: the review share stays bounded
-        offer(act)
     mastered = [s for s in order if rec(s).state == m.MASTERED and rec(s).review_card
                 and not rec(s).paused]
     # every skill in `mastered` has a review card (filtered just above)

@@ -176,6 +176,11 @@
     prefetch();
   }
 
+  /* Feedback: "Next" takes the focus (Enter goes on) without scrolling, so the verdict and the
+   * question above it stay in view; the `autofocus` attribute scrolled a tall page to its foot. */
+  var focusFirst = document.querySelector('[data-focus]');
+  if (focusFirst) { focusFirst.focus({preventScroll: true}); }  /* older browsers scroll, as before */
+
   /* Hints: shown in place, so the answer already chosen stays chosen. Without JavaScript the
    * link opens the page again with one more hint. */
   var hintLink = document.getElementById('hint-link'), hintBox = document.getElementById('hints');

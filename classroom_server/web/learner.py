@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
@@ -53,14 +55,22 @@ def reason_words(code: str, params: dict) -> str:
     return phrase(params) if phrase else _("Keep practising")
 
 
-def url_for_choice(choice: practice.Choice) -> str | None:
+def url_for_choice(choice: practice.Choice, why: bool = False) -> str | None:
+    """The page of an option. ``why``: the address also carries the path's reason, for a page
+    reached without seeing My path ("Next", a skill tapped, a test-out), which then says why it
+    is shown (web/practice.shown_reason)."""
+    reason: dict[str, Any] = {}
+    if why:
+        reason["why"] = choice.reason_code
+        if "days_since" in choice.reason_params:
+            reason["days"] = choice.reason_params["days_since"]
     if choice.kind in ("practice", "check", "review") and choice.item_id:
         return url_for("practice.item", pack_id=choice.pack_id, item_id=choice.item_id,
-                       hints=1 if choice.support == "hint" else None, mode=choice.kind)
+                       hints=1 if choice.support == "hint" else None, mode=choice.kind, **reason)
     if choice.kind == "lesson" and choice.resource_id:
-        return url_for("practice.lesson", pack_id=choice.pack_id, resource_id=choice.resource_id)
+        return url_for("practice.lesson", pack_id=choice.pack_id, resource_id=choice.resource_id, **reason)
     if choice.kind == "worked_example" and choice.item_id:
-        return url_for("practice.example", pack_id=choice.pack_id, item_id=choice.item_id)
+        return url_for("practice.example", pack_id=choice.pack_id, item_id=choice.item_id, **reason)
     return None
 
 
@@ -144,11 +154,22 @@ def home() -> str:
 @bp.route("/next")
 @requires("learner")
 def next_activity() -> ResponseReturnValue:
-    """Go straight to the best next activity (the "Next" button after feedback)."""
+    """Go straight to the best next activity (the "Next" button after feedback), with its
+    reason; at a break, to My path, which offers to keep going."""
     for shown in choices_for_page():
-        if shown["url"]:
-            return redirect(shown["url"])
+        url = url_for_choice(shown["choice"], why=True)
+        if url:
+            return redirect(url)
     return redirect(url_for("learner.home"))
+
+
+@bp.route("/keep-going", methods=["POST"])
+@requires("learner")
+def keep_going() -> ResponseReturnValue:
+    """After the session's break, a new session: the break was shown and chosen past, not a
+    wall. Before, "Time for a break" had no way on but signing out and in again (#19)."""
+    session["session_items"] = 0
+    return redirect(url_for("learner.next_activity"))
 
 
 @bp.route("/challenge", methods=["POST"])
@@ -203,7 +224,7 @@ def skill_next(pack_id: str, skill_id: str) -> ResponseReturnValue:
     choice = practice.next_for_skill(
         engine(), g.person, g.lang, pack_id, skill_id, session.get("session_items", 0),
         session.get("challenge", "normal"), accommodations=teaching.policy_accommodations(g.person))
-    url = url_for_choice(choice) if choice is not None else None
+    url = url_for_choice(choice, why=True) if choice is not None else None
     return redirect(url or url_for("learner.home"))
 
 

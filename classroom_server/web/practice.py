@@ -17,6 +17,7 @@ from typing import Any, cast
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup
 
 from classroom_server import __version__
 from classroom_server.errors import Invalid
@@ -128,6 +129,53 @@ def item_view(pack, item, lang: str, hints: int) -> dict:
     }
 
 
+def answered_view(pack, item, response: Any, lang: str) -> dict:
+    """The question as the learner saw it, with their answer and the right one, for the
+    feedback page: without them, feedback such as "Only the first line does that" pointed at
+    lines no longer on the screen (#19). Choices are listed as they were shown, marked; other
+    items give both answers. An answer of an unexpected shape shows what can be read of it."""
+    md_inline = lambda loc: inline(loc.pick(lang), pack.id)  # noqa: E731
+    view: dict[str, Any] = {"stem": render_markdown(item.stem.pick(lang), pack.id), "lang": lang,
+                            "choices": [], "yours": [], "right": [], "ordered": item.type == "ordering"}
+    if item.type in ("single_choice", "multiple_choice"):
+        chosen = {response} if isinstance(response, str) else set(response or ())
+        view["choices"] = [{"text": md_inline(c.text), "chosen": c.id in chosen, "correct": c.correct}
+                           for c in item.choices]
+    elif item.type == "numeric":
+        view["yours"], view["right"] = [str(response)], [item.answer.value]
+    elif item.type == "short_text":
+        view["yours"], view["right"] = [str(response)], [item.answer.pick(lang)[0]]
+    elif item.type == "ordering":
+        by_id = {o.id: md_inline(o.text) for o in item.options}
+        order = response if isinstance(response, list) else []
+        view["yours"] = [by_id[i] for i in order if i in by_id]
+        view["right"] = [by_id[i] for i in item.answer if i in by_id]
+    elif item.type == "matching":
+        left = {o.id: md_inline(o.text) for o in item.left}
+        right = {o.id: md_inline(o.text) for o in item.right}
+        matched = response if isinstance(response, Mapping) else {}
+        pair = lambda a, b: Markup("{} → {}").format(left[a], right[b])  # noqa: E731
+        view["yours"] = [pair(a, b) for a, b in matched.items() if a in left and b in right]
+        view["right"] = [pair(a, b) for a, b in item.answer if a in left and b in right]
+    return view
+
+
+def shown_reason() -> dict[str, Any] | None:
+    """Why this activity is shown, when the learner came by "Next": the path's reason, carried
+    in the address (``why``, and ``days`` for a review), in the words My path uses. Moves
+    without a word left learners wondering why "Next" opened another skill (#19)."""
+    from classroom_server.web.learner import REASON_WORDS, reason_words  # it imports this module
+
+    code = request.args.get("why", "")
+    if code not in REASON_WORDS or code in ("session_complete", "nothing_ready", "resume"):
+        return None
+    days = _int_arg("days", 0, 10_000)
+    args: dict[str, Any] = {"why": code}
+    if "days" in request.args:
+        args["days"] = days
+    return {"words": reason_words(code, {"days_since": days}), "args": args}
+
+
 def _upcoming(pack, found, count: int = 3) -> list[str]:
     """Items to keep ready in the browser, so practice goes on if the Wi-Fi drops."""
     items = [i for i in _loaded().catalogue.items_for(pack.id, found.skill) if i.id != found.id]
@@ -149,7 +197,7 @@ def item(pack_id: str, item_id: str) -> str:
         "learner/item.html", v=item_view(pack, found, lang, hints), hints_used=hints,
         upcoming=_upcoming(pack, found),
         event_id=request.args.get("event_id") or str(uuid.uuid4()), started=int(time.time() * 1000),
-        mode=mode, error=None,
+        mode=mode, error=None, why=shown_reason(),
     )
 
 
@@ -221,7 +269,7 @@ def _feedback(outcome: practice.Outcome):
         "learner/feedback.html", correct=outcome.correct, feedback=feedback, celebrate=celebrate,
         skill_title=skill.title.pick(lang), show_solution=not outcome.correct and struggle >= 2,
         solution=render_markdown(found.solution.pick(lang), pack.id), duplicate=outcome.duplicate,
-        pack=pack, item=found,
+        pack=pack, item=found, asked=answered_view(pack, found, outcome.response, lang),
     )
 
 
@@ -248,7 +296,7 @@ def lesson(pack_id: str, resource_id: str):
         "learner/lesson.html", pack=pack, resource=resource, title=resource.title.pick(lang), body=body,
         file_url=_template_function("content_url")(pack.id, resource.path),
         content_lang=resource.language or lang, skill_title=skill.title.pick(lang), event_id=str(uuid.uuid4()),
-        others=[(r, r.title.pick(lang)) for r in others],
+        others=[(r, r.title.pick(lang)) for r in others], why=shown_reason(),
     )
 
 
@@ -265,17 +313,21 @@ def example(pack_id: str, item_id: str):
     _stopped_at("example", pack.id, found.id)
     lang = practice.content_language(pack, g.lang)
     return render_template("learner/example.html", v=item_view(pack, found, lang, 0),
-                           solution=render_markdown(found.solution.pick(lang), pack.id), event_id=str(uuid.uuid4()))
+                           solution=render_markdown(found.solution.pick(lang), pack.id), event_id=str(uuid.uuid4()),
+                           why=shown_reason())
 
 
 @bp.route("/test-out/<pack_id>/<skill_id>", methods=["POST"])
 @requires("learner")
 def test_out(pack_id: str, skill_id: str) -> ResponseReturnValue:
-    """ "I already know this": a short check; all right and the skill counts as proficient."""
+    """ "I already know this": a short check; all right and the skill counts as proficient.
+
+    On to that skill's check, not to the path's first choice: that was the class assignment
+    whenever there was one, so the learner never met the check they asked for (#19)."""
     pack, skill = practice.find_skill(_loaded(), pack_id, skill_id)
     practice.record_learning_step(_engine(), g.person, "test_out_started", {"pack": pack.id, "skill": skill.id},
                            event_id=request.form.get("event_id") or None)
-    return redirect(url_for("learner.next_activity"))
+    return redirect(url_for("learner.skill_next", pack_id=pack.id, skill_id=skill.id))
 
 
 @bp.route("/offline")

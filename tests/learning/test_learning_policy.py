@@ -50,6 +50,9 @@ def test_recently_seen_items_are_avoided(catalog):
 
 
 def test_review_share_is_bounded_when_reviews_are_due():
+    """Due reviews take at most their share (20 %) of a session's answers while something new is
+    left to learn, and open the session; once nothing new is left they come before extra
+    practice on skills already proficient (which FSRS does not ask for)."""
     skills = [{"id": f"s{k}"} for k in range(14)]
     items = [{"id": f"s{k}-{j}", "skill_id": f"s{k}"} for k in range(14) for j in range(3)]
     catalog = SkillGraph.from_dict({"skills": skills, "items": items})
@@ -57,14 +60,22 @@ def test_review_share_is_bounded_when_reviews_are_due():
     for k in range(12):
         master(state, f"s{k}", T0)
     now = T0 + 30 * DAY  # twelve mastered skills, all long due; two new skills to learn
-    kinds = []
+    kinds, learning_left = [], []
+    one_long_session = PolicyOptions(items_per_session=40)
     for step in range(40):
-        act = next_activities(state, catalog, "l1", now + 60 * step)[0]
-        kinds.append(act.kind)
+        learning_left.append(any(state.peek("l1", s).state in ("not_started", "learning")
+                                 for s in ("s12", "s13")))
+        act = next_activities(state, catalog, "l1", now + 60 * step, options=one_long_session,
+                              items_done_in_session=step)[0]
+        kinds.append(act.reason["code"])
         apply_event(state, {"kind": "attempt", "learner_id": "l1", "item_id": act.item_id,
                             "skill_id": act.skill_id, "correct": True, "at": now + 60 * step})
-    reviews = kinds.count("review")
-    assert 0.15 * 40 <= reviews <= 0.25 * 40, kinds
+    while_learning = [code for code, left in zip(kinds, learning_left, strict=True) if left]
+    assert kinds[0] == "review_due" and len(while_learning) >= 6, kinds
+    assert 1 <= while_learning.count("review_due") <= 0.25 * len(while_learning), kinds
+    assert kinds.count("review_due") == 12, "every due review before extra practice"
+    first_extra = kinds.index("keep_practising")
+    assert "review_due" not in kinds[first_extra:], kinds
 
 
 def fail_on_b(state, catalog, at, steps=14):
@@ -184,3 +195,107 @@ def test_retired_items_keep_their_priors_but_are_never_offered():
     for step in range(5):
         for act in next_activities(state, catalog, "l1", T0 + DAY * step):
             assert act.item_id in (None, "a1"), act
+
+
+# --- #19: what learners met when they tried the hub ---------------------------------------------
+
+def answer(state, item, correct, at, learner="l1"):
+    apply_event(state, {"kind": "attempt", "learner_id": learner, "item_id": item,
+                        "skill_id": item[0], "correct": correct, "at": at})
+
+
+def test_an_assigned_skill_steps_aside_once_proficient(catalog):
+    """#19: the assignment came first until *mastered*, so a learner who knew it rotated its
+    items until the session's break. Once proficient it waits for its check like any skill."""
+    state = new_state(catalog)
+    for k in range(3):
+        first = next_activities(state, catalog, "l1", T0 + 60 * k, assignments=["a"])[0]
+        assert (first.skill_id, first.reason["code"]) == ("a", "teacher_assigned")
+        answer(state, f"a{k}", True, T0 + 60 * k)
+    assert state.peek("l1", "a").state == "proficient"
+    later = next_activities(state, catalog, "l1", T0 + 600, assignments=["a"])
+    assert "teacher_assigned" not in [x.reason["code"] for x in later], later
+    assert later[0].skill_id in ("b", "d") and later[0].reason["code"] == "ready"
+    check = next_activities(state, catalog, "l1", T0 + DAY, assignments=["a"])[0]
+    assert (check.skill_id, check.reason["code"]) == ("a", "mastery_check")
+
+
+def test_the_test_out_the_learner_asked_for_comes_before_assignments(catalog):
+    """#19: "I already know this" on one skill sent the learner to the class assignment."""
+    state = new_state(catalog)
+    for skill, at in (("a", T0), ("d", T0 + 60)):  # d asked last: it is the one on their mind
+        apply_event(state, {"kind": "test_out_started", "learner_id": "l1", "skill_id": skill, "at": at})
+    first = next_activities(state, catalog, "l1", T0 + 120, assignments=["b"])[0]
+    assert (first.skill_id, first.reason["code"]) == ("d", "test_out")
+
+
+def test_a_session_opens_with_a_due_review_whatever_the_last_session_did():
+    """#19: the review share counted the last 20 answers, the previous session's too, so a
+    learner who had reviewed last time met no review at all when they came back weeks later."""
+    skills = [{"id": f"s{k}"} for k in range(6)]
+    items = [{"id": f"s{k}-{j}", "skill_id": f"s{k}"} for k in range(6) for j in range(4)]
+    catalog = SkillGraph.from_dict({"skills": skills, "items": items})
+    state = new_state(catalog)
+    for k in range(3):
+        master(state, f"s{k}", T0)
+    at = T0 + 10 * DAY  # reviews due; a session of 15 answers with reviews in it
+    for step in range(15):
+        act = next_activities(state, catalog, "l1", at, items_done_in_session=step)[0]
+        apply_event(state, {"kind": "attempt", "learner_id": "l1", "item_id": act.item_id,
+                            "skill_id": act.skill_id, "correct": True, "at": at})
+        at += 60
+    assert sum(state.activity["l1"].recent_review) / 20 >= 0.15
+    month_later = next_activities(state, catalog, "l1", at + 30 * DAY, items_done_in_session=0)
+    codes = [x.reason["code"] for x in month_later]
+    assert codes[0] in ("review_due", "mastery_check") and "review_due" in codes[:2], codes
+
+
+def test_a_due_review_reaches_the_path_beside_a_due_check(catalog):
+    """#19: one slot for due work, which a waiting check always took (checks were ordered by the
+    time they became proficient, reviews by when they fell due), so reviews never showed."""
+    state = new_state(catalog)
+    master(state, "d", T0)
+    for k in range(3):
+        answer(state, f"a{k}", True, T0 + 60 * k)  # a proficient: its check is due a day later
+    acts = next_activities(state, catalog, "l1", T0 + 9 * DAY, options=PolicyOptions(choices=5))
+    codes = [(x.skill_id, x.reason["code"]) for x in acts]
+    assert codes[:2] == [("a", "mastery_check"), ("d", "review_due")], codes
+
+
+def test_a_skill_whose_check_is_due_is_checked_not_extra_practice(catalog):
+    """Its answer is the check anyway (mastery.apply_attempt): say so, and ask the hard item."""
+    state = new_state(catalog)
+    master(state, "d", T0)
+    for k in range(3):
+        answer(state, f"a{k}", True, T0 + 60 * k)
+    answer(state, "d0", True, T0 + DAY)  # this session's due work has had its share already
+    acts = next_activities(state, catalog, "l1", T0 + DAY + 60, items_done_in_session=1,
+                           options=PolicyOptions(choices=5))
+    codes = {x.skill_id: x.reason["code"] for x in acts}
+    assert codes.get("a") == "mastery_check", codes
+
+
+def test_due_checks_and_reviews_take_turns_in_a_session():
+    """A learner back from a holiday has reviews older than any check; one who makes a skill
+    proficient most days has a check older than their reviews. Oldest first, one kind took
+    every slot of the session; now the kind the session has served less leads."""
+    skills = [{"id": f"s{k}"} for k in range(16)]  # 8 mastered, 1 proficient, 7 new ones
+    items = [{"id": f"s{k}-{j}", "skill_id": f"s{k}"} for k in range(16) for j in range(4)]
+    catalog = SkillGraph.from_dict({"skills": skills, "items": items})
+    state = new_state(catalog)
+    for k in range(8):
+        master(state, f"s{k}", T0)
+    at = T0 + 20 * DAY
+    for j in range(3):  # s8 proficient; its check is due a day later, long after the reviews
+        apply_event(state, {"kind": "attempt", "learner_id": "l1", "item_id": f"s8-{j}",
+                            "skill_id": "s8", "correct": True, "at": at + 60 * j})
+    at += DAY
+    served = []
+    for step in range(15):
+        act = next_activities(state, catalog, "l1", at, items_done_in_session=step)[0]
+        served.append(act.reason["code"])
+        apply_event(state, {"kind": "attempt", "learner_id": "l1", "item_id": act.item_id,
+                            "skill_id": act.skill_id, "correct": True, "at": at})
+        at += 60
+    assert served[0] == "review_due" and "mastery_check" in served, served
+    assert 1 <= served.count("review_due") <= 2, served
