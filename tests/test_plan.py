@@ -117,3 +117,21 @@ def test_bad_input_and_other_teachers_are_refused(app, client, busy):
     sign_in_staff(tom, "tom", TEACHER_PASSWORD)
     assert tom.get(url).status_code == 404
     assert post(tom, url, {"assign": f"{PACK}:{skill_ids(app)[0]}"}).status_code == 404
+
+
+def test_a_learner_due_only_a_check_of_a_skill_they_know_is_not_grouped_for_it(app, busy):
+    """The demo showed a group of six who all knew the skill: their next activity was its delayed
+    check. A check is the learner's own path's business, not a lesson for a group."""
+    import datetime as dt
+
+    from classroom_server import clock
+    from classroom_server.services import plan
+
+    answer(app, busy.learners["cara"], 0, right=True, times=8)
+    answer(app, busy.learners["dani"], 0, right=True, times=8)
+    first = f"{PACK}:{skill_ids(app)[0]}"
+    with db.connection_context(), clock.pretend(clock.now() + dt.timedelta(days=2)):
+        proposed = plan.propose(app.extensions["engine"], busy.classes["pictures"], "en")
+    grouped = {e.learner.display_name: g.skill for g in proposed.groups for e in g.members}
+    assert all(skill != first or name == "Ana" for name, skill in grouped.items()), grouped
+    assert all(e.reason != "mastery_check" for g in proposed.groups for e in g.members)

@@ -9,6 +9,10 @@ learners whose next skill is the same into groups, largest first (3 to 6 of them
 - the pack's teacher-led activity for the skill (a printable resource), when it has one;
 - the practice to assign afterwards: the same skill, to that group, the re-check.
 
+Only teaching needs make groups: a skill under way or ready, a missed review, a prerequisite to
+repair. A delayed check of a skill the learner knows, a due review and a test-out are left to
+the learner's own path (grouping learners who already know a skill would waste the lesson).
+
 A learner whose next skill nobody else shares goes to "on their own". Nothing here is recorded:
 the plan is a reading of the projection, proposed again each time. The teacher moves learners
 between groups on the page (the arrangement travels in the form) and assigns a group with one
@@ -16,8 +20,8 @@ click, which is the only event (``assignment.set``, services/teaching.py).
 
 How the next skill is chosen: the learner's own path with no assignment in it (so the plan does
 not echo what was already assigned), its first activity that teaches: new practice, practice
-under way, remediation, a missed review, a check; due reviews and "keep practising" are left to
-the learner's own path. A paused learner, or one with nothing to do, is listed apart.
+under way, remediation, a missed review. A paused learner, or one with nothing to teach, is
+listed apart.
 """
 
 from __future__ import annotations
@@ -33,8 +37,10 @@ from classroom_server.services.learning import Engine, qualify
 
 MAX_GROUPS = 6
 MIN_GROUP = 2  # a group of one is a learner on their own
-# Path reasons that do not call for the teacher: the learner's own path handles them.
-NOT_FOR_GROUPS = ("review_due", "review_early", "keep_practising", "read_lesson", "resume")
+# Path reasons that do not call for the teacher: the learner's own path handles them (a due
+# review, the delayed check of a skill they know, a test-out they asked for, extra practice).
+NOT_FOR_GROUPS = ("review_due", "review_early", "keep_practising", "read_lesson", "resume", "mastery_check",
+                  "test_out")
 
 
 @dataclass
