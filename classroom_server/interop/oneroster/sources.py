@@ -15,6 +15,7 @@ import os
 import re
 import zipfile
 import zlib
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,9 +33,9 @@ class _Unreadable(Exception):
     """Bytes that could not be had: a damaged zip member, a disk error."""
 
 
-class _Source:
+class _Source(ABC):
     """An export's files by lower-case name (``files``: the name as the export spells it); each
-    opened as a binary stream when read."""
+    opened as a binary stream when read (by the folder or the zip below)."""
 
     def __init__(self, where: str) -> None:
         self.where = where
@@ -42,8 +43,9 @@ class _Source:
         self.notes: list[str] = []
         self._paths: dict[str, str] = {}
 
+    @abstractmethod
     def open(self, name: str) -> IO[bytes]:
-        raise NotImplementedError
+        """The file ``name`` (lower case) as a binary stream; raises ``_Unreadable``."""
 
     def close(self) -> None:
         return None
