@@ -162,6 +162,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("sync_bandwidth_kbit", 0, _as_int(0, 1_000_000),
             "Most the hub sends to the district, in kbit/s, so a sync leaves room on a thin link. "
             "0: no limit."),
+    Setting("usb_mount_roots", "/media,/run/media,/mnt", _as_text,
+            "Where USB sticks are mounted, comma-separated: a stick mounted under one of these folders is "
+            "offered on the admin's District sync page, to carry a sync bundle to the district and its "
+            "answer back."),
     Setting("insecure_fast_hashes", False, _as_bool,
             "Tests only: hash passwords and learner secrets with a cheap, insecure scheme. A hub refuses "
             "to start with it on, and never accepts a hash made with it."),

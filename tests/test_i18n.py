@@ -22,6 +22,7 @@ from classroom_server.services import accounts, security
 from .conftest import ADMIN_PASSWORD, TEACHER_PASSWORD, post, sign_in_learner, sign_in_staff
 
 PACKAGE = Path(__file__).resolve().parent.parent / "classroom_server"
+DISTRICT = PACKAGE.parent / "sync" / "district"  # the district dashboard speaks the hub's languages
 POT = TRANSLATIONS_DIR / "messages.pot"
 EXTRA_POT = TRANSLATIONS_DIR / "extra.pot"
 TRANSLATED = ("es", "fr")
@@ -140,7 +141,7 @@ def test_po_reader_reads_plurals_context_and_flags(tmp_path):
 
 def strings_in_python() -> set[str]:
     found: set[str] = set()
-    for path in PACKAGE.rglob("*.py"):
+    for path in [*PACKAGE.rglob("*.py"), DISTRICT / "web.py"]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call):
                 continue
@@ -155,7 +156,7 @@ def strings_in_python() -> set[str]:
 def strings_in_templates() -> set[str]:
     found: set[str] = set()
     options = {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}
-    for path in (PACKAGE / "templates").rglob("*.html"):
+    for path in [*(PACKAGE / "templates").rglob("*.html"), *(DISTRICT / "templates").rglob("*.html")]:
         with path.open("rb") as f:
             for _lineno, _func, message, _comments in babel_extract(f, tuple(GETTEXT_FUNCTIONS), [], options):
                 for text in message if isinstance(message, tuple) else (message,):

@@ -58,6 +58,10 @@ DEMO_DISTRICT_ROSTER = [
 ]
 
 
+DEMO_STAFF_PASSWORD = "district-demo"  # a demo's: printed with the address, like the demo hub's logins
+DEMO_DISTRICT_STAFF = (("district", "District office", None), ("hillside", "Head of Hillside", "Hillside Primary"))
+
+
 @click.command("demo-district")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where to keep the district and the two hubs (default: a new temporary directory).")
@@ -132,6 +136,12 @@ def demo_district(data_dir: Path | None, database_url: str | None, host: str, po
         roster = root / "district-roster.jsonl"
         roster.write_text("\n".join(json.dumps(record) for record in DEMO_DISTRICT_ROSTER) + "\n", encoding="utf-8")
         run("district", "publish", "--school", hubs[0][0], str(roster))
+        # District staff for the dashboard: the district's office, and one school's head teacher.
+        accounts = run("district", "staff", "list")
+        for username, name, staff_school in DEMO_DISTRICT_STAFF:
+            if not accounts.startswith(f"{username}  |") and f"\n{username}  |" not in accounts:
+                run("district", "staff", "add", "--username", username, "--name", name,
+                    *(("--school", staff_school) if staff_school else ()), "--password", DEMO_STAFF_PASSWORD)
         district_args = ("district", "serve", "--host", host, "--port", str(district_port))
         start(*district_args)
         district_process = children[-1]
@@ -148,7 +158,10 @@ def demo_district(data_dir: Path | None, database_url: str | None, host: str, po
             start("serve", "--data", str(hub_dir), "--host", host, "--port", str(hub_port))
         for _, _, _, hub_port in hubs:
             wait_for(f"http://{host}:{hub_port}/healthz")
-        lines = [f"The district: {district_url}/healthz (database {database_url.split('@')[-1]})"]
+        lines = [f"The district: {district_url}/healthz (database {database_url.split('@')[-1]})",
+                 f"District dashboard: {district_url}/dashboard/ - sign in as "
+                 + " or ".join(f"{u} ({'every school' if not s else s})" for u, _, s in DEMO_DISTRICT_STAFF)
+                 + f", password {DEMO_STAFF_PASSWORD}"]
         for school, _, hub_dir, hub_port in hubs:
             lines += ["", f"== {school}: http://{host}:{hub_port}/ ==", banners[school],
                       f"Sync status: classroom-server sync status --data {hub_dir}"]
@@ -156,6 +169,9 @@ def demo_district(data_dir: Path | None, database_url: str | None, host: str, po
                   "that hub after its first sync (sign in as the admin, open Classes). Publish more with: "
                   f"classroom-server district publish --school \"{hubs[0][0]}\" FILE (docs/sync.md).",
                   f"Each hub syncs every {sync_minutes} min (or now: classroom-server sync run --data HUB).",
+                  "No link? A USB stick: classroom-server sync export --data HUB --to STICK, then "
+                  "classroom-server district import STICK (or the dashboard's Read bundles from a stick), then "
+                  "classroom-server sync import --data HUB STICK (or the hub admin's District sync page).",
                   "Press Enter to cut the link (the district stops), Enter again to bring it back; "
                   "Ctrl-C stops all three."]
         click.echo("\n".join(lines))

@@ -127,6 +127,48 @@ def district_recompute(database_url: str) -> None:
         click.echo(describe(result))
 
 
+@district.command("import")
+@database_option
+@click.option("--return-to", "return_to", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to write each hub's return bundle (default: beside its bundle, back on the stick).")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def district_import(database_url: str, return_to: Path | None, files: tuple[Path, ...]) -> None:
+    """Apply hubs' USB sync bundles (FILES: bundles, or folders holding them, such as a stick)
+    and write each hub's return bundle, which carries the district's answer back to the school.
+
+    Idempotent: a bundle applied twice, an older one, or the parts of a large export in any
+    order change nothing twice. Exit 1 when no bundle could be used.
+    """
+    from sync.district import bundles
+
+    if return_to is not None and not return_to.is_dir():
+        raise Fail(f"There is no folder {return_to}.")
+    found = bundles.bundle_files(files)
+    if not found:
+        raise Fail("No hub bundle (hub-....bundle) was found there.")
+    with _database(database_url):
+        results, refused = bundles.import_bundles(found, return_to)
+        for result in results:
+            where = f"{result.hub.name} ({result.hub.school.name})"
+            click.echo(f"{where}: {len(result.files)} file{'' if len(result.files) == 1 else 's'}")
+            click.echo(f"  events taken:        {result.taken}")
+            click.echo(f"  held already:        {result.held}")
+            if result.quarantined:
+                click.echo(f"  quarantined:         {result.quarantined}")
+            click.echo(f"  going back: {result.changes} district changes, {result.packs} pack files, "
+                       f"{result.shared} other hubs' events, {result.returned} of its own events")
+            for line in result.waiting + result.notes:
+                click.echo(f"  - {line}")
+            if result.return_path is not None:
+                click.echo(f"  return bundle: {result.return_path} (read it on the hub: classroom-server sync import)")
+            else:
+                click.echo(f"  no return bundle: {result.return_problem}")
+    for refusal in refused:
+        click.echo(f"{refusal.path}: refused. {refusal.message}", err=True)
+    if not results:
+        sys.exit(1)
+
+
 @district.group("school")
 def school() -> None:
     """Schools at the district: add, list."""
@@ -160,6 +202,91 @@ def school_list(database_url: str) -> None:
         click.echo("No schools yet. Add one with: classroom-server district school add --database-url URL NAME")
     for name in names:
         click.echo(name)
+
+
+@district.group("staff")
+def staff_group() -> None:
+    """Accounts of the district's staff for the dashboard: add, list, set a password, disable."""
+
+
+def _password_option(func: Any) -> Any:
+    return click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+                        envvar="CLASSROOM_STAFF_PASSWORD",
+                        help="The password (asked for when left out; or CLASSROOM_STAFF_PASSWORD).")(func)
+
+
+@staff_group.command("add")
+@database_option
+@click.option("--username", required=True, help="The name to sign in with (one word).")
+@click.option("--name", "display_name", default="", help="The person's name as pages show it.")
+@click.option("--school", "school_name", help="Their school: they see only it. Left out: the district's staff, "
+                                              "who see every school, register hubs and read sticks.")
+@_password_option
+def staff_add(database_url: str, username: str, display_name: str, school_name: str | None, password: str) -> None:
+    """Add a staff account for the district dashboard (at /dashboard/ on the district server)."""
+    from classroom_server.errors import Invalid
+    from sync.district import service
+    from sync.district import staff as district_staff
+
+    with _database(database_url):
+        try:
+            school = service.school_named(school_name) if school_name else None
+            account = district_staff.add(username, display_name or username, password, school)
+        except ValueError as exc:
+            raise Fail(str(exc)) from None
+        except Invalid as exc:
+            raise Fail(exc.template % exc.params) from None
+    where = f"the school {school.name}" if school else "every school"
+    click.echo(f"Added {account.username}, who sees {where}. They sign in at the district's /dashboard/.")
+
+
+@staff_group.command("list")
+@database_option
+def staff_list(database_url: str) -> None:
+    """List the staff accounts: username, name, school (or every school), disabled or not."""
+    from sync.district import staff as district_staff
+
+    with _database(database_url):
+        rows = [(a.username, a.display_name, a.school.name if a.school else "every school",
+                 f"disabled {a.disabled_at}" if a.disabled_at else "active") for a in district_staff.accounts()]
+    if not rows:
+        click.echo("No staff accounts yet. Add one with: classroom-server district staff add --username NAME")
+    for row in rows:
+        click.echo("  |  ".join(row))
+
+
+@staff_group.command("password")
+@database_option
+@click.argument("username")
+@_password_option
+def staff_password(database_url: str, username: str, password: str) -> None:
+    """Set a staff account's password; its sessions end (everywhere)."""
+    from classroom_server.errors import Invalid
+    from sync.district import staff as district_staff
+
+    with _database(database_url):
+        try:
+            district_staff.set_password(district_staff.by_username(username), password)
+        except ValueError as exc:
+            raise Fail(str(exc)) from None
+        except Invalid as exc:
+            raise Fail(exc.template % exc.params) from None
+    click.echo(f"The password of {username} is set; their sessions have ended.")
+
+
+@staff_group.command("disable")
+@database_option
+@click.argument("username")
+def staff_disable(database_url: str, username: str) -> None:
+    """Disable a staff account: it can no longer sign in, and its sessions end."""
+    from sync.district import staff as district_staff
+
+    with _database(database_url):
+        try:
+            district_staff.disable(district_staff.by_username(username))
+        except ValueError as exc:
+            raise Fail(str(exc)) from None
+    click.echo(f"{username} is disabled and signed out everywhere.")
 
 
 def _quoted(text: str) -> str:
@@ -236,7 +363,9 @@ def hub_list(database_url: str) -> None:
                 state = "enrolled"
             else:
                 state = "waiting for its code"
-            contact = f"last contact {row.last_contact_at}" if row.last_contact_at else "no contact yet"
+            contacts = [f"last contact {row.last_contact_at}" if row.last_contact_at else "",
+                        f"last stick {row.last_bundle_at}" if row.last_bundle_at else ""]
+            contact = ", ".join(c for c in contacts if c) or "no contact yet"
             problem = f"; last problem: {row.last_problem}" if row.last_problem else ""
             lines.append(f"{row.id:>4}  {row.school.name}  |  {row.name}  |  {state}  |  "
                          f"hub {row.hub_id or '-'}  |  {contact}{problem}")

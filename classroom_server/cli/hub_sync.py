@@ -117,6 +117,90 @@ def sync_run(data_dir: Path) -> None:
         click.echo(f"  {note}")
 
 
+@sync.command("export")
+@data_option
+@click.option("--to", "folder", required=True, type=click.Path(path_type=Path),
+              help="The folder to write the bundle in: a USB stick's, e.g. /media/usb0.")
+def sync_export(data_dir: Path, folder: Path) -> None:
+    """Write a USB sync bundle for the district: every event it has not acknowledged (so a lost
+    stick loses nothing: the next bundle holds it all again), signed with this hub's secret.
+
+    Take the stick to the district (classroom-server district import), bring back the return
+    bundle it writes, and read it here with: classroom-server sync import.
+    """
+    _require_initialised(data_dir)
+    _load_app(data_dir, {"log_level": "warning"})
+    from classroom_server.db import db
+    from classroom_server.services import bundles
+    from classroom_server.services import sync as hub_sync
+    from sync.bundle import BundleError
+    from sync.client import SyncError
+
+    on_terminal = sys.stderr.isatty()
+    with db.connection_context():
+        try:
+            exported = bundles.export(folder, progress=_progress_bar() if on_terminal else None)
+        except hub_sync.NotEnrolled:
+            raise Fail("This hub is not enrolled with a district yet. Enrol it first (once, where there is a "
+                       f"link): classroom-server sync enrol --data {data_dir} --district URL CODE") from None
+        except (BundleError, SyncError) as exc:
+            if on_terminal:
+                click.echo("", err=True)
+            raise Fail(f"No bundle was written. {exc}") from None
+    if on_terminal:
+        click.echo("", err=True)
+    for path in exported.paths:
+        click.echo(f"Wrote {path} ({_size(path.stat().st_size)}).")
+    click.echo(f"  events: {_events(exported.events)} the district has not acknowledged")
+    click.echo("Eject the stick safely before pulling it out.")
+
+
+@sync.command("import")
+@data_option
+@click.argument("source", type=click.Path(path_type=Path))
+def sync_import(data_dir: Path, source: Path) -> None:
+    """Read the district's return bundle (SOURCE: the file, or a folder such as a stick's, where
+    every return bundle for this hub is read, oldest first): acknowledgements, rosters, courses,
+    assignments, calibrations and pack files. Reading one twice changes nothing twice.
+    """
+    _require_initialised(data_dir)
+    _load_app(data_dir, {"log_level": "warning"})
+    from classroom_server.db import db
+    from classroom_server.services import bundles
+    from classroom_server.services import sync as hub_sync
+    from sync.bundle import BundleError
+    from sync.client import SyncError
+
+    with db.connection_context():
+        paths = bundles.returns_in(source) if source.is_dir() else [source]
+        if not paths:
+            raise Fail(f"There is no return bundle for this hub in {source} (return-<this hub>-....bundle).")
+        failed = 0
+        for path in paths:
+            try:
+                read = bundles.read_back(path)
+            except hub_sync.NotEnrolled:
+                raise Fail("This hub is not enrolled with a district.") from None
+            except (BundleError, SyncError) as exc:
+                click.echo(f"{path.name}: not read. {exc}", err=True)
+                failed += 1
+                continue
+            outcome = read.outcome
+            click.echo(f"Read {path.name}.")
+            click.echo(f"  district changes applied: {outcome.pulled}")
+            click.echo(f"  events waiting:           {outcome.waiting}")
+            if outcome.fetched_back:
+                click.echo(f"  fetched back: {_events(outcome.fetched_back)} of this hub's own that it had lost")
+            if outcome.shared:
+                click.echo(f"  other hubs' events about this hub's learners: {outcome.shared}")
+            if outcome.quarantined:
+                click.echo(f"  refused by the district: {_events(outcome.quarantined)}")
+            for note in read.notes + outcome.notes:
+                click.echo(f"  {note}")
+    if failed == len(paths):
+        sys.exit(1)
+
+
 def _when(value: str | None) -> str:
     """A stored time in the hub's local time, and how long ago (by the hub's clock)."""
     if not value:
@@ -144,11 +228,13 @@ def sync_status(data_dir: Path) -> None:
     _require_initialised(data_dir)
     _load_app(data_dir, {"log_level": "warning"})
     from classroom_server.db import db
+    from classroom_server.services import bundles
     from classroom_server.services import sync as hub_sync
 
     with db.connection_context():
         state = hub_sync.status()
         refused = hub_sync.quarantined_details(limit=50)
+        written, answer = bundles.last_export(), bundles.last_import()
     lines: list[tuple[str, Any]] = [
         ("enrolled", "yes" if state.enrolled else "no (classroom-server sync enrol --data DIR --district URL CODE)"),
         ("district", state.district_url or "-"),
@@ -161,6 +247,8 @@ def sync_status(data_dir: Path) -> None:
         ("quarantined", state.quarantined),
         ("district changes", f"applied through number {state.changes_through}" if state.changes_through
          else "none applied yet"),
+        ("last bundle", f"{_when(str(written['at']))}, {written['events']} events" if written else "never"),
+        ("last answer read", f"{_when(str(answer['at']))} ({answer['file']})" if answer else "never"),
     ]
     for label, value in lines:
         click.echo(f"{label + ':':18} {value}")

@@ -44,6 +44,7 @@ KEY_LAST_ATTEMPT = "sync.last_attempt"
 KEY_LAST_ERROR = "sync.last_error"
 KEY_FAILURES = "sync.failures"
 KEY_OTHERS_HEAD = "sync.others_head"
+KEY_ANSWERED = "sync.answered_counter"  # the newest request counter whose answer this hub applied
 
 LOCK_FILE = "sync.lock"
 
@@ -325,6 +326,8 @@ def run(transport: client.Transport, *, progress: client.Progress | None = None,
             hub.set_meta(KEY_LAST_SUCCESS, clock.iso())
             hub.set_meta(KEY_LAST_ERROR, "")
             hub.set_meta(KEY_FAILURES, "0")
+            # A return bundle answering a request from before this sync is older news (services/bundles.py).
+            hub.set_meta(KEY_ANSWERED, hub.get_meta(KEY_COUNTER) or "0")
         outcome.waiting = waiting()
         return outcome
 

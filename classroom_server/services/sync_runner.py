@@ -13,6 +13,7 @@ import logging
 import socket
 import threading
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -104,6 +105,9 @@ class Progress:
     waiting: int | None = None
     notes: list[str] = field(default_factory=list)
     started_by: str = ""
+    kind: str = "sync"  # or "export" (a bundle written to a stick), "import" (the district's answer read)
+    files: list[str] = field(default_factory=list)  # the bundles written or read
+    pulled: int = 0  # district changes applied
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -125,11 +129,77 @@ class Runner:
         with self._lock:
             return self._progress
 
-    def _begin(self, started_by: str) -> None:
+    def _begin(self, started_by: str, kind: str = "sync") -> None:
         with self._lock:
             if self._progress.running:
                 raise client.SyncError("A sync is already running.")
-            self._progress = Progress(running=True, started_at=clock.iso(), started_by=started_by)
+            self._progress = Progress(running=True, started_at=clock.iso(), started_by=started_by, kind=kind)
+
+    def start_bundle(self, kind: str, folder: Path, started_by: str = "admin") -> threading.Thread:
+        """Write a bundle to a stick (``export``) or read the district's answers on it
+        (``import``) in the background, with progress; ``client.SyncError`` if a sync or another
+        bundle is under way."""
+        if kind not in ("export", "import"):
+            raise ValueError(kind)
+        self._begin(started_by, kind)
+        thread = threading.Thread(target=self._bundle, args=(kind, Path(folder)), name=f"usb-{kind}", daemon=True)
+        self._thread = thread
+        thread.start()
+        return thread
+
+    def _bundle(self, kind: str, folder: Path) -> None:
+        from classroom_server.services import bundles
+        from sync.bundle import BundleError
+
+        try:
+            with db.connection_context():
+                if kind == "export":
+                    exported = bundles.export(folder, progress=self._step)
+                    facts: dict[str, Any] = {"files": [p.name for p in exported.paths], "pushed": exported.events,
+                                             "waiting": hub_sync.waiting()}
+                    log.info("wrote a sync bundle to %s: %d events in %s", folder, exported.events,
+                             ", ".join(facts["files"]))
+                else:
+                    facts = self._read_returns(bundles, folder)
+        except (BundleError, client.SyncError, hub_sync.NotEnrolled) as exc:
+            log.warning("the USB %s failed: %s", kind, exc)
+            self._end(error=str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - a background thread has no one to raise to: log it
+            log.exception("the USB %s failed", kind)
+            self._end(error=f"It stopped on an unexpected problem ({exc.__class__.__name__}: {exc}); the hub's "
+                            "log has the details.")
+            return
+        with self._lock:
+            self._progress = replace(self._progress, running=False, finished_at=clock.iso(), **facts)
+
+    def _read_returns(self, bundles: Any, folder: Path) -> dict[str, Any]:
+        from sync.bundle import BundleError
+
+        paths = bundles.returns_in(folder)
+        if not paths:
+            raise BundleError(f"There is no answer from the district for this hub on {folder}.")
+        read: list[str] = []
+        notes: list[str] = []
+        pulled = fetched = 0
+        self._step(0, len(paths))
+        for n, path in enumerate(paths, start=1):
+            try:
+                back = bundles.read_back(path)
+            except BundleError as exc:
+                notes.append(f"{path.name}: {exc}")
+                continue
+            finally:
+                self._step(n, len(paths))
+            read.append(path.name)
+            pulled += back.outcome.pulled
+            fetched += back.outcome.fetched_back
+            notes.extend(back.notes + back.outcome.notes)
+            log.info("read the district's answer %s: %d changes applied", path.name, back.outcome.pulled)
+        if not read:
+            raise BundleError(notes[0] if notes else f"No answer on {folder} could be read.")
+        return {"files": read, "pulled": pulled, "fetched_back": fetched, "notes": notes,
+                "waiting": hub_sync.waiting()}
 
     def start(self, started_by: str = "admin") -> threading.Thread:
         """Begin a sync in the background; ``client.SyncError`` if one is running already."""

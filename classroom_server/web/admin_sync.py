@@ -4,13 +4,15 @@ without JavaScript)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
 from classroom_server.i18n import ngettext
-from classroom_server.services import pack_fetch, sync_runner
+from classroom_server.services import bundles, pack_fetch, sync_runner, usb
 from classroom_server.services import sync as hub_sync
 from classroom_server.web.access import requires
 from sync.client import SyncError
@@ -34,6 +36,18 @@ _PROBLEMS = (
     ("upgrade this side", lambda: _("This hub's version is too old for the district: upgrade the hub.")),
     ("upgrade the other side", lambda: _("The district's server is too old for this hub: tell the district.")),
     ("had a problem", lambda: _("The district's server had a problem. The hub will try again later.")),
+    ("is full", lambda: _("The USB stick is full: make room on it, or use another stick, and write the bundle "
+                          "again.")),
+    ("read-only", lambda: _("The USB stick is read-only (locked?): unlock it or use another one.")),
+    ("stopped answering", lambda: _("The USB stick stopped answering (was it pulled out?): put it back and try "
+                                    "again.")),
+    ("not a whole sync bundle", lambda: _("A file on the stick is incomplete (was the stick pulled out before it "
+                                          "was ejected?). Ask the district to write it again.")),
+    ("valid signature", lambda: _("A file on the stick was altered, or comes from another district: nothing in "
+                                  "it was used.")),
+    ("answer to another hub", lambda: _("The district's answer on the stick is for another hub: read it on that "
+                                        "hub.")),
+    ("no answer from the district", lambda: _("There is no answer from the district for this hub on that stick.")),
 )
 
 _REASONS = (
@@ -86,6 +100,23 @@ def _runner() -> sync_runner.Runner:
 
 
 def _progress_message(progress: sync_runner.Progress) -> str:
+    if progress.kind == "export":
+        if progress.running:
+            return _("Writing the bundle: %(done)d of %(total)d events.", done=progress.done, total=progress.total)
+        if progress.error:
+            return problem_in_words(progress.error) or ""
+        return (ngettext("Bundle written to the stick: %(num)d event for the district.",
+                         "Bundle written to the stick: %(num)d events for the district.", progress.pushed)
+                + " " + _("Eject the stick safely before you pull it out."))
+    if progress.kind == "import":
+        if progress.running:
+            return _("Reading the district's answer: %(done)d of %(total)d files.", done=progress.done,
+                     total=progress.total)
+        if progress.error:
+            return problem_in_words(progress.error) or ""
+        return (ngettext("The district's answer was read: %(num)d change applied.",
+                         "The district's answer was read: %(num)d changes applied.", progress.pulled)
+                + " " + ngettext("%(num)d event waiting.", "%(num)d events waiting.", progress.waiting or 0))
     if progress.running:
         if progress.total:
             return _("Sending events to the district: %(done)d of %(total)d.", done=progress.done,
@@ -106,8 +137,46 @@ def _page(error: str | None = None, error_field: str | None = None, form=None, s
         "admin/sync.html", state=state, progress=progress, progress_message=_progress_message(progress),
         last_error=problem_in_words(state.last_error), quarantined=hub_sync.quarantined_details(),
         kind_in_words=kind_in_words, reason_in_words=reason_in_words, error=error, error_field=error_field,
-        form=form or {}, pack_offers=pack_fetch.offers(),
+        form=form or {}, pack_offers=pack_fetch.offers(), sticks=_sticks() if state.enrolled else [],
+        last_export=bundles.last_export(), last_import=bundles.last_import(),
     ), status
+
+
+def _roots() -> list[Path]:
+    return usb.roots(current_app.config["SETTINGS"]["usb_mount_roots"])
+
+
+def _sticks() -> list[usb.Stick]:
+    return usb.sticks(_roots())
+
+
+def _bundle_job(kind: str) -> ResponseReturnValue:
+    if not hub_sync.status().enrolled:
+        return _page(_("This hub is not enrolled with a district yet."), None, None, 400)
+    stick = usb.stick_at(_roots(), request.form.get("stick", ""))
+    if stick is None:
+        return _page(_("That USB stick is not there any more. Put it back in and try again."), None, None, 400)
+    if kind == "export" and stick.read_only:
+        return _page(_("The USB stick is read-only (locked?): unlock it or use another one."), None, None, 400)
+    if kind == "import" and not stick.returns:
+        return _page(_("There is no answer from the district for this hub on that stick."), None, None, 400)
+    try:
+        _runner().start_bundle(kind, stick.path)
+    except SyncError:
+        flash(_("A sync is already running."))
+    return redirect(url_for("admin_sync.index") + "#sync-now")
+
+
+@bp.route("/usb/export", methods=["POST"])
+@requires("admin")
+def usb_export() -> ResponseReturnValue:
+    return _bundle_job("export")
+
+
+@bp.route("/usb/import", methods=["POST"])
+@requires("admin")
+def usb_import() -> ResponseReturnValue:
+    return _bundle_job("import")
 
 
 @bp.route("/")

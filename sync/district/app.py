@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
+import classroom_server
 from sync import protocol
 from sync.district import service
 from sync.district.models import connect, district_db
@@ -26,7 +28,8 @@ _PRINTABLE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def create_district_app(database_url: str) -> Flask:
-    app = Flask("classroom_server.district")
+    # The hub's stylesheet and pictures serve the dashboard too (sync/district/web.py).
+    app = Flask("classroom_server.district", static_folder=str(Path(classroom_server.__file__).parent / "static"))
     app.config["MAX_CONTENT_LENGTH"] = protocol.MAX_BODY_BYTES
     database = connect(database_url)
     app.extensions["district_database"] = database
@@ -128,6 +131,9 @@ def create_district_app(database_url: str) -> Flask:
             return response
         return _signed(registration, counter, status, reply)
 
+    from sync.district import web
+
+    web.init_app(app)
     return app
 
 

@@ -61,6 +61,8 @@ class Hub(DistrictModel):
     last_contact_at = TextField(null=True)
     protocol_version = IntegerField(null=True)
     last_problem = TextField(null=True)
+    last_bundle_at = TextField(null=True)  # the last bundle read from a stick (last_contact_at: the network)
+    reported = TextField(null=True)  # JSON: the last sequence number of each origin, as the hub last said
 
 
 class Origin(DistrictModel):
@@ -300,9 +302,54 @@ class ProjectionRun(DistrictModel):
     problem = TextField(null=True)  # why the last attempt could not fold (the rows are older)
 
 
+class Staff(DistrictModel):
+    """A person of the district's staff, who signs in to the dashboard. With a school, they see
+    only that school; without one, every school. Disabling an account, or bumping its session
+    version ("sign out everywhere"), ends every session it has."""
+
+    id = AutoField()
+    username = TextField(unique=True)
+    display_name = TextField()
+    password_hash = TextField()
+    school = ForeignKeyField(School, null=True, backref="staff", on_delete="RESTRICT")
+    school_id: int | None
+    created_at = TextField()
+    disabled_at = TextField(null=True)
+    session_version = IntegerField(default=1)
+
+
+class SignInFailure(DistrictModel):
+    """Failed sign-ins per account and per address, for growing delays (as on the hub)."""
+
+    key = TextField(primary_key=True)
+    failures = IntegerField()
+    locked_until = DoubleField()
+    updated_at = DoubleField()
+
+
+class ReturnFile(DistrictModel):
+    """A return bundle written for a hub from a bundle uploaded on the dashboard, kept for its
+    download (the newest few of each hub)."""
+
+    id = AutoField()
+    hub = ForeignKeyField(Hub, backref="returns", on_delete="CASCADE")
+    hub_id: int
+    name = TextField()
+    data = BlobField()
+    size = BigIntegerField()
+    created_at = TextField()
+
+
+class DistrictMeta(DistrictModel):
+    """The district's own settings that live with its data: the key that signs staff sessions."""
+
+    key = TextField(primary_key=True)
+    value = TextField()
+
+
 MODELS = [School, Hub, Origin, Event, Learner, HubFollow, Quarantine, Change, PackFile, PackChunk, Manifest,
           HubManifest, DistrictMastery, DistrictAssignment, DistrictCourse, DistrictAccommodations, DistrictGoal,
-          ProjectionRun]
+          ProjectionRun, Staff, SignInFailure, DistrictMeta, ReturnFile]
 
 
 def open_database(url: str) -> Database:
@@ -408,7 +455,8 @@ def connect(url: str) -> Database:
 # Columns added to a table after it first shipped: (model, column, its SQL definition). A district
 # created before them gets them at its next start; the projections holding them are recomputed
 # then (their algorithm version changed with the column).
-ADDED_COLUMNS = [(DistrictAssignment, "given", "TEXT NOT NULL DEFAULT '[]'")]
+ADDED_COLUMNS = [(DistrictAssignment, "given", "TEXT NOT NULL DEFAULT '[]'"), (Hub, "last_bundle_at", "TEXT"),
+                 (Hub, "reported", "TEXT")]
 
 
 def _add_missing_columns(database: Database) -> None:

@@ -215,6 +215,11 @@ def _own_origin(registration: Hub, origin: Any) -> str:
 
 def hello(registration: Hub, message: dict[str, Any]) -> dict[str, Any]:
     """Where the district stands on each of the hub's origins."""
+    origins = message.get("origins")
+    if isinstance(origins, dict) and all(isinstance(k, str) and isinstance(v, int) for k, v in origins.items()):
+        # What the hub holds, for the dashboard's "events waiting" (the hub's word, never trusted further).
+        mine = {k: v for k, v in origins.items() if k.startswith(f"{registration.hub_id}.")}
+        Hub.update(reported=json.dumps(mine, sort_keys=True)).where(Hub.id == registration.id).execute()
     rows = list(Origin.select().where(Origin.hub == registration.id))
     wanted = [key for key in _manifest_keys_wanted(registration)]
     head = pull_head(int(registration.school_id))

@@ -213,3 +213,93 @@ def test_the_forms_need_their_csrf_token(admin, app):
     assert admin.post("/admin/sync/run").status_code == 400
     assert admin.post("/admin/sync/enrol", data={"district_url": "http://x", "code": "y"}).status_code == 400
     assert not app.extensions["sync_runner"].progress().started_at
+
+
+def _mounted(tmp_path, monkeypatch, app, *names: str):  # type: ignore[no-untyped-def]
+    """Sticks mounted under a folder of the test's, as the kernel's mount list would say."""
+    from classroom_server.services import usb
+
+    root = tmp_path / "media"
+    sticks = []
+    lines = ["proc /proc proc rw 0 0", f"/dev/mmcblk0p2 {tmp_path} ext4 rw 0 0"]
+    for n, name in enumerate(names):
+        stick = root / name
+        stick.mkdir(parents=True)
+        sticks.append(stick)
+        lines.append(f"/dev/sd{'abc'[n]}1 {str(stick).replace(' ', chr(92) + '040')} vfat rw,nosuid 0 0")
+    mounts = tmp_path / "mounts"
+    mounts.write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(usb, "MOUNTS", mounts)
+    monkeypatch.setitem(app.config["SETTINGS"], "usb_mount_roots", str(root))
+    return sticks
+
+
+def test_an_admin_writes_a_bundle_to_a_stick_and_reads_the_districts_answer(admin, app, school, district, tmp_path,
+                                                                             monkeypatch):
+    from sync.district import bundles as district_bundles
+
+    enrolled(app, district)
+    page = _text(admin.get(PAGE))
+    assert "USB stick" in page and "No USB stick found" in page
+    [stick] = _mounted(tmp_path, monkeypatch, app, "KINGSTON 8GB")
+    page = _text(admin.get(PAGE))
+    assert "KINGSTON 8GB" in page and "Write a bundle for the district</button>" in page
+    assert "No answer from the district for this hub on this stick yet." in page
+    runner = app.extensions["sync_runner"]
+    assert post(admin, "/admin/sync/usb/export", {"stick": str(stick)}).status_code == 302
+    assert runner.wait(20)
+    state = admin.get("/admin/sync/progress").get_json()
+    assert state["error"] is None and state["kind"] == "export" and state["pushed"] > 0
+    assert state["message"].startswith(f"Bundle written to the stick: {state['pushed']} events")
+    [written] = stick.glob("hub-*.bundle")
+    page = _text(admin.get(PAGE))
+    assert written.name in page and "Last bundle written</dt><dd>never" not in page
+
+    with district.extensions["district_database"].connection_context():
+        [result], _ = district_bundles.import_bundles([written])
+    assert result.taken == state["pushed"]
+    page = _text(admin.get(PAGE))
+    assert "Read the district's answer (1 file)</button>" in page
+    assert post(admin, "/admin/sync/usb/import", {"stick": str(stick)}).status_code == 302
+    assert runner.wait(20)
+    state = admin.get("/admin/sync/progress").get_json()
+    assert state["error"] is None and state["kind"] == "import" and state["waiting"] == 0
+    assert state["message"] == "The district's answer was read: 0 changes applied. 0 events waiting."
+    with db.connection_context():
+        assert hub_sync.status().waiting == 0
+
+
+def test_usb_forms_refuse_a_stick_that_is_not_there_or_has_no_answer(admin, app, school, district, tmp_path,
+                                                                     monkeypatch):
+    enrolled(app, district)
+    [stick] = _mounted(tmp_path, monkeypatch, app, "stick")
+    gone = post(admin, "/admin/sync/usb/export", {"stick": str(tmp_path / "elsewhere")})
+    assert gone.status_code == 400 and "not there any more" in _text(gone)
+    empty = post(admin, "/admin/sync/usb/import", {"stick": str(stick)})
+    assert empty.status_code == 400 and "no answer from the district for this hub" in _text(empty)
+    assert admin.post("/admin/sync/usb/export", data={"stick": str(stick)}).status_code == 400  # no CSRF token
+    assert not app.extensions["sync_runner"].progress().started_at
+    assert not list(stick.iterdir())
+
+
+def test_a_full_stick_is_said_in_words_on_the_page(admin, app, school, district, tmp_path, monkeypatch):
+    import errno
+
+    from classroom_server.services import bundles
+
+    enrolled(app, district)
+    [stick] = _mounted(tmp_path, monkeypatch, app, "full")
+    real = bundles.export
+
+    def full(folder, **options):  # type: ignore[no-untyped-def]
+        def opener(path):  # type: ignore[no-untyped-def]
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        return real(folder, **options, opener=opener)
+
+    monkeypatch.setattr(bundles, "export", full)
+    post(admin, "/admin/sync/usb/export", {"stick": str(stick)})
+    assert app.extensions["sync_runner"].wait(20)
+    state = admin.get("/admin/sync/progress").get_json()
+    assert state["message"].startswith("The USB stick is full")
+    assert not list(stick.iterdir())

@@ -350,3 +350,40 @@ def test_district_staff_add_and_list_packs(runner, district_url, tmp_path):
     (tmp_path / "notes.zip").write_text("not a zip")
     assert "Nothing was added: notes.zip is not a pack .zip file" in _plain(
         runner.invoke(main, ["district", "pack", "add", *url, str(tmp_path / "notes.zip")]))
+
+
+def test_a_stick_goes_to_the_district_and_back_from_the_command_line(hub_dir, runner, district, district_url,
+                                                                     district_server, tmp_path):
+    code = register(district)
+    enrolled = runner.invoke(main, ["sync", "enrol", "--data", str(hub_dir), "--district", district_server, code])
+    assert enrolled.exit_code == 0, enrolled.output
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    written = runner.invoke(main, ["sync", "export", "--data", str(hub_dir), "--to", str(stick)])
+    assert written.exit_code == 0, written.output
+    assert re.search(r"Wrote .*hub-.*\.bundle \(\d", written.output)
+    events = int(re.search(r"events: (\d+) events?", written.output).group(1))  # type: ignore[union-attr]
+    assert events > 0
+    database_url = district_url
+    imported = runner.invoke(main, ["district", "import", "--database-url", database_url, str(stick)])
+    _rebind(district)
+    assert imported.exit_code == 0, imported.output
+    assert f"events taken:        {events}" in imported.output and "return bundle:" in imported.output
+    again = runner.invoke(main, ["district", "import", "--database-url", database_url, str(stick)])
+    _rebind(district)
+    assert f"events taken:        0\n  held already:        {events}" in again.output
+    read = runner.invoke(main, ["sync", "import", "--data", str(hub_dir), str(stick)])
+    assert read.exit_code == 0, read.output
+    assert read.output.count("Read return-") == 1 and "events waiting:           0" in read.output
+    wrong = runner.invoke(main, ["district", "import", "--database-url", database_url,
+                                 str(next(stick.glob("return-*.bundle")))])
+    _rebind(district)
+    assert wrong.exit_code == 1 and "carry it back to the school" in wrong.output
+    nothing = _plain(runner.invoke(main, ["sync", "import", "--data", str(hub_dir), str(tmp_path)]))
+    assert "There is no return bundle for this hub" in nothing
+    status = runner.invoke(main, ["sync", "status", "--data", str(hub_dir)])
+    assert re.search(r"last bundle:\s+\d{4}-.*\(just now\), \d+ events", status.output), status.output
+    assert "last answer read:  " in status.output and "(return-" in status.output
+    listed = runner.invoke(main, ["district", "hub", "list", "--database-url", database_url])
+    _rebind(district)
+    assert "last stick 20" in listed.output

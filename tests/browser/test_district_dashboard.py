@@ -1,0 +1,104 @@
+"""District staff in a real Chromium against the district on a real PostgreSQL under waitress:
+sign in, read the schools and their hubs, register a hub (its code and QR code shown once),
+read a bundle carried in on a stick and download its answer, revoke a hub; and a school's staff
+who see only their school. Screenshots for the district guide are taken here."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from classroom_server.db import db
+from classroom_server.services import bundles, events
+from classroom_server.services import sync as hub_sync
+from sync.district import service, staff
+from sync.district.app import create_district_app
+from tests.browser.conftest import screenshot
+from tests.conftest import start_waitress, stop_waitress
+from tests.sync.conftest import enrolled, postgres_url  # noqa: F401 - the fixture, for this module
+
+PASSWORD = "district-staff-pw"
+
+
+@pytest.fixture
+def live_district(postgres_url):  # type: ignore[no-untyped-def]  # noqa: F811
+    application = create_district_app(postgres_url)
+    server, thread = start_waitress(application)
+    application.base_url = f"http://127.0.0.1:{server.effective_port}"
+    yield application
+    stop_waitress(server, thread)
+    database = application.extensions["district_database"]
+    if not database.is_closed():
+        database.close()
+
+
+def _sign_in(page, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(base + "/dashboard/")
+    assert "/dashboard/sign-in" in page.url
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/dashboard/")
+
+
+def test_district_staff_read_the_schools_register_read_a_stick_and_revoke(browser, app, school, live_district,
+                                                                          tmp_path):
+    enrolled(app, live_district)
+    database = live_district.extensions["district_database"]
+    with database.connection_context():
+        service.add_school("Riverside School")
+        staff.add("dana", "Dana Mwangi", PASSWORD, None)
+        staff.add("sam", "Sam Osei", PASSWORD, service.school_named("Riverside School"))
+    with db.connection_context():
+        events.record("learner.signed_in", {"method": "pin"}, learner_uid=school.learners["cleo"].uid)
+        [bundle] = bundles.export(tmp_path).paths
+    base = live_district.base_url
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    try:
+        _sign_in(page, base, "dana")
+        assert page.locator("h2", has_text="Hillside Primary").is_visible()
+        assert page.locator("td", has_text="Room 4").is_visible()
+
+        page.select_option("select[name=school]", label="Riverside School")
+        page.fill("input[name=name]", "Room 9")
+        page.click("text=Register the hub")
+        code = page.locator("#enrolment-code").inner_text()
+        assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", code)
+        assert page.locator("svg.qr").is_visible()
+        screenshot(page, "district-hub-code")
+
+        page.goto(base + "/dashboard/bundles")
+        page.set_input_files("input[name=bundles]", str(bundle))
+        page.click("text=Read the bundles")
+        assert page.locator("#results li", has_text="events taken").first.is_visible()
+        with page.expect_download() as caught:
+            page.click("text=Download the answer bundle for the stick")
+        answer = tmp_path / "answer" / caught.value.suggested_filename
+        answer.parent.mkdir()
+        caught.value.save_as(answer)
+        with db.connection_context():
+            bundles.read_back(answer)
+            assert hub_sync.status().waiting == 0
+        screenshot(page, "district-bundles")
+
+        page.goto(base + "/dashboard/")
+        assert page.locator("td", has_text="by USB stick").is_visible()
+        screenshot(page, "district-overview")
+        page.locator("tr", has_text="Room 9").locator("text=Revoke…").click()
+        page.click("button:has-text('Revoke the hub')")
+        assert page.locator(".flash", has_text="Room 9").is_visible()
+        assert page.locator("tr.hub-revoked", has_text="Room 9").is_visible()
+
+        # A school's staff: their school only, on a phone, nothing to act on for the district.
+        phone = browser.new_context(viewport={"width": 320, "height": 640}, is_mobile=True).new_page()
+        _sign_in(phone, base, "sam")
+        assert phone.locator("h2", has_text="Riverside School").is_visible()
+        assert phone.locator("h2", has_text="Hillside Primary").count() == 0
+        assert phone.locator("text=Register the hub").count() == 0
+        wide = phone.evaluate("() => document.documentElement.scrollWidth")
+        assert wide <= 320, f"the overview is {wide} px wide on a 320 px screen"
+        phone.context.close()
+    finally:
+        context.close()
