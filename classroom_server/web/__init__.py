@@ -53,6 +53,7 @@ def register_blueprints(app: Flask) -> None:
         admin_sync,
         auth,
         content,
+        drilldown,
         errors,
         headers,
         health,
@@ -75,7 +76,7 @@ def register_blueprints(app: Flask) -> None:
     app.jinja_env.globals["content_url"] = url_for_file
     app.jinja_env.filters["when"] = time_tag
     for module in (health, openapi, auth, learner, practice, teacher, live, plan, rosters, admin, admin_packs,
-                   admin_sync, content, reports):
+                   admin_sync, content, reports, drilldown):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     headers.init_app(app)
