@@ -432,7 +432,7 @@ def test_the_history_lists_every_decision_with_who_and_when(app, tess, hub):
     page = tess.get(history).get_data(as_text=True)
     words = re.findall(r'<span class="what">([^<]+)</span>\s*<span class="who">([^·]+)·', page)
     assert [w.strip() for w, _who in words[:3]] == [
-        f"Assigned to the class: {title(app, second)}",
+        f"Assignments from then on: to the class: {title(app, second)}.",
         f"{title(app, second)} is paused for Ana: it will not be offered.",
         f"{title(app, first)} is marked as mastered for Ana.",
     ]

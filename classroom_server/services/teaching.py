@@ -468,6 +468,14 @@ def history(classroom: Classroom, before: int | None = None, limit: int = HISTOR
                      names.get(r.learner_uid) if r.learner_uid else None, json.loads(r.payload)) for r in rows]
 
 
+def display_names(uids: set[str]) -> dict[str, str]:
+    """People's names by uid (one query)."""
+    if not uids:
+        return {}
+    return {p.uid: p.display_name for p in Person.select(Person.uid, Person.display_name)
+            .where(Person.uid.in_(sorted(uids)))}
+
+
 def clock_doubt() -> str | None:
     """The time of the newest event when the hub's clock is behind it (a Pi has no clock
     battery: after a power cut its clock may restart in the past), else None. Due dates and

@@ -293,7 +293,10 @@ def history(class_id: int) -> str:
     except Invalid:
         before = None
     decisions = teaching.history(classroom, before)
-    rows = [{"decision": d, "words": _decision_words(d)} for d in decisions]
+    given = {uid for d in decisions if d.kind == "assignment.set"
+             for part in d.payload.get("given", []) for uid in part.get("learners", [])}
+    names = teaching.display_names(given)
+    rows = [{"decision": d, "words": _decision_words(d, names)} for d in decisions]
     older = decisions[-1].event_id if len(decisions) == teaching.HISTORY_PAGE else None
     return render_template("teacher/history.html", classroom=classroom, rows=rows, older=older,
                            newest=before is None)
@@ -306,8 +309,9 @@ def _skill_words(payload: dict[str, Any]) -> str | None:
     return teaching.skill_title(_engine(), qualified, g.lang) if _known_skill(qualified) else payload["skill"]
 
 
-def _decision_words(d: teaching.Decision) -> str:
-    """A recorded decision in the teacher's words (their language, not the event's)."""
+def _decision_words(d: teaching.Decision, names: dict[str, str] | None = None) -> str:
+    """A recorded decision in the teacher's words (their language, not the event's). ``names``:
+    learners' names by uid, for assignments to some learners."""
     name, p = d.learner or "", d.payload
     if d.kind == "override":
         skill = _skill_words(p)
@@ -315,9 +319,7 @@ def _decision_words(d: teaching.Decision) -> str:
             return _override_message(p["action"], name, None)
         return _override_message(p["action"], name, skill)
     if d.kind == "assignment.set":
-        skills = [teaching.skill_title(_engine(), s, g.lang) if _known_skill(s) else s for s in p["skills"]]
-        return _("Assigned to the class: %(skills)s", skills=", ".join(skills)) if skills else \
-            _("The class assignment was cleared.")
+        return _assignment_words(p, names or {})
     if d.kind == "class.courses_set":
         catalogue = current_app.extensions["catalogue"].get().catalogue
         titles = [next((pk.title.pick(practice.content_language(pk, g.lang)) for pk in catalogue.packs
@@ -332,6 +334,25 @@ def _decision_words(d: teaching.Decision) -> str:
         "learner.enrolled": _("%(name)s joined the class.", name=name),
         "learner.unenrolled": _("%(name)s was taken off the class list.", name=name),
     }.get(d.kind, d.kind)
+
+
+def _assignment_words(payload: dict[str, Any], names: dict[str, str]) -> str:
+    """An ``assignment.set`` says what the class's assignments are from then on, whole: said so,
+    part by part (to the class; to some learners, with a due date), or that none is left."""
+    def titles(skills: list[str]) -> str:
+        return ", ".join(teaching.skill_title(_engine(), s, g.lang) if _known_skill(s) else s for s in skills)
+
+    parts = [_("to the class: %(skills)s", skills=titles(payload["skills"]))] if payload["skills"] else []
+    for given in payload.get("given", []):
+        learners = sorted((names.get(uid, "?") for uid in given.get("learners", [])), key=str.casefold)
+        part = (_("to %(learners)s: %(skills)s", learners=", ".join(learners), skills=titles(given["skills"]))
+                if learners else _("to the class: %(skills)s", skills=titles(given["skills"])))
+        if given.get("due"):
+            part += " " + _("(due %(date)s)", date=given["due"])
+        parts.append(part)
+    if not parts:
+        return _("No assignment from then on: the class's assignments were cleared.")
+    return _("Assignments from then on: %(parts)s.", parts="; ".join(parts))
 
 
 def _override_message(action: str, name: str, skill: str | None) -> str:
@@ -427,10 +448,12 @@ def _assignment_page(classroom: accounts.Classroom, error: str | None = None, er
                      form: Any = None) -> str:
     learners = accounts.learners_in(classroom)
     names = {p.uid: p.display_name for p in learners}
+    place = {p.uid: n for n, p in enumerate(learners)}  # names in the class list's order, not the uids'
     today = clock.now().astimezone().date()
     current = [{"assignment": a, "titles": [teaching.skill_title(_engine(), s, g.lang) for s in a.skills
                                              if _known_skill(s)],
-                "who": None if a.learners is None else [names.get(u, "?") for u in a.learners],
+                "who": None if a.learners is None else
+                [names.get(u, "?") for u in sorted(a.learners, key=lambda u: place.get(u, len(place)))],
                 "overdue": a.due is not None and a.due < today} for a in teaching.assignments_of(classroom)]
     return render_template(
         "teacher/assignment.html", classroom=classroom, learners=learners, current=current,
