@@ -42,6 +42,9 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings["secure_cookies"],
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings["session_hours"]),
+        # A sign-in lasts session_hours from when it began (the server's session row says so too):
+        # the cookie is not signed again on every answer, only when the session changes.
+        SESSION_REFRESH_EACH_REQUEST=False,
         WTF_CSRF_TIME_LIMIT=None,  # a lesson page left open must still submit
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         SEND_FILE_MAX_AGE_DEFAULT=7 * 24 * 3600,  # static URLs carry the version: an upgrade changes them

@@ -60,6 +60,9 @@ class InstalledPacks:
     files: dict[str, PackFile] = field(default_factory=dict)
     urls: dict[tuple[str, str], str] = field(default_factory=dict)  # (pack id, path) -> sha256
     damaged: dict[str, str] = field(default_factory=dict)  # pack id -> what is wrong, in plain words
+    # Pack Markdown rendered once (web/render.py): it depends only on the text and on these packs'
+    # files, so it lives and goes with this catalogue.
+    rendered: dict[tuple[str, str, str], Any] = field(default_factory=dict)
 
     def sha_for(self, pack_id: str, path: str) -> str | None:
         return self.urls.get((pack_id, path))

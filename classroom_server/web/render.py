@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from markupsafe import Markup, escape
 
 from classroom_server.web.content import url_for_file
@@ -31,8 +32,25 @@ def _resolve(base_dir: str, target: str) -> str | None:
     return None if joined.startswith("..") else joined
 
 
+MAX_RENDERED = 4096  # Markdown texts kept rendered (a pack's stems, choices, hints, lessons: a few hundred)
+
+
 def render_markdown(text: str, pack_id: str, base_dir: str = "") -> Markup:
-    """Render pack Markdown; ``base_dir`` is the folder (inside the pack) the text's paths are relative to."""
+    """Render pack Markdown; ``base_dir`` is the folder (inside the pack) the text's paths are relative to.
+
+    Rendered once per installed catalogue: the same item page again costs a dictionary lookup."""
+    loaded = current_app.extensions["catalogue"].get()
+    key = (text or "", pack_id, base_dir)
+    found = loaded.rendered.get(key)
+    if found is None:
+        found = _render(text, pack_id, base_dir)
+        if len(loaded.rendered) >= MAX_RENDERED:
+            loaded.rendered.clear()
+        loaded.rendered[key] = found
+    return found
+
+
+def _render(text: str, pack_id: str, base_dir: str) -> Markup:
     parser = _parser()
     tokens = parser.parse(text or "")
     for token in tokens:
