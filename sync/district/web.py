@@ -157,6 +157,25 @@ def home() -> ResponseReturnValue:
                            all_schools=_scope().schools(), problem_in_words=problem_in_words)
 
 
+@bp.route("/hubs.csv")
+@signed_in()
+def hubs_csv() -> ResponseReturnValue:
+    """The schools and hubs page as a CSV file: the same rows, the same numbers."""
+    from classroom_server.web.reports import _csv
+
+    header = [_("School"), _("Hub"), _("State"), _("Last contact"), _("How"), _("Events held"),
+              _("Waiting on the hub"), _("Refused"), _("Protocol"), _("Problem")]
+    states = {"revoked": _("revoked"), "waiting": _("waiting for its code"), "enrolled": _("enrolled")}
+    rows = []
+    for school in dashboard.overview(_scope()):
+        for hub in school.hubs:
+            via = {"stick": _("by USB stick"), "network": _("over the network")}.get(hub.via or "", "")
+            rows.append([school.name, hub.name, states[hub.state], hub.last_seen or "", via, hub.held,
+                         "" if hub.waiting is None else hub.waiting, hub.quarantined, hub.protocol_version or "",
+                         problem_in_words(hub.problem) or ""])
+    return _csv(f"district-hubs-{service.now()[:10]}.csv", header, rows)
+
+
 # What the district's English problems mean, in the page's language (the message is shown too).
 _PROBLEMS = (
     ("parts from the district's copy",

@@ -190,3 +190,31 @@ def test_the_dashboard_speaks_spanish_and_french(district):
     client = _signed_in(district, "dana")
     assert "Escuelas y servidores" in _text(client.get("/dashboard/?lang=es"))
     assert "Écoles et serveurs" in _text(client.get("/dashboard/?lang=fr"))
+
+
+def test_the_csv_file_has_the_pages_numbers(district, app, school, tmp_path):
+    import csv
+    import io
+
+    transport = enrolled(app, district)
+    with db.connection_context():
+        events.record("learner.signed_in", {"method": "pin"}, learner_uid=school.learners["cleo"].uid)
+        hub_sync.run(transport)
+    register(district, "Hillside Primary", "Room 5")
+    register(district, "Riverside School", "Library")
+    client = _signed_in(district, "dana")
+    page = client.get("/dashboard/").get_data(as_text=True)
+    cells = [re.sub(r"<[^>]+>", " ", c) for c in re.findall(r"<td>(.*?)</td>", page, re.S)]
+    on_page = [[" ".join(c.split()) for c in cells[i:i + 6]] for i in range(0, len(cells), 6)]
+    answer = client.get("/dashboard/hubs.csv")
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(answer.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][:3] == ["School", "Hub", "State"]
+    assert len(rows) - 1 == len(on_page) == 3
+    for row, shown in zip(rows[1:], on_page, strict=True):
+        assert shown[0].startswith(row[1])  # the hub's name
+        assert (row[5], row[6] or "–") == (shown[2], shown[3].split(" ")[0])  # events held, waiting
+        assert (row[8] or "–") == shown[4]  # protocol
+    local = _signed_in(district, "sam", school="Riverside School")
+    mine = list(csv.reader(io.StringIO(local.get("/dashboard/hubs.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    assert {r[0] for r in mine[1:]} == {"Riverside School"}
