@@ -115,8 +115,8 @@ def build_hub(data: Path, attempts: int, *, classes: int = 2, class_size: int = 
     from classroom_server.db import db
     from classroom_server.demo import FIRST_NAMES, install_bundled_packs
     from classroom_server.demo_practice import right_form, wrong_form
-    from classroom_server.models import Classroom, Person
-    from classroom_server.services import accounts, events, practice, security
+    from classroom_server.models import Classroom, InstalledPack, Person
+    from classroom_server.services import accounts, courses, events, practice, security
     from classroom_server.web.practice import decode_answer
 
     rng = random.Random(seed)
@@ -138,6 +138,10 @@ def build_hub(data: Path, attempts: int, *, classes: int = 2, class_size: int = 
             kind = "pin" if k % 2 == 0 else "picture"
             teacher = accounts.create_staff("teacher", f"teacher{k}", f"Teacher {k}", "bench-teacher-pw", admin)
             classroom = accounts.create_class(f"Class {k + 1}", kind, [teacher.id], admin)
+            # A class studies its courses only (a class with none is offered nothing): every bundled pack.
+            courses.set_courses(admin, classroom, [courses.Course(row.pack_id) for row in InstalledPack.select()
+                                                   .where(InstalledPack.status == "active")
+                                                   .order_by(InstalledPack.pack_id)])
             members = []
             for n in range(class_size):
                 if kind == "pin":
