@@ -28,6 +28,7 @@ Standard library only (and the protocol): no Flask, no database.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import hmac
@@ -175,16 +176,12 @@ class Writer:
     def abort(self) -> None:
         self._done = True
         for close in (self._zip.close, self._file.close):
-            try:
+            # The file is removed next: what it held no longer matters.
+            with contextlib.suppress(OSError, ValueError):
                 close()
-            except (OSError, ValueError):
-                pass  # the file is removed next; what it held no longer matters
-        try:
+        # A stick pulled out leaves nothing to remove, and the name says ".part".
+        with contextlib.suppress(OSError):
             self.temporary.unlink()
-        except FileNotFoundError:
-            return
-        except OSError:
-            return  # a stick pulled out: nothing is left to remove, and the name says ".part"
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -194,9 +191,8 @@ def _fsync_folder(folder: Path) -> None:
     except OSError:
         return  # some file systems (FAT on some kernels) do not open folders: the file's own fsync stands
     try:
-        os.fsync(handle)
-    except OSError:
-        pass  # FAT32 sticks refuse fsync on a folder: the file's own fsync stands
+        with contextlib.suppress(OSError):  # FAT32 sticks refuse it on a folder: the file's own fsync stands
+            os.fsync(handle)
     finally:
         os.close(handle)
 

@@ -248,7 +248,8 @@ def bundle_upload() -> ResponseReturnValue:
     with tempfile.TemporaryDirectory(prefix="district-bundles-") as folder:
         paths = []
         for n, upload in enumerate(files):
-            path = Path(folder) / f"{n:03d}-{Path(upload.filename or 'upload').name}"
+            path = Path(folder) / f"{n:03d}" / Path(upload.filename or "upload").name  # its own name, as sent
+            path.parent.mkdir()
             upload.save(path)
             paths.append(path)
         answers = Path(folder) / "returns"
@@ -259,8 +260,6 @@ def bundle_upload() -> ResponseReturnValue:
             if result.return_path is not None:
                 kept[result.hub.id] = dashboard.keep_return(result.hub, result.return_path.name,
                                                             result.return_path.read_bytes(), service.now())
-    for item in refused:
-        item.path = Path(item.path.name.split("-", 1)[1] if "-" in item.path.name else item.path.name)
     return render_template("district/bundles.html", results=results, refused=refused, kept=kept,
                            problem_in_words=problem_in_words)
 

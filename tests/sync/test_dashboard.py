@@ -163,7 +163,7 @@ def test_a_stick_is_read_on_the_dashboard_and_its_answer_downloaded(district, ap
     with damaged.open("rb") as handle:
         refused = _post(client, "/dashboard/bundles", {"bundles": (handle, "hub-x.bundle")},
                         content_type="multipart/form-data")
-    assert "half-copied" in _text(refused)
+    assert "half-copied" in _text(refused) and "<strong>hub-x.bundle</strong>" in _text(refused)  # its own name
     nothing = _post(client, "/dashboard/bundles", {})
     assert nothing.status_code == 400 and "Choose the bundles" in _text(nothing)
     assert zipfile.is_zipfile(answer_file)
