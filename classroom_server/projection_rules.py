@@ -74,3 +74,56 @@ LATEST: tuple[LatestRule, ...] = (
                lambda p: {"kind": p["kind"], "target": int(p["target"]), "week_of": p["week_of"]}),
 )
 BY_NAME = {rule.name: rule for rule in LATEST}
+
+
+# --- the roster: classes, learners and who is in which class --------------------------------------
+
+@dataclass
+class Roster:
+    """Classes, learners and enrolments as the hub's tables hold them, folded from the events that
+    changed them (the hub changes its tables with each of these events, services/accounts.py,
+    roster.py, school_admin.py and district_changes.py, and tests/test_roster_fold.py checks that
+    this fold gives the same rows). Teachers and admins are not folded: the district needs learners."""
+
+    classes: dict[str, Row]  # class uid -> {"name", "archived"}
+    learners: dict[str, Row]  # learner uid -> {"display_name", "archived"}
+    enrolled: set[tuple[str, str]]  # (class uid, learner uid)
+
+    def learners_in(self, class_uid: str) -> list[str]:
+        return sorted(learner for klass, learner in self.enrolled if klass == class_uid)
+
+
+ROSTER_KINDS = ("class.created", "class.updated", "class.archived", "learner.created", "learner.updated",
+                "person.updated", "person.archived", "learner.enrolled", "learner.unenrolled")
+ROSTER_ALGORITHM = "roster-1"
+
+
+def fold_roster(stored_events: Iterable[Mapping[str, Any]]) -> Roster:
+    """The roster from stored events given in canonical order (other kinds are skipped)."""
+    roster = Roster({}, {}, set())
+    for stored in stored_events:
+        kind = stored["kind"]
+        if kind not in ROSTER_KINDS:
+            continue
+        payload = stored["payload"]
+        payload = json.loads(payload) if isinstance(payload, (str, bytes)) else payload
+        uid = payload.get("uid")
+        if kind == "class.created":
+            roster.classes[uid] = {"name": payload["name"], "archived": False}
+        elif kind == "class.updated" and uid in roster.classes:
+            roster.classes[uid]["name"] = payload["name"]
+        elif kind == "class.archived" and uid in roster.classes:
+            roster.classes[uid]["archived"] = bool(payload["archived"])
+        elif kind == "learner.created":
+            roster.learners[uid] = {"display_name": payload["display_name"], "archived": False}
+            if stored.get("class_uid") in roster.classes:
+                roster.enrolled.add((stored["class_uid"], uid))
+        elif kind in ("learner.updated", "person.updated") and uid in roster.learners:
+            roster.learners[uid]["display_name"] = payload["display_name"]
+        elif kind == "person.archived" and uid in roster.learners:
+            roster.learners[uid]["archived"] = bool(payload["archived"])
+        elif kind == "learner.enrolled" and stored.get("class_uid") in roster.classes and uid in roster.learners:
+            roster.enrolled.add((stored["class_uid"], uid))
+        elif kind == "learner.unenrolled":
+            roster.enrolled.discard((stored.get("class_uid"), uid))
+    return roster

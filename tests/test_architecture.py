@@ -10,7 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 WEB = {"flask", "waitress", "werkzeug", "classroom_server", "peewee", "playhouse", "sqlite3"}
-PURE = ("classroom_server.eventkinds", "classroom_server.learning", "classroom_server.projection_rules")
+PURE = ("classroom_server.eventkinds", "classroom_server.learning", "classroom_server.projection_rules",
+        "classroom_server.growth_rules")
 
 
 def _module_name(path: Path) -> str:
@@ -68,6 +69,14 @@ def test_the_simple_projection_rules_use_only_the_standard_library():
     path = ROOT / "classroom_server" / "projection_rules.py"
     for name in _imports(path):
         assert name.split(".")[0] in sys.stdlib_module_names, f"projection_rules.py imports {name}"
+
+
+def test_the_growth_rules_use_only_the_standard_library_and_the_learning_engine():
+    """The district's growth figures are the hub's: both compute them with growth_rules.py."""
+    path = ROOT / "classroom_server" / "growth_rules.py"
+    for name in _imports(path):
+        assert name.split(".")[0] in sys.stdlib_module_names or _is_within(name, ("classroom_server.learning",)), \
+            f"growth_rules.py imports {name}"
 
 
 def test_the_district_computes_projections_with_the_hubs_pure_code_only():

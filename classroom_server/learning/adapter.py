@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from . import ALGORITHM_VERSION
@@ -136,15 +136,19 @@ def apply_stored(state: EngineState, stored: Mapping[str, Any]) -> tuple[list[st
 
 
 def fold_mastery(stored_events: Iterable[Mapping[str, Any]], catalog: SkillGraph | None,
+                 observe: Callable[[EngineState, Mapping[str, Any], list[tuple[str, str]]], None] | None = None,
                  ) -> tuple[EngineState, dict[tuple[str, str], dict[str, Any]]]:
     """Fold stored events, given in canonical order, into the engine's state and the mastery rows.
 
     Each row is ``mastery_row`` plus ``origin`` and ``seq``: the event that last set it.
+    ``observe(state, stored, keys)`` is called after each event (growth_rules.ChangeLog.note).
     """
     state = new_state(catalog=catalog)
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for stored in stored_events:
         _, keys = apply_stored(state, stored)
+        if observe is not None:
+            observe(state, stored, keys)
         for key in keys:
             rows[key] = {**mastery_row(state, *key), "origin": stored["origin"], "seq": int(stored["seq"])}
     return state, rows
@@ -153,15 +157,36 @@ def fold_mastery(stored_events: Iterable[Mapping[str, Any]], catalog: SkillGraph
 # --- pack manifests ------------------------------------------------------------------------------
 
 def engine_manifest(pack: Any) -> dict[str, Any]:
-    """What the engine needs of one pack version (a ``content_packs`` Pack, or anything shaped so)."""
-    return {
+    """What the engine needs of one pack version (a ``content_packs`` Pack, or anything shaped so),
+    and what the district needs to read its numbers as the hub does: the pack's and skills'
+    titles and grades (the expected pace, growth_rules.py). The engine reads ids, prerequisites
+    and items only."""
+    found: dict[str, Any] = {
         "pack": pack.id,
         "version": pack.version,
-        "skills": [{"id": s.id, "prerequisites": list(s.prerequisites)} for s in pack.skills],
+        "title": _words(pack.title),
+        "skills": [_manifest_skill(s) for s in pack.skills],
         "items": [{"id": i.id, "skill": i.skill, "type": i.type, "check": bool(i.check),
                    "difficulty": None if i.difficulty is None else float(i.difficulty)}
                   for i in pack.items],
     }
+    if getattr(pack, "grades", None):
+        found["grades"] = list(pack.grades)
+    return found
+
+
+def _manifest_skill(skill: Any) -> dict[str, Any]:
+    found: dict[str, Any] = {"id": skill.id, "prerequisites": list(skill.prerequisites), "title": _words(skill.title)}
+    if getattr(skill, "grades", None):
+        found["grades"] = list(skill.grades)
+    return found
+
+
+def _words(value: Any) -> dict[str, str]:
+    """A pack's localized text as {language: text} (a plain string: under "en")."""
+    if isinstance(value, str):
+        return {"en": value}
+    return {str(lang): str(value[lang]) for lang in value}
 
 
 def manifest_text(manifest: Mapping[str, Any]) -> str:

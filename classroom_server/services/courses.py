@@ -15,12 +15,13 @@ hides. A grade 4 class with fractions for grade 4 also meets the grade 3 skills 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from classroom_server.db import db
 from classroom_server.errors import Invalid
+from classroom_server.growth_rules import Course, course_skills, qualified_skills
+from classroom_server.growth_rules import installed as _installed
 from classroom_server.models import CANONICAL_ORDER, ClassCourse, Classroom, Enrollment, Event, InstalledPack, Person
 from classroom_server.numbers import optional_int
 from classroom_server.services import events, hub
@@ -29,25 +30,6 @@ GRADES = (0, 13)  # 0 is kindergarten, as in the pack format
 MAX_COURSES = 100
 ACTOR_UPGRADE = "hub"
 KEY_UPGRADED = "courses.upgraded"
-
-
-@dataclass(frozen=True)
-class Course:
-    """One pack a class studies, whole (``grades`` None) or for a band of grades."""
-
-    pack_id: str
-    grades: tuple[int, int] | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        found: dict[str, Any] = {"pack": self.pack_id}
-        if self.grades is not None:
-            found["grades"] = list(self.grades)
-        return found
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Course:
-        grades = data.get("grades")
-        return cls(str(data["pack"]), (int(grades[0]), int(grades[1])) if grades else None)
 
 
 def _decode(text: str) -> list[Course]:
@@ -71,41 +53,6 @@ def learner_courses(learner: Person) -> list[Course]:
     for row in rows:
         found += [c for c in _decode(row.courses) if c not in found]
     return found
-
-
-def _installed(catalogue: Any, pack_id: str) -> bool:
-    return any(pack.id == pack_id for pack in catalogue.packs)
-
-
-def _in_band(skill: Any, band: tuple[int, int] | None) -> bool:
-    if band is None or skill.grades is None:
-        return True
-    return skill.grades[0] <= band[1] and skill.grades[1] >= band[0]
-
-
-def course_skills(catalogue: Any, courses: Iterable[Course]) -> dict[str, list[str]]:
-    """Pack id -> the courses' skill ids in the pack's own order (prerequisites first), for the
-    installed packs among ``courses``, in the courses' order."""
-    wanted: dict[str, set[str]] = {}
-    for course in courses:
-        if not _installed(catalogue, course.pack_id):
-            continue  # named by the district before the pack reached this hub, or removed since
-        pack = catalogue.pack(course.pack_id)
-        chosen = wanted.setdefault(pack.id, set())
-        todo = [s.id for s in pack.skills if _in_band(s, course.grades)]
-        while todo:
-            skill_id = todo.pop()
-            if skill_id not in chosen:
-                chosen.add(skill_id)
-                todo += catalogue.skill(pack.id, skill_id).prerequisites
-    return {pack_id: [s for p, s in catalogue.topological_order(pack_id) if s in chosen]
-            for pack_id, chosen in wanted.items()}
-
-
-def qualified_skills(catalogue: Any, courses: Iterable[Course]) -> frozenset[str]:
-    """The courses' skills as the engine names them (``<pack>:<skill>``)."""
-    return frozenset(f"{pack_id}:{skill_id}" for pack_id, skills in course_skills(catalogue, courses).items()
-                     for skill_id in skills)
 
 
 def skills_studied_by(catalogue: Any, learner: Person) -> frozenset[str]:

@@ -287,6 +287,75 @@ class DistrictGoal(DistrictModel):
         primary_key = CompositeKey("hub", "learner_uid")
 
 
+class DistrictClass(DistrictModel):
+    """A class of the hub, as its roster events say (projection_rules.fold_roster), with what its
+    growth needs: its learners now (not archived) and the skills a year its courses expect."""
+
+    hub = ForeignKeyField(Hub, on_delete="CASCADE")
+    hub_id: int
+    class_uid = TextField()
+    name = TextField()
+    archived = BooleanField()
+    learners = IntegerField()
+    per_year = DoubleField()  # skills a school year for one learner (growth_rules.pace_of)
+    skills = TextField()  # JSON: the course skills, as the engine names them, in the courses' order
+
+    class Meta:
+        primary_key = CompositeKey("hub", "class_uid")
+
+
+class DistrictLearner(DistrictModel):
+    """A learner of the hub, as its roster events say."""
+
+    hub = ForeignKeyField(Hub, on_delete="CASCADE")
+    learner_uid = TextField()
+    name = TextField()
+    archived = BooleanField()
+
+    class Meta:
+        primary_key = CompositeKey("hub", "learner_uid")
+
+
+class DistrictEnrollment(DistrictModel):
+    hub = ForeignKeyField(Hub, on_delete="CASCADE")
+    class_uid = TextField()
+    learner_uid = TextField()
+
+    class Meta:
+        primary_key = CompositeKey("hub", "class_uid", "learner_uid")
+
+
+class DistrictChange(DistrictModel):
+    """Each change of a (learner, skill)'s mastery state, with its time (growth_rules.ChangeLog):
+    the states at any moment, for a learner's growth week by week."""
+
+    id = BigAutoField()
+    hub = ForeignKeyField(Hub, on_delete="CASCADE")
+    learner_uid = TextField()
+    skill = TextField()
+    state = TextField()
+    at = DoubleField()  # epoch seconds
+
+    class Meta:
+        indexes = ((("hub", "learner_uid", "id"), False),)
+
+
+class DistrictClassGrowth(DistrictModel):
+    """A summary kept for the dashboard's overviews: per class and day (UTC days since 1970), how
+    much the count of (learner, course skill) pairs in the state *mastered* moved that day, for
+    the class's learners now. Summing a class's days before a moment gives its mastered count
+    then; tests/sync/test_district_growth.py checks it against the changes learner by learner."""
+
+    hub = ForeignKeyField(Hub, on_delete="CASCADE")
+    class_uid = TextField()
+    day = IntegerField()
+    delta = IntegerField()
+
+    class Meta:
+        primary_key = CompositeKey("hub", "class_uid", "day")
+        indexes = ((("day",), False),)
+
+
 class ProjectionRun(DistrictModel):
     """The last recomputation of a hub's projections: what it folded and how long it took."""
 
@@ -349,7 +418,8 @@ class DistrictMeta(DistrictModel):
 
 MODELS = [School, Hub, Origin, Event, Learner, HubFollow, Quarantine, Change, PackFile, PackChunk, Manifest,
           HubManifest, DistrictMastery, DistrictAssignment, DistrictCourse, DistrictAccommodations, DistrictGoal,
-          ProjectionRun, Staff, SignInFailure, DistrictMeta, ReturnFile]
+          DistrictClass, DistrictLearner, DistrictEnrollment, DistrictChange, DistrictClassGrowth, ProjectionRun,
+          Staff, SignInFailure, DistrictMeta, ReturnFile]
 
 
 def open_database(url: str) -> Database:

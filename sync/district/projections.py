@@ -32,6 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from classroom_server.growth_rules import ChangeLog
 from classroom_server.learning import ALGORITHM_VERSION
 from classroom_server.learning.adapter import (
     PACK_KINDS,
@@ -41,12 +42,18 @@ from classroom_server.learning.adapter import (
     manifest_key,
     pack_history,
 )
-from classroom_server.projection_rules import BY_NAME, LATEST
+from classroom_server.projection_rules import BY_NAME, LATEST, ROSTER_ALGORITHM, fold_roster
+from sync.district.growth import GROWTH_ALGORITHM, Summary, catalogue_of, summarise
 from sync.district.models import (
     DistrictAccommodations,
     DistrictAssignment,
+    DistrictChange,
+    DistrictClass,
+    DistrictClassGrowth,
     DistrictCourse,
+    DistrictEnrollment,
     DistrictGoal,
+    DistrictLearner,
     DistrictMastery,
     DistrictModel,
     Event,
@@ -65,7 +72,8 @@ LATEST_TABLES: dict[str, type[DistrictModel]] = {
     "learner_accommodations": DistrictAccommodations,
     "weekly_goal": DistrictGoal}
 # Every projection's algorithm version: a recomputation by other code is stale.
-ALGORITHM = ";".join([f"mastery={ALGORITHM_VERSION}"] + [f"{rule.name}={rule.algorithm}" for rule in LATEST])
+ALGORITHM = ";".join([f"mastery={ALGORITHM_VERSION}"] + [f"{rule.name}={rule.algorithm}" for rule in LATEST]
+                     + [f"roster={ROSTER_ALGORITHM}", f"growth={GROWTH_ALGORITHM}"])
 FIELDS = ("origin", "seq", "hlc", "kind", "learner_uid", "class_uid", "recorded_at", "payload")
 CHUNK = 1000
 
@@ -78,6 +86,7 @@ class Projections:
     latest: dict[str, dict[str, Row]]  # projection name -> key (class or learner uid) -> row
     events: int
     last: tuple[str, int] | None  # the last event folded, in canonical order
+    summary: Summary = field(default_factory=Summary)  # classes, learners, changes, growth by day
 
 
 @dataclass
@@ -100,15 +109,18 @@ def compute(events: Sequence[Mapping[str, Any]], manifests: Mapping[str, Mapping
     silently differ without it.
     """
     ordered = sorted(events, key=canonical_key)
-    catalog = engine_catalog([e for e in ordered if e["kind"] in PACK_KINDS], manifests)
-    _, mastery = fold_mastery(ordered, catalog)
+    pack_events = [e for e in ordered if e["kind"] in PACK_KINDS]
+    catalog = engine_catalog(pack_events, manifests)
+    log = ChangeLog()
+    _, mastery = fold_mastery(ordered, catalog, log.note)
 
     def stamp(stored: Mapping[str, Any]) -> Row:
         return {"origin": stored["origin"], "seq": int(stored["seq"])}
 
     latest = {rule.name: rule.fold(ordered, stamp) for rule in LATEST}
     last = (str(ordered[-1]["origin"]), int(ordered[-1]["seq"])) if ordered else None
-    return Projections(mastery, latest, len(ordered), last)
+    summary = summarise(fold_roster(ordered), latest["class_course"], log, catalogue_of(pack_events, manifests))
+    return Projections(mastery, latest, len(ordered), last, summary)
 
 
 # --- what the district holds of a hub --------------------------------------------------------------
@@ -209,6 +221,12 @@ def recompute(registration: Hub) -> Recomputed:
         for name, rows in projections.latest.items():
             _replace(LATEST_TABLES[name], registration, rows.values())
             outcome.latest_rows[name] = len(rows)
+        for model, summary_rows in ((DistrictClass, projections.summary.classes),
+                                    (DistrictLearner, projections.summary.learners),
+                                    (DistrictEnrollment, projections.summary.enrolled),
+                                    (DistrictChange, projections.summary.changes),
+                                    (DistrictClassGrowth, projections.summary.days)):
+            _replace(model, registration, summary_rows)
         outcome.seconds["write"] = time.perf_counter() - folded
         run = {"algorithm": ALGORITHM, "through": json.dumps({**others, **origins}, sort_keys=True),
                "last_origin": projections.last[0] if projections.last else None,

@@ -1,5 +1,8 @@
 """Growth: the skills a learner mastered over a period, against the pace the class's packs expect.
 
+The rules are pure, in classroom_server/growth_rules.py, which the district's dashboard computes
+with too; this module gives them the hub's calendar (its local time) and its learners.
+
 The definitions the teacher's pages, the CSV files and the guide use:
 
 - **Mastered skills at a moment**: the class's skills (its courses', services/courses.py) whose
@@ -37,51 +40,30 @@ percentage to a whole number, halves up, both computed from the unrounded expect
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from classroom_server.errors import Invalid
+from classroom_server.growth_rules import (
+    DEFAULT_PERIOD,
+    MAX_WEEKS,
+    PERIODS,
+    SCHOOL_YEAR_WEEKS,
+    TERM_WEEKS,
+    Pace,
+    Period,
+    Week,
+    course_per_year,
+    pace_of,
+    percent_of,
+    round_half_up,
+    weeks_of,
+)
 from classroom_server.models import Person
-from classroom_server.services import courses
 from classroom_server.services.reports.history import NOW, MasteryHistory
 
-SCHOOL_YEAR_WEEKS = 36  # assumption: weeks of school in a school year
-TERM_WEEKS = 12  # assumption: weeks of school in a term
-MAX_WEEKS = 104  # the longest period a teacher may ask for (two years)
-PERIODS = ("term", "year", "since")
-DEFAULT_PERIOD = "term"
-
-
-def round_half_up(value: float, digits: int = 0) -> float:
-    """Rounded as people do it by hand (2.25 -> 2.3, 12.5 -> 13), not to the even neighbour."""
-    step = Decimal(1).scaleb(-digits)
-    return float(Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP))
-
-
-@dataclass(frozen=True)
-class Period:
-    kind: str  # one of PERIODS
-    first_day: dt.date
-    today: dt.date
-
-    @property
-    def days(self) -> int:
-        return (self.today - self.first_day).days + 1
-
-    @property
-    def weeks(self) -> float:
-        return self.days / 7
-
-    def week_spans(self) -> list[tuple[dt.date, dt.date]]:
-        """(first day, last day) of each week of the period; the last ends today."""
-        spans = []
-        first = self.first_day
-        while first <= self.today:
-            spans.append((first, min(first + dt.timedelta(days=6), self.today)))
-            first += dt.timedelta(days=7)
-        return spans
+__all__ = ["DEFAULT_PERIOD", "MAX_WEEKS", "PERIODS", "SCHOOL_YEAR_WEEKS", "TERM_WEEKS", "Growth", "Pace", "Period",
+           "Week", "course_per_year", "learner_growth", "midnight", "moments_of", "pace_of", "period",
+           "round_half_up", "today"]
 
 
 def today() -> dt.date:
@@ -94,76 +76,14 @@ def today() -> dt.date:
 def period(kind: str | None, since: str | None, on: dt.date) -> Period:
     """The period a teacher asked for (``kind`` from PERIODS, none: the default; ``since``: the
     first day, YYYY-MM-DD, for "since")."""
-    kind = (kind or DEFAULT_PERIOD).strip()
-    if kind == "term":
-        return Period(kind, on - dt.timedelta(days=7 * TERM_WEEKS - 1), on)
-    if kind == "year":
-        return Period(kind, on - dt.timedelta(days=7 * SCHOOL_YEAR_WEEKS - 1), on)
-    if kind != "since":
-        raise Invalid("Choose one of the periods on the page.", field="period")
-    text = (since or "").strip()
-    if not text:
-        raise Invalid("Give the first day of the period.", field="since")
-    try:
-        first = dt.date.fromisoformat(text)
-    except ValueError:
-        raise Invalid("Write the date as year-month-day, for example 2026-12-18.", field="since") from None
-    if first > on:
-        raise Invalid("The first day of the period is after today.", field="since")
-    if (on - first).days >= 7 * MAX_WEEKS:
-        raise Invalid("A period can be at most %(num)d weeks long.", field="since", num=MAX_WEEKS)
-    return Period(kind, first, on)
+    from classroom_server import growth_rules
+
+    return growth_rules.period(kind, since, on, Invalid)
 
 
 def midnight(day: dt.date) -> float:
     """The start of ``day`` in the hub's local time, as epoch seconds (events' times are UTC)."""
     return dt.datetime.combine(day, dt.time()).astimezone().timestamp()
-
-
-# --- the expected pace ---------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Pace:
-    """What a class's courses expect: ``per_year`` skills a school year, over ``skills``."""
-
-    per_year: float
-    skills: frozenset[str]  # the class's skills, as the engine names them
-
-    def expected(self, days: int) -> float:
-        """Expected growth over ``days`` days, unrounded."""
-        return self.per_year * (days / 7) / SCHOOL_YEAR_WEEKS
-
-
-def course_per_year(catalogue: Any, course: courses.Course) -> float:
-    """Skills a school year that one course expects (see the module's docstring)."""
-    skill_ids = courses.course_skills(catalogue, [course]).get(course.pack_id, [])
-    if not skill_ids:
-        return 0.0
-    pack = catalogue.pack(course.pack_id)
-    band = course.grades or (tuple(pack.grades) if pack.grades else None)
-    if band is None:
-        return float(len(skill_ids))
-    skills = [catalogue.skill(pack.id, s) for s in skill_ids]
-    grades = range(band[0], band[1] + 1)
-    per_grade = [sum(1 for s in skills if s.grades is None or s.grades[0] <= grade <= s.grades[1])
-                 for grade in grades]
-    return sum(per_grade) / len(per_grade)
-
-
-def pace_of(catalogue: Any, studied: Iterable[courses.Course]) -> Pace:
-    chosen = list(studied)
-    return Pace(sum(course_per_year(catalogue, c) for c in chosen), courses.qualified_skills(catalogue, chosen))
-
-
-# --- growth ----------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Week:
-    first_day: dt.date
-    last_day: dt.date
-    mastered: int  # at the end of the week (now, for the week that ends today)
-    growth: int  # since the start of the period
-    expected: float  # expected growth by the end of the week, to one decimal
 
 
 @dataclass(frozen=True)
@@ -190,13 +110,7 @@ def learner_growth(history: MasteryHistory, learner: Person, pace: Pace, chosen:
                    moments: list[float] | None = None) -> Growth:
     """One learner's growth over the period, week by week (the caller holds the history still;
     ``moments``: ``moments_of(chosen)``, when the caller has them already)."""
-    spans = chosen.week_spans()
     counts = history.counts(learner.uid, pace.skills, moments or moments_of(chosen))
-    at_start = counts[0]
-    weeks = tuple(Week(first, last, count, count - at_start,
-                       round_half_up(pace.expected((last - chosen.first_day).days + 1), 1))
-                  for (first, last), count in zip(spans, counts[1:], strict=True))
     expected = pace.expected(chosen.days)
-    now = counts[-1]
-    percent = int(round_half_up(100 * (now - at_start) / expected)) if expected > 0 else None
-    return Growth(learner, at_start, now, round_half_up(expected, 1), percent, weeks)
+    return Growth(learner, counts[0], counts[-1], round_half_up(expected, 1),
+                  percent_of(counts[-1] - counts[0], expected), weeks_of(chosen, counts, pace.per_year))

@@ -23,18 +23,17 @@ those of a prefix of the learner's changes.
 
 from __future__ import annotations
 
-import math
 import threading
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from classroom_server.growth_rules import NOT_STARTED, NOW, ChangeLog
 from classroom_server.models import CANONICAL_ORDER, Event
 from classroom_server.services.learning import ENGINE_KINDS, Engine
 
-NOW = math.inf  # a moment after every change: the states now
-NOT_STARTED = "not_started"
+__all__ = ["NOT_STARTED", "NOW", "MasteryHistory", "history_of", "reading"]
 _FIELDS = (Event.id, Event.kind, Event.learner_uid, Event.recorded_at, Event.payload, Event.hlc)
 
 
@@ -48,10 +47,7 @@ class MasteryHistory:
         self.last_row_id = 0
         self.last_hlc = 0
         self.events = 0  # engine events folded, for the benchmark
-        # learner -> [(time, skill, state)], in log order; time never decreases
-        self.changes: dict[str, list[tuple[float, str, str]]] = {}
-        self.now: dict[tuple[str, str], str] = {}  # (learner, skill) -> state now
-        self._latest: dict[str, float] = {}  # learner -> latest event time so far
+        self.log = ChangeLog()
 
     def refresh(self, catalog: Any) -> None:
         """Fold what the log holds beyond what was folded; from the start when the engine's
@@ -77,50 +73,34 @@ class MasteryHistory:
         self.catalog = catalog
         self.state = new_state(catalog=catalog)
         self.last_row_id = self.last_hlc = self.events = 0
-        self.changes, self.now, self._latest = {}, {}, {}
+        self.log = ChangeLog()
 
     def _fold(self, rows: Iterable[dict[str, Any]]) -> None:
         from classroom_server.learning.adapter import apply_stored
-        from classroom_server.learning.model import to_seconds
 
         for row in rows:
             self.last_row_id = max(self.last_row_id, row["id"])
             self.last_hlc = max(self.last_hlc, row["hlc"] or 0)
             self.events += 1
             _, keys = apply_stored(self.state, row)
-            if not keys:
-                continue
-            learner = row["learner_uid"]
-            at = self._latest[learner] = max(self._latest.get(learner, -math.inf), to_seconds(row["recorded_at"]))
-            records = self.state.mastery[learner]
-            for key in keys:
-                state = records[key[1]].state
-                if self.now.get(key, NOT_STARTED) != state:
-                    self.now[key] = state
-                    self.changes.setdefault(learner, []).append((at, key[1], state))
+            self.log.note(self.state, row, keys)
+
+    @property
+    def now(self) -> dict[tuple[str, str], str]:
+        return self.log.now
+
+    @property
+    def changes(self) -> dict[str, list[tuple[float, str, str]]]:
+        return self.log.changes
 
     def state_now(self, learner_uid: str, skill: str) -> str:
-        return self.now.get((learner_uid, skill), NOT_STARTED)
+        return self.log.state_now(learner_uid, skill)
 
     def counts(self, learner_uid: str, skills: frozenset[str], moments: Sequence[float],
                wanted: str = "mastered") -> list[int]:
         """How many of ``skills`` (engine ids) the learner had in state ``wanted`` just before each
         of ``moments`` (epoch seconds, ascending; ``NOW`` for the states now)."""
-        held: set[str] = set()
-        found: list[int] = []
-        changes = self.changes.get(learner_uid, [])
-        done = 0
-        for moment in moments:
-            while done < len(changes) and changes[done][0] < moment:
-                _, skill, state = changes[done]
-                if skill in skills:
-                    if state == wanted:
-                        held.add(skill)
-                    else:
-                        held.discard(skill)
-                done += 1
-            found.append(len(held))
-        return found
+        return self.log.counts(learner_uid, skills, moments, wanted)
 
 
 _HISTORIES: weakref.WeakKeyDictionary[Engine, MasteryHistory] = weakref.WeakKeyDictionary()
