@@ -220,8 +220,8 @@ class GrowthRow:
     expected: float  # to one decimal
     percent: int | None
     weeks: tuple[Week, ...]
-    school: str = ""
-    hub: str = ""
+    pace: float  # skills a school year, for every learner together (unrounded)
+    hub: str = ""  # a class's hub
 
     @property
     def growth(self) -> int:
@@ -249,12 +249,17 @@ def _rows_of(found: Mapping[Any, dict[int, int]], chosen: Period, weeks: int) ->
     return counted
 
 
-def _growth_row(key: Any, name: str, classes: int, learners: int, pace_sum: float, series: list[int],
+def growth_row(key: Any, name: str, classes: int, learners: int, pace_sum: float, series: list[int],
                 chosen: Period, **names: str) -> GrowthRow:
     series = series or [0] * (len(chosen.week_spans()) + 1)
     wanted = expected(pace_sum, chosen.days)
     return GrowthRow(key, name, classes, learners, series[0], series[-1], round_half_up(wanted, 1),
-                     percent_of(series[-1] - series[0], wanted), weeks_of(chosen, series, pace_sum), **names)
+                     percent_of(series[-1] - series[0], wanted), weeks_of(chosen, series, pace_sum), pace_sum, **names)
+
+
+def school_name(school_id: int) -> str:
+    found = School.get_or_none(School.id == school_id)
+    return found.name if found else ""
 
 
 def schools(scope: Scope, chosen: Period) -> list[GrowthRow]:
@@ -278,7 +283,7 @@ def schools(scope: Scope, chosen: Period) -> list[GrowthRow]:
         moved.setdefault(int(school), {})[int(week)] = int(delta)
     series = _rows_of(moved, chosen, weeks)
     size = {int(s): (int(c), int(n or 0), float(p or 0)) for s, c, n, p in sizes}
-    return [_growth_row(school_id, name, *size.get(school_id, (0, 0, 0.0)), series.get(school_id, []), chosen)
+    return [growth_row(school_id, name, *size.get(school_id, (0, 0, 0.0)), series.get(school_id, []), chosen)
             for school_id, name in allowed.items()]
 
 
@@ -298,7 +303,7 @@ def classes_of(scope: Scope, school_id: int, chosen: Period) -> list[GrowthRow] 
             .group_by(DistrictClassGrowth.hub, DistrictClassGrowth.class_uid, SQL("3")).tuples())):
         moved.setdefault((int(hub), uid), {})[int(week)] = int(delta)
     series = _rows_of(moved, chosen, weeks)
-    return [_growth_row((int(c.hub_id), c.class_uid), c.name, 1, int(c.learners), c.learners * c.per_year,
+    return [growth_row((int(c.hub_id), c.class_uid), c.name, 1, int(c.learners), c.learners * c.per_year,
                         series.get((int(c.hub_id), c.class_uid), []), chosen, hub=c.hub.name) for c in found]
 
 
@@ -402,7 +407,7 @@ def class_detail(scope: Scope, registration_id: int, class_uid: str, chosen: Per
                 for uid, name in people]
     series = [sum(column) for column in zip(*[[g.at_start, *[w.mastered for w in g.weeks]] for g in learners],
                                              strict=True)] if learners else []
-    summary = _growth_row((registration_id, class_uid), klass.name, 1, len(learners),
+    summary = growth_row((registration_id, class_uid), klass.name, 1, len(learners),
                           len(learners) * klass.per_year, series, chosen, hub=klass.hub.name)
     grid: dict[tuple[str, str], str] = {}
     uids = [uid for uid, _ in people]

@@ -32,6 +32,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 from markupsafe import Markup
 
 from classroom_server import __version__, i18n
@@ -43,6 +44,7 @@ from sync.district.models import School
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates")
 csrf = CSRFProtect()
+HUB_TEMPLATES = Path(__file__).resolve().parents[2] / "classroom_server" / "templates"
 MAX_UPLOAD_BYTES = 1024 * 1024 * 1024  # bundles carried on a stick: a year of a school's events is far smaller
 
 
@@ -60,6 +62,11 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["when"] = time_tag
     app.jinja_env.globals["asset"] = lambda filename: f"/static/{filename}?v={__version__}"
     app.add_url_rule("/", endpoint="index", view_func=lambda: redirect(url_for("dashboard.home")))
+    # The hub's report macros (the period form) beside the dashboard's own templates.
+    app.jinja_loader = ChoiceLoader([FileSystemLoader(str(Path(__file__).parent / "templates")),
+                                     PrefixLoader({"hub": FileSystemLoader(str(HUB_TEMPLATES))})])
+    from sync.district import growth_pages  # noqa: F401 (its pages join the blueprint)
+
     app.register_blueprint(bp)
     app.after_request(add_security_headers)
 

@@ -108,3 +108,77 @@ def test_the_roster_follows_the_hub_and_a_school_sees_only_its_own(app, history,
         assert growth.class_detail(Scope(int(other.id)), synced.id, history.classes["pictures"].uid, TERM,
                                    "en") is None
         assert [s.name for s in growth.schools(Scope(int(other.id)), TERM)] == ["Riverside"]
+
+
+# --- the pages ------------------------------------------------------------------------------------
+
+def _staff_client(district, username: str, school=None):
+    from tests.sync.test_dashboard import _signed_in
+
+    return _signed_in(district, username, school)
+
+
+def _csv_rows(response) -> list[list[str]]:
+    import csv
+    import io
+
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+
+
+def test_every_growth_page_shows_the_numbers_of_its_csv_file(app, history, district, synced):  # noqa: F811 (a fixture)
+    from tests.test_reports import table
+
+    client = _staff_client(district, "dana")
+    since = f"period=since&since={FIRST.isoformat()}"
+    pictures = history.classes["pictures"].uid
+    pages = [(f"/dashboard/growth?{since}", f"/dashboard/growth.csv?{since}"),
+             (f"/dashboard/schools/{synced.school_id}/growth?{since}",
+              f"/dashboard/schools/{synced.school_id}/growth.csv?{since}"),
+             (f"/dashboard/hubs/{synced.id}/classes/{pictures}?{since}",
+              f"/dashboard/hubs/{synced.id}/classes/{pictures}/growth.csv?{since}")]
+    for page, csv_file in pages:
+        answer = client.get(page)
+        assert answer.status_code == 200, page
+        assert "<svg" in answer.get_data(as_text=True) and "<script" not in answer.get_data(as_text=True)
+        shown = [row for row in table(answer, "growth-table")[1:] if len(row) > 1]
+        body = _csv_rows(client.get(csv_file))[1:]
+        assert len(body) == len(shown) >= 1, page
+        for on_page, in_file in zip(shown, body, strict=True):
+            assert on_page[0] == in_file[0]
+            # at the start, now, growth, expected, percent (and the learners, but a class's rows are learners)
+            assert on_page[-5:] == in_file[-5:], page
+            if "/classes/" not in page:
+                assert on_page[-6] == in_file[2], page
+    skills = client.get(f"/dashboard/hubs/{synced.id}/classes/{pictures}?{since}")
+    on_page = [row for row in table(skills, "skills-table")[1:]]
+    in_file = _csv_rows(client.get(f"/dashboard/hubs/{synced.id}/classes/{pictures}/skills.csv?{since}"))[1:]
+    assert [row[1:] for row in on_page] == [row[2:] for row in in_file]
+    ana = history.learners["ana"].uid
+    learner = client.get(f"/dashboard/hubs/{synced.id}/classes/{pictures}/learners/{ana}?{since}")
+    assert learner.status_code == 200 and "Ana" in learner.get_data(as_text=True)
+    assert len(table(learner, "competencies")) == 1 + 3
+
+
+def test_a_schools_staff_cannot_open_another_schools_growth(app, history, district, synced):  # noqa: F811 (a fixture)
+    pictures = history.classes["pictures"].uid
+    ana = history.learners["ana"].uid
+    outsider = _staff_client(district, "sam", "Riverside School")
+    for path in (f"/dashboard/schools/{synced.school_id}/growth", f"/dashboard/schools/{synced.school_id}/growth.csv",
+                 f"/dashboard/hubs/{synced.id}/classes/{pictures}", f"/dashboard/hubs/{synced.id}/classes/{pictures}/growth.csv",
+                 f"/dashboard/hubs/{synced.id}/classes/{pictures}/skills.csv",
+                 f"/dashboard/hubs/{synced.id}/classes/{pictures}/learners/{ana}", "/dashboard/hubs/999/classes/nope"):
+        assert outsider.get(path).status_code == 404, path
+    mine = outsider.get("/dashboard/growth.csv")
+    assert [r[0] for r in _csv_rows(mine)[1:]] == ["Riverside School"]
+    insider = _staff_client(district, "hana", "Hillside Primary")
+    assert insider.get(f"/dashboard/hubs/{synced.id}/classes/{pictures}").status_code == 200
+    assert district.test_client().get("/dashboard/growth").status_code == 302  # signed out: to the sign-in page
+
+
+def test_a_bad_period_is_explained_and_the_default_shown(app, history, district, synced):  # noqa: F811 (a fixture)
+    client = _staff_client(district, "dana")
+    answer = client.get("/dashboard/growth?period=since&since=yesterday")
+    assert answer.status_code == 400
+    assert "Write the date as year-month-day" in answer.get_data(as_text=True)
+    assert "Crecimiento" in client.get("/dashboard/growth?lang=es").get_data(as_text=True)
