@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from classroom_server import clock
 from classroom_server.db import db
 from classroom_server.services import bundles, events
 from classroom_server.services import sync as hub_sync
@@ -17,6 +18,7 @@ from sync.district.app import create_district_app
 from tests.browser.conftest import screenshot
 from tests.conftest import start_waitress, stop_waitress
 from tests.sync.conftest import enrolled, postgres_url  # noqa: F401 - the fixture, for this module
+from tests.test_reports import FIRST, TODAY, at, history, hub, pack_dir  # noqa: F401 (fixtures)
 
 PASSWORD = "district-staff-pw"
 
@@ -99,6 +101,57 @@ def test_district_staff_read_the_schools_register_read_a_stick_and_revoke(browse
         assert phone.locator("text=Register the hub").count() == 0
         wide = phone.evaluate("() => document.documentElement.scrollWidth")
         assert wide <= 320, f"the overview is {wide} px wide on a 320 px screen"
+        phone.context.close()
+    finally:
+        context.close()
+
+
+def test_district_staff_follow_growth_from_every_school_down_to_a_learner(browser, app, history, live_district):  # noqa: F811 (a fixture)
+    """The history of tests/test_reports.py (Ana and Ben, a term of mastery and resets), synced:
+    the growth pages from the district down to one learner, on a wide screen and on a phone."""
+    from sync.district import projections
+
+    transport = enrolled(app, live_district)
+    with db.connection_context(), clock.pretend(at(TODAY, 16)):
+        assert hub_sync.run(transport).pushed > 0
+    database = live_district.extensions["district_database"]
+    with database.connection_context():
+        assert [r.problem for r in projections.recompute_stale()] == [None]
+        staff.add("dana", "Dana Mwangi", PASSWORD, None)
+    base = live_district.base_url
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        _sign_in(page, base, "dana")
+        page.click("nav.dashboard-nav >> text=Growth")
+        page.check("input[name=period][value=since]")
+        page.fill("input[name=since]", FIRST.isoformat())
+        page.click("button:has-text('Show')")
+        page.wait_for_url(re.compile(r".*since=" + FIRST.isoformat()))
+        assert page.locator("svg.chart").is_visible()
+        assert page.locator("#growth-table th", has_text="Hillside Primary").is_visible()
+        page.click("#growth-table >> text=Hillside Primary")
+        assert page.locator("h1", has_text="Hillside Primary").is_visible()
+        screenshot(page, "district-growth-school")
+        page.click("#growth-table >> text=Sunflowers")
+        assert page.locator("h1", has_text="Sunflowers").is_visible()
+        assert page.locator("#mastery-grid td.c-mastered").count() >= 1
+        assert page.locator(".big-figure").is_visible()
+        screenshot(page, "district-growth-class")
+        page.click("#growth-table >> text=Ana")
+        assert page.locator("h1", has_text="Ana").is_visible()
+        assert page.locator("#competencies tbody tr").count() == 3
+        page.emulate_media(media="print")
+        assert not page.locator("nav.dashboard-nav").is_visible()  # printed: the numbers, not the menus
+        class_page = page.url
+
+        phone = browser.new_context(viewport={"width": 320, "height": 640}, is_mobile=True).new_page()
+        _sign_in(phone, base, "dana")
+        phone.goto(class_page)
+        wide = phone.evaluate("() => document.documentElement.scrollWidth")
+        assert wide <= 320, f"a learner's growth page is {wide} px wide on a 320 px screen"
+        phone.goto(base + "/dashboard/growth")
+        assert phone.evaluate("() => document.documentElement.scrollWidth") <= 320
         phone.context.close()
     finally:
         context.close()
