@@ -291,7 +291,9 @@ def _assignment(change: Change, applied: Applied) -> None:
         applied.passed_over.append(f"change {change['seq']}: an assignment for the class {change['sourcedId']!r}, "
                                    "which this hub does not hold")
         return
-    skills = list(change["skills"]) if change["status"] == "active" else []
+    # The district names a skill "<pack>/<skill>" (sync/changes.py); the hub's engine and paths
+    # "<pack>:<skill>" (learning/adapter.qualify): recorded in the hub's words, or no path sees it.
+    skills = [engine_skill(s) for s in change["skills"]] if change["status"] == "active" else []
     row = ClassAssignment.get_or_none(ClassAssignment.class_uid == classroom.uid)
     if (json.loads(row.skills) if row else []) == skills:
         return
@@ -300,6 +302,14 @@ def _assignment(change: Change, applied: Applied) -> None:
     if given:  # the teacher's assignments to groups stay: the district sets the whole class's
         payload["given"] = given
     _record(applied, "assignment.set", payload, class_uid=classroom.uid)
+
+
+def engine_skill(district_skill: str) -> str:
+    """``<pack>/<skill>`` as the engine names it, ``<pack>:<skill>``."""
+    from classroom_server.services.learning import qualify
+
+    pack_id, _, skill_id = district_skill.partition("/")
+    return qualify(pack_id, skill_id)
 
 
 def _course(change: Change, applied: Applied) -> None:

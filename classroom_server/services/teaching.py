@@ -214,7 +214,9 @@ def assignments_of(classroom: Classroom) -> list[Assignment]:
     row = ClassAssignment.get_or_none(ClassAssignment.class_uid == classroom.uid)
     if row is None:
         return []
-    found = [Assignment(CLASS_WIDE, tuple(json.loads(row.skills)))] if json.loads(row.skills) else []
+    # Hubs before the fix recorded the district's "<pack>/<skill>" as it came: read in the engine's words.
+    skills = tuple(s if "/" not in s else s.replace("/", ":", 1) for s in json.loads(row.skills))
+    found = [Assignment(CLASS_WIDE, skills)] if skills else []
     return found + sorted(_given(row), key=lambda a: (a.due or dt.date.max, a.id))
 
 

@@ -184,7 +184,7 @@ def test_assignments_and_calibrations_come_down_as_the_events_the_hub_folds(app,
     with db.connection_context():
         hub_sync.run(transport)
         row = ClassAssignment.get(ClassAssignment.class_uid == "c-4a")
-        assert json.loads(row.skills) == ["numbers-1/add", "numbers-1/count"]
+        assert json.loads(row.skills) == ["numbers-1:add", "numbers-1:count"]  # in the engine's words
         fitted = Event.get(Event.kind == "model.calibrated")
         payload = json.loads(fitted.payload)
         assert payload["source"] == "district" and payload["items"] == {"numbers-1/add-1": [0.25, 40]}
@@ -228,6 +228,30 @@ def test_a_class_courses_come_down_and_its_learners_study_them(app, school, dist
         assert courses.courses_of(Classroom.get(Classroom.uid == "c-4a")) == []
         assert practice.path_for(app.extensions["engine"], Person.get(Person.uid == "s-1"), "en") == []
     _same_events_both_sides(district)
+
+
+def test_a_district_assignment_comes_first_on_its_learners_paths(app, school, district, data_dir):
+    """The district names a skill "<pack>/<skill>"; the hub records it as its engine names it, so
+    the path offers it first (it was once recorded as sent, and no path ever saw it)."""
+    from classroom_server.services import packs, practice, teaching
+
+    packs.import_pack(data_dir, LIBRARY / "fractions")
+    fractions = "org.openclassroom.fractions"
+    transport = enrolled(app, district)
+    with db.connection_context():
+        catalogue = app.extensions["catalogue"].get().catalogue
+        last = catalogue.topological_order(fractions)[-1][1]  # the furthest skill: never first by itself
+    publish(district, [user("s-1", "Amara", "Diallo"), klass("c-4a", "Class 4A"), enrol("e-1", "c-4a", "s-1"),
+                       {"kind": "course", "sourcedId": "c-4a", "status": "active", "courses": [{"pack": fractions}]},
+                       {"kind": "assignment", "sourcedId": "c-4a", "status": "active",
+                        "skills": [f"{fractions}/{last}"]}])
+    with db.connection_context():
+        hub_sync.run(transport)
+        amara = Person.get(Person.uid == "s-1")
+        assigned = teaching.assignments_for(amara)
+        assert assigned == (f"{fractions}:{last}",)
+        first = practice.path_for(app.extensions["engine"], amara, "en", assignments=assigned)[0]
+        assert (first.pack_id, first.skill_id) == (fractions, last)
 
 
 def test_what_was_made_on_the_hub_is_never_overwritten_and_unknown_kinds_are_passed_over(app, school, district):
