@@ -62,7 +62,7 @@ from sync.district.models import (
 from sync.district.staff import Scope
 
 DAY = 86400
-GROWTH_ALGORITHM = "growth-1"  # what summarise computes: a change recomputes every hub
+GROWTH_ALGORITHM = "growth-2"  # what summarise computes: a change recomputes every hub
 Row = dict[str, Any]
 
 
@@ -144,6 +144,7 @@ class Summary:
     enrolled: list[Row] = field(default_factory=list)
     changes: list[Row] = field(default_factory=list)
     days: list[Row] = field(default_factory=list)
+    packs: list[Row] = field(default_factory=list)
 
 
 def day_of(at: float) -> int:
@@ -154,6 +155,12 @@ def day_of(at: float) -> int:
 def summarise(roster: Roster, courses: Mapping[str, Row], log: ChangeLog, catalogue: ManifestCatalogue) -> Summary:
     """A hub's classes, learners and changes, and each class's summary by day. Pure."""
     out = Summary()
+    for pack in catalogue.packs:
+        out.packs.append({"pack_id": pack.id, "version": pack.version, "title": json.dumps(dict(pack.title)),
+                          "grades": json.dumps(list(pack.grades)) if pack.grades else None,
+                          "skills": json.dumps([[s, dict(catalogue.skill(pack.id, s).title)]
+                                                for _, s in catalogue.topological_order(pack.id)],
+                                               ensure_ascii=False)})
     for uid, row in sorted(roster.learners.items()):
         out.learners.append({"learner_uid": uid, "name": row["display_name"], "archived": row["archived"]})
     for learner, changes in sorted(log.changes.items()):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, g, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
@@ -18,7 +18,7 @@ from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
 from classroom_server.web import charts
 from classroom_server.web.reports import _csv, number, state_words
-from sync.district import growth
+from sync.district import classwork, growth
 from sync.district.web import _scope, bp, signed_in
 
 
@@ -32,7 +32,7 @@ def _asked_period() -> tuple[growth_rules.Period, str | None]:
         return growth_rules.period(None, None, today, Invalid), _(exc.template, **exc.params)
 
 
-def _period_args(chosen: growth_rules.Period) -> dict[str, str]:
+def _period_args(chosen: growth_rules.Period) -> dict[str, Any]:
     if chosen.kind == "since":
         return {"period": "since", "since": chosen.first_day.isoformat()}
     return {"period": chosen.kind}
@@ -145,7 +145,57 @@ def class_page(registration_id: int, class_uid: str) -> ResponseReturnValue:
                                                            name=detail.klass.name, date=chosen.first_day.isoformat()))
     return _page("district/class.html", chosen, error, detail=detail, chart=chart, states=growth.STATES,
                  state_words=state_words(), symbols={s: charts.STATE_STYLE[s][2] for s in growth.STATES},
-                 pace_per_year=growth_rules.round_half_up(detail.klass.per_year, 1))
+                 pace_per_year=growth_rules.round_half_up(detail.klass.per_year, 1),
+                 work=classwork.classwork_of(detail.klass, g.lang), skill_titles=_skill_titles(detail))
+
+
+def _skill_titles(detail: growth.ClassDetail) -> dict[str, str]:
+    return {row.skill: row.title for row in detail.skills}
+
+
+def _class_or_404(registration_id: int, class_uid: str) -> Any:
+    found = growth.find_class(_scope(), registration_id, class_uid)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _back_to_class(registration_id: int, class_uid: str, anchor: str) -> ResponseReturnValue:
+    return redirect(url_for("dashboard.class_page", registration_id=registration_id, class_uid=class_uid) + anchor)
+
+
+@bp.route("/hubs/<int:registration_id>/classes/<class_uid>/courses", methods=["POST"])
+@signed_in(district_only=True)
+def class_courses(registration_id: int, class_uid: str) -> ResponseReturnValue:
+    """Give a district class its courses; its hub applies them at its next sync or stick."""
+    klass = _class_or_404(registration_id, class_uid)
+    chosen = request.form.getlist("pack")
+    bands = {p: (request.form.get(f"from-{p}", ""), request.form.get(f"to-{p}", "")) for p in chosen}
+    try:
+        done = classwork.give_courses(klass, classwork.courses_from(klass, chosen, bands))
+    except Invalid as exc:
+        flash(_(exc.template, **exc.params))
+        return _back_to_class(registration_id, class_uid, "#courses")
+    flash(_("Nothing changed: the class already has these courses.") if not done.published else
+          _("Sent: %(hub)s gives %(class)s these courses at its next sync or USB stick.", hub=klass.hub.name,
+            **{"class": klass.name}))
+    return _back_to_class(registration_id, class_uid, "#courses")
+
+
+@bp.route("/hubs/<int:registration_id>/classes/<class_uid>/assignment", methods=["POST"])
+@signed_in(district_only=True)
+def class_assignment(registration_id: int, class_uid: str) -> ResponseReturnValue:
+    """The skills a district class works on first (none: clear it)."""
+    klass = _class_or_404(registration_id, class_uid)
+    try:
+        done = classwork.give_skills(klass, request.form.getlist("skill"))
+    except Invalid as exc:
+        flash(_(exc.template, **exc.params))
+        return _back_to_class(registration_id, class_uid, "#assignment")
+    flash(_("Nothing changed: the class already works on these skills first.") if not done.published else
+          _("Sent: %(hub)s gives %(class)s this assignment at its next sync or USB stick.", hub=klass.hub.name,
+            **{"class": klass.name}))
+    return _back_to_class(registration_id, class_uid, "#assignment")
 
 
 @bp.route("/hubs/<int:registration_id>/classes/<class_uid>/growth.csv")

@@ -340,6 +340,21 @@ class DistrictChange(DistrictModel):
         indexes = ((("hub", "learner_uid", "id"), False),)
 
 
+class DistrictPack(DistrictModel):
+    """A pack version active on the hub, as its engine manifest describes it: what the dashboard
+    offers as a class's course."""
+
+    hub = ForeignKeyField(Hub, on_delete="CASCADE")
+    pack_id = TextField()
+    version = TextField()
+    title = TextField()  # JSON {language: text}
+    grades = TextField(null=True)  # JSON [lowest, highest]
+    skills = TextField()  # JSON [[skill id, {language: title}], ...] in the pack's order (prerequisites first)
+
+    class Meta:
+        primary_key = CompositeKey("hub", "pack_id")
+
+
 class DistrictClassGrowth(DistrictModel):
     """A summary kept for the dashboard's overviews: per class and day (UTC days since 1970), how
     much the count of (learner, course skill) pairs in the state *mastered* moved that day, for
@@ -418,7 +433,8 @@ class DistrictMeta(DistrictModel):
 
 MODELS = [School, Hub, Origin, Event, Learner, HubFollow, Quarantine, Change, PackFile, PackChunk, Manifest,
           HubManifest, DistrictMastery, DistrictAssignment, DistrictCourse, DistrictAccommodations, DistrictGoal,
-          DistrictClass, DistrictLearner, DistrictEnrollment, DistrictChange, DistrictClassGrowth, ProjectionRun,
+          DistrictClass, DistrictLearner, DistrictEnrollment, DistrictChange, DistrictClassGrowth, DistrictPack,
+          ProjectionRun,
           Staff, SignInFailure, DistrictMeta, ReturnFile]
 
 

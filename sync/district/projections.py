@@ -56,6 +56,7 @@ from sync.district.models import (
     DistrictLearner,
     DistrictMastery,
     DistrictModel,
+    DistrictPack,
     Event,
     Hub,
     HubFollow,
@@ -225,7 +226,8 @@ def recompute(registration: Hub) -> Recomputed:
                                     (DistrictLearner, projections.summary.learners),
                                     (DistrictEnrollment, projections.summary.enrolled),
                                     (DistrictChange, projections.summary.changes),
-                                    (DistrictClassGrowth, projections.summary.days)):
+                                    (DistrictClassGrowth, projections.summary.days),
+                                    (DistrictPack, projections.summary.packs)):
             _replace(model, registration, summary_rows)
         outcome.seconds["write"] = time.perf_counter() - folded
         run = {"algorithm": ALGORITHM, "through": json.dumps({**others, **origins}, sort_keys=True),

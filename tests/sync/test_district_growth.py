@@ -5,6 +5,7 @@ one. On SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -165,7 +166,8 @@ def test_a_schools_staff_cannot_open_another_schools_growth(app, history, distri
     ana = history.learners["ana"].uid
     outsider = _staff_client(district, "sam", "Riverside School")
     for path in (f"/dashboard/schools/{synced.school_id}/growth", f"/dashboard/schools/{synced.school_id}/growth.csv",
-                 f"/dashboard/hubs/{synced.id}/classes/{pictures}", f"/dashboard/hubs/{synced.id}/classes/{pictures}/growth.csv",
+                 f"/dashboard/hubs/{synced.id}/classes/{pictures}",
+                 f"/dashboard/hubs/{synced.id}/classes/{pictures}/growth.csv",
                  f"/dashboard/hubs/{synced.id}/classes/{pictures}/skills.csv",
                  f"/dashboard/hubs/{synced.id}/classes/{pictures}/learners/{ana}", "/dashboard/hubs/999/classes/nope"):
         assert outsider.get(path).status_code == 404, path
@@ -182,3 +184,61 @@ def test_a_bad_period_is_explained_and_the_default_shown(app, history, district,
     assert answer.status_code == 400
     assert "Write the date as year-month-day" in answer.get_data(as_text=True)
     assert "Crecimiento" in client.get("/dashboard/growth?lang=es").get_data(as_text=True)
+
+
+# --- courses and assignments from the dashboard ------------------------------------------------------
+
+def test_the_district_gives_its_roster_class_courses_and_an_assignment_that_reach_the_hub(app, school, district,
+                                                                                         data_dir):
+    from classroom_server.models import Classroom, Person
+    from classroom_server.services import courses, packs, teaching
+    from tests.sync.test_dashboard import _post
+    from tests.sync.test_pull import LIBRARY, enrol, klass, publish, user
+
+    packs.import_pack(data_dir, LIBRARY / "fractions")
+    fractions = "org.openclassroom.fractions"
+    transport = enrolled(app, district)
+    publish(district, [user("s-1", "Amara", "Diallo"), klass("c-4a", "Class 4A"), enrol("e-1", "c-4a", "s-1")])
+    database = district.extensions["district_database"]
+
+    def sync_and_recompute() -> None:
+        with db.connection_context():
+            hub_sync.run(transport)
+        with database.connection_context():
+            projections.recompute_stale()
+
+    sync_and_recompute()
+    with database.connection_context():
+        (registration,) = [h for h in service.hubs() if h.hub_id]
+    client = _staff_client(district, "dana")
+    page = f"/dashboard/hubs/{registration.id}/classes/c-4a"
+    assert "Send these courses" in client.get(page).get_data(as_text=True)
+    refused = _post(client, page + "/courses", {"pack": fractions, f"from-{fractions}": "5", f"to-{fractions}": "3"},
+                    follow_redirects=True)
+    assert "The first grade must not come after the last." in refused.get_data(as_text=True)
+    sent = _post(client, page + "/courses", {"pack": fractions, f"from-{fractions}": "3", f"to-{fractions}": "3"},
+                 follow_redirects=True)
+    text = sent.get_data(as_text=True)
+    assert "Sent: Room 4 gives Class 4A these courses" in text and "not yet applied by the hub" in text
+    sync_and_recompute()
+    with db.connection_context():
+        assert courses.courses_of(Classroom.get(Classroom.uid == "c-4a")) == [courses.Course(fractions, (3, 3))]
+    page_now = client.get(page).get_data(as_text=True)
+    assert "not yet applied" not in page_now
+    with database.connection_context():
+        skill = growth.find_class(EVERYWHERE, registration.id, "c-4a")
+        first = json.loads(skill.skills)[0]["skills"][-1][0]
+    assert "is not in this class" in _post(client, page + "/assignment", {"skill": f"{fractions}:nope"},
+                                            follow_redirects=True).get_data(as_text=True)
+    _post(client, page + "/assignment", {"skill": f"{fractions}:{first}"})
+    sync_and_recompute()
+    with db.connection_context():
+        assert teaching.assignments_for(Person.get(Person.uid == "s-1")) == (f"{fractions}:{first}",)
+    # A school's staff read it; only the district's staff send; a hub's own class takes nothing.
+    local = _staff_client(district, "hana", "Hillside Primary")
+    assert "Send these courses" not in local.get(page).get_data(as_text=True)
+    assert _post(local, page + "/courses", {"pack": fractions}).status_code == 403
+    own = school.classes["pictures"].uid
+    assert "made on its hub" in client.get(f"/dashboard/hubs/{registration.id}/classes/{own}").get_data(as_text=True)
+    assert "made on its hub" in _post(client, f"/dashboard/hubs/{registration.id}/classes/{own}/courses",
+                                      {"pack": fractions}, follow_redirects=True).get_data(as_text=True)
