@@ -127,6 +127,27 @@ def district_recompute(database_url: str) -> None:
         click.echo(describe(result))
 
 
+@district.command("calibrate")
+@database_option
+def district_calibrate(database_url: str) -> None:
+    """Fit a calibration of the learner model on every school's answers, as a draft to review and
+    send on the dashboard (Calibration). Prints its progress; takes minutes on a large district."""
+    from sync.district import calibrate
+
+    with _database(database_url):
+        try:
+            row = calibrate.start()
+        except calibrate.Busy:
+            raise Fail("A calibration is being fitted already (see the dashboard, Calibration).") from None
+        click.echo(f"Fitting calibration #{row.id} on {row.total} events...")
+        calibrate.fit(row, progress=lambda done: click.echo(f"  {done} of {row.total} events"))
+        found = calibrate.review(int(row.id))
+        assert found is not None
+        done = found.calibration
+        click.echo(f"Draft #{done.id}: {done.answers} answers from {done.hubs} hubs, {found.items} items, "
+                   f"{found.skills} skills. Review it and send it on the dashboard, under Calibration.")
+
+
 @district.command("import")
 @database_option
 @click.option("--return-to", "return_to", type=click.Path(file_okay=False, path_type=Path),

@@ -424,6 +424,25 @@ class ReturnFile(DistrictModel):
     created_at = TextField()
 
 
+class DistrictCalibration(DistrictModel):
+    """A calibration of the learner model fitted on every school's answers (sync/district/
+    calibrate.py): a draft until district staff review it and send it to every hub, or discard it."""
+
+    id = AutoField()
+    status = TextField()  # fitting, draft, sent, discarded, failed
+    started_at = TextField()
+    updated_at = TextField()  # the last progress: a fit that stopped moving was stopped
+    finished_at = TextField(null=True)
+    events = BigIntegerField(default=0)  # engine events folded so far (progress while fitting)
+    total = BigIntegerField(default=0)  # engine events to fold
+    answers = BigIntegerField(default=0)
+    hubs = IntegerField(default=0)
+    body = TextField(null=True)  # JSON: items, skills, guess_slip, answers (the change's fields)
+    problem = TextField(null=True)
+    decided_by = TextField(null=True)  # the staff member who sent or discarded it
+    decided_at = TextField(null=True)
+
+
 class DistrictMeta(DistrictModel):
     """The district's own settings that live with its data: the key that signs staff sessions."""
 
@@ -435,7 +454,7 @@ MODELS = [School, Hub, Origin, Event, Learner, HubFollow, Quarantine, Change, Pa
           HubManifest, DistrictMastery, DistrictAssignment, DistrictCourse, DistrictAccommodations, DistrictGoal,
           DistrictClass, DistrictLearner, DistrictEnrollment, DistrictChange, DistrictClassGrowth, DistrictPack,
           ProjectionRun,
-          Staff, SignInFailure, DistrictMeta, ReturnFile]
+          Staff, SignInFailure, DistrictMeta, ReturnFile, DistrictCalibration]
 
 
 def open_database(url: str) -> Database:

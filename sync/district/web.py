@@ -65,7 +65,7 @@ def init_app(app: Flask) -> None:
     # The hub's report macros (the period form) beside the dashboard's own templates.
     app.jinja_loader = ChoiceLoader([FileSystemLoader(str(Path(__file__).parent / "templates")),
                                      PrefixLoader({"hub": FileSystemLoader(str(HUB_TEMPLATES))})])
-    from sync.district import growth_pages  # noqa: F401 (its pages join the blueprint)
+    from sync.district import calibration_pages, growth_pages  # noqa: F401 (their pages join the blueprint)
 
     app.register_blueprint(bp)
     app.after_request(add_security_headers)
