@@ -89,6 +89,13 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("worked_example_viewed", _object({"pack": _ID, "item": {"type": ["string", "null"]}, "skill": _ID}),
          learner=True),
     Kind("test_out_started", _object({"pack": _ID, "skill": _ID}), learner=True),
+    # placement across a pack (learning/placement.py): started, then attempts with mode "placement",
+    # then finished with the skills found known (the fold makes them proficient)
+    Kind("placement.started", _object({"pack": _ID}), learner=True),
+    Kind("placement.finished", _object({"pack": _ID, "placed": {"type": "array", "items": _ID, "maxItems": 500},
+                                        "asked": _COUNT}), learner=True),
+    # a teacher asks a class to take the placement of a pack (class_uid names the class)
+    Kind("placement.requested", _object({"pack": _ID})),
     Kind("override", _object({"pack": _STR_OR_NULL, "skill": _STR_OR_NULL,
                               "action": {"enum": ["mark_mastered", "reset", "pause", "resume",
                                                   "undo_mark_mastered"]}}), learner=True),

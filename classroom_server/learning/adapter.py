@@ -82,6 +82,9 @@ def engine_event(stored: Mapping[str, Any]) -> dict[str, Any]:
                 "guess_slip": payload.get("guess_slip", {})}
     event: dict[str, Any] = {"kind": kind, "learner_id": stored["learner_uid"], "at": stored["recorded_at"]}
     pack_id: Any = payload.get("pack")  # a pack id whenever the event names a skill or an item
+    if kind == "placement.finished":
+        event["skills"] = [qualify(pack_id, s) for s in payload["placed"]]
+        return event
     if payload.get("skill") is not None:
         event["skill_id"] = qualify(pack_id, payload["skill"])
     elif kind == "override":

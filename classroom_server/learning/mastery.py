@@ -320,6 +320,19 @@ def apply_override(record: SkillRecord, action: str, at: float,
     raise ValueError(f"unknown override action {action!r}")
 
 
+def place(record: SkillRecord, at: float, config: MasteryConfig, p_fresh: float = 1.0) -> bool:
+    """Placement across a pack found the skill known (learning/placement.py): proficient, as a
+    passed "I already know this" makes it, so the delayed check still asks about it. A skill
+    proficient or mastered already stays as it is. Returns whether the record moved."""
+    if record.state in (MASTERED, PROFICIENT):
+        return False
+    _become_proficient(record, at, config, p_fresh)
+    record.test_out = None
+    _reset_ladder(record)
+    record.p_known = max(record.p_known or 0.0, config.proficient_threshold)
+    return True
+
+
 def start_test_out(record: SkillRecord, at: float) -> None:
     """"I already know this": the next few answers on the skill are a short check."""
     record.test_out = {"started_at": at, "answered": 0, "correct": 0}

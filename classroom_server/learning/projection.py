@@ -26,6 +26,9 @@ Event payloads (plain dicts; `at` is epoch seconds, an ISO-8601 string or a date
     {"kind": "test_out_started", "learner_id": str, "skill_id": str, "at": time}
     {"kind": "lesson_viewed", "learner_id": str, "skill_id": str, "modality": str, "at": time}
     {"kind": "worked_example_viewed", "learner_id": str, "skill_id": str, "at": time}
+    {"kind": "placement.finished", "learner_id": str, "skills": [skill id, ...], "at": time}
+        (the skills a placement across a pack found known: each becomes proficient unless it
+        is proficient or mastered already; learning/placement.py)
     {"kind": "model.calibrated", "items": {id: [difficulty, n]}, "skills": {id: [difficulty, n]},
      "guess_slip": {skill id: SkillStats.to_dict()}}   (no learner: it applies to every learner)
 """
@@ -43,8 +46,8 @@ from .elo import EloModel, EloParams
 from .model import to_seconds
 from .skill_graph import SkillGraph
 
-ALGORITHM_VERSION = "projection-4"
-ENGINE_KINDS = frozenset({"attempt", "override", "test_out_started", "lesson_viewed",
+ALGORITHM_VERSION = "projection-5"
+ENGINE_KINDS = frozenset({"attempt", "override", "test_out_started", "lesson_viewed", "placement.finished",
                           "worked_example_viewed", "model.calibrated"})
 UNDO_MARK_MASTERED = "undo_mark_mastered"
 RECENT_WINDOW = 20  # answers remembered per learner, for "recently seen" and the review share
@@ -254,6 +257,13 @@ def _apply_new(state: EngineState, kind: str, learner_id: str, event: Mapping[st
         state.undoable.pop((learner_id, str(event["skill_id"])), None)
     if kind == "attempt":
         return _apply_attempt(state, learner_id, event, at)
+    if kind == "placement.finished":
+        placed = [str(s) for s in _field(event, "skills")]
+        moved = [s for s in placed if m.place(state.record(learner_id, s), at, state.config,
+                                                 state.p_fresh(learner_id, s))]
+        for placed_id in moved:
+            state.undoable.pop((learner_id, placed_id), None)
+        return ["placed"] if moved else []
     if kind == "override":
         action = str(_field(event, "action"))
         skill_id = event.get("skill_id")

@@ -48,7 +48,7 @@ def split(engine_id: str) -> tuple[str, str]:
     return pack_id, local_id
 
 ENGINE_KINDS = ("attempt", "override", "test_out_started", "lesson_viewed", "worked_example_viewed",
-                "model.calibrated")
+                "model.calibrated", "placement.finished")
 RECENT_TRANSITIONS = 2000
 _FIELDS = (Event.id, Event.kind, Event.learner_uid, Event.recorded_at, Event.payload, Event.hlc)
 

@@ -39,6 +39,13 @@ def find_item(loaded: Any, pack_id: str, item_id: str) -> tuple[Any, Any]:
         raise NotFound("There is no such activity.") from None
 
 
+def find_pack(loaded: Any, pack_id: str) -> Any:
+    try:
+        return loaded.catalogue.pack(pack_id)
+    except KeyError:
+        raise NotFound("There is no such pack.") from None
+
+
 def find_skill(loaded: Any, pack_id: str, skill_id: str) -> tuple[Any, Any]:
     try:
         return loaded.catalogue.pack(pack_id), loaded.catalogue.skill(pack_id, skill_id)

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from classroom_server.errors import NotFound
 from classroom_server.i18n import gettext as _
 from classroom_server.i18n import ngettext
-from classroom_server.services import accounts, courses, practice, teaching
+from classroom_server.services import accounts, courses, placement, practice, teaching
 from classroom_server.services import goals as weekly_goals
 from classroom_server.web.access import requires
 from classroom_server.web.practice import STOPPED_KEY, learner_header
@@ -147,8 +147,18 @@ def home() -> str:
     return render_template(
         "learner/home.html", classes=accounts.classes_for(g.person), choices=choices,
         goal=current_goal(), challenge=session.get("challenge", "normal"), challenges=CHALLENGES,
-        paused=paused,
+        paused=paused, placements=[] if paused else _placements(),
     )
+
+
+def _placements() -> list[dict[str, str]]:
+    """The packs whose placement this learner is offered, with their titles in the page's language."""
+    loaded = current_app.extensions["catalogue"].get()
+    found = []
+    for pack_id in placement.offered(engine(), g.person):
+        pack = practice.find_pack(loaded, pack_id)
+        found.append({"id": pack_id, "title": pack.title.pick(practice.content_language(pack, g.lang))})
+    return found
 
 
 @bp.route("/next")

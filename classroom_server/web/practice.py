@@ -23,13 +23,13 @@ from classroom_server import __version__
 from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
 from classroom_server.numbers import MAX_ID, optional_int
-from classroom_server.services import practice
+from classroom_server.services import placement, practice
 from classroom_server.web import is_background
 from classroom_server.web.access import requires
 from classroom_server.web.render import inline, render_markdown, render_resource
 
 bp = Blueprint("practice", __name__, url_prefix="/learn")
-MODES = ("practice", "check", "review", "test_out")
+MODES = ("practice", "check", "review", "test_out", "placement")
 PROFICIENT_CODES = {"became_proficient", "test_out_passed"}
 MASTERED_CODES = {"mastery_confirmed", "mastery_restored"}
 STOPPED_KEY = "stopped_at"  # the session's note of the activity opened and not finished
@@ -192,12 +192,21 @@ def item(pack_id: str, item_id: str) -> str:
     hints = _int_arg("hints", 0, len(found.hints))
     mode = request.args.get("mode", "practice")
     mode = mode if mode in MODES else "practice"
+    why = shown_reason()
+    if mode == placement.MODE:
+        going = placement.progress(_engine(), g.person, pack.id)
+        if going is None:  # finished or never started: an ordinary question
+            mode = "practice"
+        else:
+            why = {"words": _("Finding where you start in %(pack)s: question %(n)d of at most %(most)d. "
+                              "Answer without hints, as well as you can.", pack=pack.title.pick(lang),
+                              n=going[0] + 1, most=going[1]), "args": {}}
     _stopped_at("item", pack.id, found.id, mode=mode, hints=hints)
     return render_template(
         "learner/item.html", v=item_view(pack, found, lang, hints), hints_used=hints,
         upcoming=_upcoming(pack, found),
         event_id=request.args.get("event_id") or str(uuid.uuid4()), started=int(time.time() * 1000),
-        mode=mode, error=None, why=shown_reason(),
+        mode=mode, error=None, why=why,
     )
 
 
@@ -240,6 +249,8 @@ def answer(pack_id: str, item_id: str):
     if not outcome.duplicate:
         session["session_items"] = session.get("session_items", 0) + 1
     _finished("item", outcome.pack.id, outcome.item.id)
+    if mode == placement.MODE and request.accept_mimetypes.best != "application/json":
+        return _placement_next(outcome.pack.id)  # no right or wrong shown: the next question
     return _feedback(outcome)
 
 
@@ -328,6 +339,40 @@ def test_out(pack_id: str, skill_id: str) -> ResponseReturnValue:
     practice.record_learning_step(_engine(), g.person, "test_out_started", {"pack": pack.id, "skill": skill.id},
                            event_id=request.form.get("event_id") or None)
     return redirect(url_for("learner.skill_next", pack_id=pack.id, skill_id=skill.id))
+
+
+# --- placement across a pack (services/placement.py) ---------------------------------------------------
+
+def _placement_next(pack_id: str) -> ResponseReturnValue:
+    """The placement's next question, or its result page once it has placed the learner."""
+    step = placement.step(_engine(), g.person, pack_id)
+    if step.item_id is not None:
+        return redirect(url_for("practice.item", pack_id=pack_id, item_id=step.item_id, mode=placement.MODE))
+    return redirect(url_for("practice.placement_page", pack_id=pack_id))
+
+
+@bp.route("/placement/<pack_id>")
+@requires("learner")
+def placement_page(pack_id: str) -> str:
+    """Before a placement: what it is; during one: go on; after: where it placed the learner."""
+    loaded = _loaded()
+    pack = practice.find_pack(loaded, pack_id)
+    lang = practice.content_language(pack, g.lang)
+    going = placement.in_progress(g.person, pack_id)
+    done = None if going else placement.result(g.person, pack_id)
+    placed = []
+    if done is not None:
+        placed = [loaded.catalogue.skill(pack_id, s).title.pick(lang) for s in done.get("placed", [])
+                  if (pack_id, s) in loaded.catalogue]
+    return render_template("learner/placement.html", pack=pack, title=pack.title.pick(lang), going=going,
+                           done=done, placed=placed, skills=len(pack.skills))
+
+
+@bp.route("/placement/<pack_id>", methods=["POST"])
+@requires("learner")
+def placement_start(pack_id: str) -> ResponseReturnValue:
+    placement.start(_engine(), g.person, pack_id)
+    return _placement_next(pack_id)
 
 
 @bp.route("/offline")

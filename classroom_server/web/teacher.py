@@ -16,7 +16,7 @@ from classroom_server import clock
 from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
 from classroom_server.numbers import optional_int, parse_int
-from classroom_server.services import accounts, courses, practice, school_admin, security, teaching
+from classroom_server.services import accounts, courses, placement, practice, school_admin, security, teaching
 from classroom_server.services.learning import Engine
 from classroom_server.web.access import requires
 from classroom_server.web.learner import describe_path
@@ -47,6 +47,19 @@ def class_page(class_id: int) -> str:
         "teacher/class.html", classroom=classroom, learners=accounts.learners_in(classroom),
         colours=accounts.AVATAR_COLOURS, error=None, form={}, undo=_undo_id(), studies=_studies(classroom),
     )
+
+
+@bp.route("/classes/<int:class_id>/placement", methods=["POST"])
+@requires("teacher", "admin")
+def request_placement(class_id: int) -> ResponseReturnValue:
+    """Ask every learner of the class to take a pack's placement (next time they open My path)."""
+    classroom = accounts.get_class_for(g.person, class_id)
+    pack_id = request.form.get("pack", "")
+    placement.request_for_class(g.person, classroom, pack_id)
+    title = next((row["title"] for row in _studies(classroom) if row["pack"].id == pack_id), pack_id)
+    flash(_("Asked: each learner of %(class)s finds their starting point in %(pack)s next time they open My path.",
+            pack=title, **{"class": classroom.name}))
+    return redirect(url_for("teacher.class_page", class_id=classroom.id))
 
 
 def _studies(classroom: accounts.Classroom) -> list[dict[str, Any]]:

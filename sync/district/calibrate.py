@@ -39,7 +39,7 @@ from classroom_server.learning.calibration import fit_calibration
 from sync.district.models import DistrictCalibration, Event, Manifest
 from sync.district.service import _postgres, now, publish
 
-KINDS = ("attempt", "override", "test_out_started", "lesson_viewed", "worked_example_viewed")
+KINDS = ("attempt", "override", "test_out_started", "lesson_viewed", "worked_example_viewed", "placement.finished")
 PAGE = 20000
 STALLED_MINUTES = 15  # a fit writes its progress every PAGE events, far more often than this
 MOVED_SHOWN = 20  # items listed on the review page, the furthest moved first
