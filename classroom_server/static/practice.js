@@ -153,7 +153,10 @@
     if (load().length) { say(words('saved')); flush(); } else if (waiting) { waiting.textContent = '0'; }
     if (navigator.serviceWorker) { navigator.serviceWorker.register('/learn/sw.js', {scope: '/learn/'}); }
   }
-  if (form && me && window.localStorage && window.XMLHttpRequest && window.JSON) {
+  /* A placement question (data-hub-only) is graded by the hub alone, which then asks the next
+   * one: it posts as a plain form, never through the queue (offline, the offline page says so). */
+  if (form && me && !form.hasAttribute('data-hub-only') && window.localStorage && window.XMLHttpRequest &&
+      window.JSON) {
     form.elements.event_id.value = uuid();  /* a cached page must never reuse an answer id */
     form.addEventListener('submit', function (event) {
       event.preventDefault();
