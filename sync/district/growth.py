@@ -56,13 +56,14 @@ from sync.district.models import (
     DistrictEnrollment,
     DistrictLearner,
     DistrictMastery,
+    DistrictSkillGrowth,
     Hub,
     School,
 )
 from sync.district.staff import Scope
 
 DAY = 86400
-GROWTH_ALGORITHM = "growth-2"  # what summarise computes: a change recomputes every hub
+GROWTH_ALGORITHM = "growth-3"  # what summarise computes: a change recomputes every hub
 Row = dict[str, Any]
 
 
@@ -144,6 +145,7 @@ class Summary:
     enrolled: list[Row] = field(default_factory=list)
     changes: list[Row] = field(default_factory=list)
     days: list[Row] = field(default_factory=list)
+    skill_days: list[Row] = field(default_factory=list)
     packs: list[Row] = field(default_factory=list)
 
 
@@ -178,18 +180,25 @@ def summarise(roster: Roster, courses: Mapping[str, Row], log: ChangeLog, catalo
                             "learners": len(learners), "per_year": pace.per_year,
                             "skills": json.dumps(packs, sort_keys=True, ensure_ascii=False)})
         moved: Counter[int] = Counter()
+        by_skill: Counter[tuple[str, int]] = Counter()
         for learner in learners:
             held: set[str] = set()
             for at, skill, state in log.changes.get(learner, ()):
                 if skill not in pace.skills:
                     continue
+                step = 0
                 if state == MASTERED and skill not in held:
                     held.add(skill)
-                    moved[day_of(at)] += 1
+                    step = 1
                 elif state != MASTERED and skill in held:
                     held.discard(skill)
-                    moved[day_of(at)] -= 1
+                    step = -1
+                if step:
+                    moved[day_of(at)] += step
+                    by_skill[(skill, day_of(at))] += step
         out.days += [{"class_uid": uid, "day": day, "delta": delta} for day, delta in sorted(moved.items()) if delta]
+        out.skill_days += [{"class_uid": uid, "skill": skill, "day": day, "delta": delta}
+                           for (skill, day), delta in sorted(by_skill.items()) if delta]
     return out
 
 
@@ -312,6 +321,51 @@ def classes_of(scope: Scope, school_id: int, chosen: Period) -> list[GrowthRow] 
     series = _rows_of(moved, chosen, weeks)
     return [growth_row((int(c.hub_id), c.class_uid), c.name, 1, int(c.learners), c.learners * c.per_year,
                         series.get((int(c.hub_id), c.class_uid), []), chosen, hub=c.hub.name) for c in found]
+
+
+@dataclass(frozen=True)
+class SkillGrowth:
+    """One course skill across a school's classes (not archived): its learners, and how many had it
+    mastered at the start of the period and have now."""
+
+    skill: str  # as the engine names it
+    title: str
+    pack: str
+    learners: int  # learners now in the classes that study it
+    at_start: int
+    now: int
+
+    @property
+    def growth(self) -> int:
+        return self.now - self.at_start
+
+
+def skills_of(scope: Scope, school_id: int, chosen: Period, lang: str) -> list[SkillGrowth] | None:
+    """A school's course skills, pack by pack in the courses' order, summed over its classes."""
+    if not scope.allows(school_id) or School.get_or_none(School.id == school_id) is None:
+        return None
+    start = _epoch_day(chosen.first_day)
+    live = (DistrictClass.archived == False) & (Hub.school == school_id)  # noqa: E712
+    studied: dict[str, list[Any]] = {}  # skill -> [title, pack title, learners]
+    classes = set()
+    for klass in DistrictClass.select(DistrictClass).join(Hub).where(live).order_by(DistrictClass.name):
+        classes.add((int(klass.hub_id), klass.class_uid))
+        for skill, title, pack in class_skills(klass, lang):
+            studied.setdefault(skill, [title, pack, 0])[2] += int(klass.learners)
+    if not studied:
+        return []
+    sums: dict[str, tuple[int, int]] = {}
+    before = fn.SUM(Case(None, [(DistrictSkillGrowth.day < start, DistrictSkillGrowth.delta)], 0))
+    for hub, uid, skill, at_start, now_ in cast("list[tuple[int, str, str, int, int]]", list(
+            DistrictSkillGrowth.select(DistrictSkillGrowth.hub, DistrictSkillGrowth.class_uid,
+                                       DistrictSkillGrowth.skill, before, fn.SUM(DistrictSkillGrowth.delta))
+            .join(Hub, on=(Hub.id == DistrictSkillGrowth.hub)).where(Hub.school == school_id)
+            .group_by(DistrictSkillGrowth.hub, DistrictSkillGrowth.class_uid, DistrictSkillGrowth.skill).tuples())):
+        if (int(hub), uid) in classes:
+            a, b = sums.get(skill, (0, 0))
+            sums[skill] = (a + int(at_start or 0), b + int(now_ or 0))
+    return [SkillGrowth(skill, title, pack, learners, *sums.get(skill, (0, 0)))
+            for skill, (title, pack, learners) in studied.items()]
 
 
 # --- one class, one learner ------------------------------------------------------------------------------

@@ -112,7 +112,7 @@ def school_growth(school_id: int) -> ResponseReturnValue:
                                                    name=school, date=chosen.first_day.isoformat()))
     args = _period_args(chosen)
     return _page("district/school_growth.html", chosen, error, rows=rows, total=total, chart=chart,
-                 school=school, school_id=school_id,
+                 school=school, school_id=school_id, skills=growth.skills_of(_scope(), school_id, chosen, g.lang),
                  link=lambda row: url_for("dashboard.class_page", registration_id=row.key[0], class_uid=row.key[1],
                                           **args))
 
@@ -127,6 +127,20 @@ def school_growth_csv(school_id: int) -> ResponseReturnValue:
     shown = rows + [_total(rows, chosen, growth.school_name(school_id))] if len(rows) > 1 else rows
     return _csv(f"school-{school_id}-growth-{chosen.today.isoformat()}.csv", [_("Class"), _("Hub")] + _growth_header(),
                 [[r.name, r.hub] + _growth_cells(r, chosen) for r in shown])
+
+
+@bp.route("/schools/<int:school_id>/skills.csv")
+@signed_in()
+def school_skills_csv(school_id: int) -> ResponseReturnValue:
+    chosen, _error = _asked_period()
+    rows = growth.skills_of(_scope(), school_id, chosen, g.lang)
+    if rows is None:
+        abort(404)
+    return _csv(f"school-{school_id}-skills-{chosen.today.isoformat()}.csv",
+                [_("Pack"), _("Skill"), _("Learners"), _("First day"), _("Last day"), _("Mastered at the start"),
+                 _("Mastered now"), _("Growth")],
+                [[r.pack, r.title, r.learners, chosen.first_day.isoformat(), chosen.today.isoformat(), r.at_start,
+                  r.now, r.growth] for r in rows])
 
 
 def _class(registration_id: int, class_uid: str, chosen: growth_rules.Period) -> growth.ClassDetail:

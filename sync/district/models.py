@@ -340,6 +340,20 @@ class DistrictChange(DistrictModel):
         indexes = ((("hub", "learner_uid", "id"), False),)
 
 
+class DistrictSkillGrowth(DistrictModel):
+    """Like DistrictClassGrowth, skill by skill: per class, course skill and UTC day, how much the
+    count of the class's learners with the skill *mastered* moved that day."""
+
+    hub = ForeignKeyField(Hub, on_delete="CASCADE")
+    class_uid = TextField()
+    skill = TextField()
+    day = IntegerField()
+    delta = IntegerField()
+
+    class Meta:
+        primary_key = CompositeKey("hub", "class_uid", "skill", "day")
+
+
 class DistrictPack(DistrictModel):
     """A pack version active on the hub, as its engine manifest describes it: what the dashboard
     offers as a class's course."""
@@ -453,6 +467,7 @@ class DistrictMeta(DistrictModel):
 MODELS = [School, Hub, Origin, Event, Learner, HubFollow, Quarantine, Change, PackFile, PackChunk, Manifest,
           HubManifest, DistrictMastery, DistrictAssignment, DistrictCourse, DistrictAccommodations, DistrictGoal,
           DistrictClass, DistrictLearner, DistrictEnrollment, DistrictChange, DistrictClassGrowth, DistrictPack,
+          DistrictSkillGrowth,
           ProjectionRun,
           Staff, SignInFailure, DistrictMeta, ReturnFile, DistrictCalibration]
 

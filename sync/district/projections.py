@@ -57,6 +57,7 @@ from sync.district.models import (
     DistrictMastery,
     DistrictModel,
     DistrictPack,
+    DistrictSkillGrowth,
     Event,
     Hub,
     HubFollow,
@@ -227,6 +228,7 @@ def recompute(registration: Hub) -> Recomputed:
                                     (DistrictEnrollment, projections.summary.enrolled),
                                     (DistrictChange, projections.summary.changes),
                                     (DistrictClassGrowth, projections.summary.days),
+                                    (DistrictSkillGrowth, projections.summary.skill_days),
                                     (DistrictPack, projections.summary.packs)):
             _replace(model, registration, summary_rows)
         outcome.seconds["write"] = time.perf_counter() - folded

@@ -87,6 +87,15 @@ def test_the_summaries_equal_the_learners_changes_counted_one_by_one(app, histor
             assert (school.now, school.at_start, school.learners) == (
                 sum(r.now for r in every), sum(r.at_start for r in every), sum(r.learners for r in every))
         assert DistrictClassGrowth.select().count() > 0
+        # By skill: the school's sums equal its classes' skills counted learner by learner.
+        for period in (TERM, Period("since", FIRST.replace(day=1), TODAY)):
+            by_skill = {r.skill: r for r in growth.skills_of(EVERYWHERE, synced.school_id, period, "en")}
+            details = [growth.class_detail(EVERYWHERE, synced.id, c.uid, period, "en")
+                       for c in history.classes.values()]
+            for skill, row in by_skill.items():
+                at_start = sum(s.at_start for d in details for s in d.skills if s.skill == skill)
+                now = sum(s.states["mastered"] for d in details for s in d.skills if s.skill == skill)
+                assert (row.at_start, row.now) == (at_start, now), skill
 
 
 def test_the_roster_follows_the_hub_and_a_school_sees_only_its_own(app, history, district, synced):  # noqa: F811 (a fixture)
@@ -151,6 +160,11 @@ def test_every_growth_page_shows_the_numbers_of_its_csv_file(app, history, distr
             assert on_page[-5:] == in_file[-5:], page
             if "/classes/" not in page:
                 assert on_page[-6] == in_file[2], page
+    school_page = client.get(f"/dashboard/schools/{synced.school_id}/growth?{since}")
+    by_skill = [row for row in table(school_page, "skills-table")[1:]]
+    skills_file = _csv_rows(client.get(f"/dashboard/schools/{synced.school_id}/skills.csv?{since}"))[1:]
+    assert len(by_skill) == len(skills_file) == 3
+    assert [row[1:] for row in by_skill] == [[row[2]] + row[5:] for row in skills_file]
     skills = client.get(f"/dashboard/hubs/{synced.id}/classes/{pictures}?{since}")
     on_page = [row for row in table(skills, "skills-table")[1:]]
     in_file = _csv_rows(client.get(f"/dashboard/hubs/{synced.id}/classes/{pictures}/skills.csv?{since}"))[1:]
