@@ -21,7 +21,7 @@ from classroom_server.growth_rules import Course
 from sync import changes as change_rules
 from sync.district import service
 from sync.district.growth import words
-from sync.district.models import DistrictAssignment, DistrictClass, DistrictCourse, DistrictPack, School
+from sync.district.models import DistrictAssignment, DistrictClass, DistrictCourse, DistrictPack, Hub, School
 
 GRADES = (0, 13)
 
@@ -102,11 +102,18 @@ def _grade(value: Any) -> int:
 def courses_from(klass: DistrictClass, chosen: Sequence[str], bands: Mapping[str, tuple[Any, Any]]) -> list[Course]:
     """The courses ticked on the page, checked against the packs on the class's hub."""
     packs = {p.pack_id: p for p in DistrictPack.select().where(DistrictPack.hub == klass.hub_id)}
+    lacking = [p for p in chosen if p not in packs]
+    if lacking:
+        raise Invalid("The hub of this class has no pack %(pack)s.", field="courses", pack=lacking[0])
+    return _courses(packs, chosen, bands)
+
+
+def _courses(packs: Mapping[str, DistrictPack], chosen: Sequence[str],
+             bands: Mapping[str, tuple[Any, Any]]) -> list[Course]:
+    """The courses ticked, with their bands checked against the packs (each one of ``packs``)."""
     found: list[Course] = []
     for pack_id in chosen:
-        pack = packs.get(pack_id)
-        if pack is None:
-            raise Invalid("The hub of this class has no pack %(pack)s.", field="courses", pack=pack_id)
+        pack = packs[pack_id]
         whole = tuple(json.loads(pack.grades)) if pack.grades else GRADES
         low, high = bands.get(pack_id, (whole[0], whole[1]))
         band = (_grade(low if str(low).strip() else whole[0]), _grade(high if str(high).strip() else whole[1]))
@@ -148,3 +155,58 @@ def _publish(klass: DistrictClass, record: dict[str, Any]) -> service.Published:
         return service.publish(_school(klass), [record])
     except change_rules.ChangeError as exc:
         raise Invalid(str(exc), field="class") from None
+
+
+# --- every class of a school's roster at once ---------------------------------------------------------
+
+def _school_packs(school_id: int) -> dict[str, DistrictPack]:
+    """The packs active on any of the school's hubs (the newest version of each)."""
+    found: dict[str, DistrictPack] = {}
+    for pack in (DistrictPack.select(DistrictPack).join(Hub, on=(Hub.id == DistrictPack.hub))
+                 .where(Hub.school == school_id).order_by(DistrictPack.pack_id)):
+        if pack.pack_id not in found or _newer(pack.version, found[pack.pack_id].version):
+            found[pack.pack_id] = pack
+    return found
+
+
+def _newer(version: str, than: str) -> bool:
+    from sync.district.calibrate import _version_key
+
+    return _version_key(version) > _version_key(than)
+
+
+def roster_classes(school_id: int) -> list[dict[str, Any]]:
+    """The school's classes in the district's roster (not withdrawn), by title."""
+    school = School.get_or_none(School.id == school_id)
+    if school is None:
+        return []
+    return sorted((r for r in service.published(school, "class") if r.get("status") == "active"),
+                  key=lambda r: (str(r.get("title", "")), str(r["sourcedId"])))
+
+
+def school_packs(school_id: int, lang: str) -> list[PackChoice]:
+    return [PackChoice(p.pack_id, words(json.loads(p.title), lang, p.pack_id),
+                       tuple(json.loads(p.grades)) if p.grades else None, False,
+                       tuple(json.loads(p.grades)) if p.grades else GRADES)
+            for p in _school_packs(school_id).values()]
+
+
+def give_school_courses(school_id: int, chosen: Sequence[str], bands: Mapping[str, tuple[Any, Any]]
+                        ) -> tuple[service.Published, int]:
+    """Give every class of the school's roster the same courses; returns what was published and
+    how many classes it went to."""
+    school = School.get_or_none(School.id == school_id)
+    classes = roster_classes(school_id)
+    if school is None or not classes:
+        raise Invalid("This school has no class in the district's roster.", field="courses")
+    packs = _school_packs(school_id)
+    lacking = [p for p in chosen if p not in packs]
+    if lacking:
+        raise Invalid("No hub of this school has the pack %(pack)s.", field="courses", pack=lacking[0])
+    courses = _courses(packs, chosen, bands)
+    records = [{"kind": "course", "sourcedId": c["sourcedId"], "status": "active",
+                "courses": [course.to_json() for course in courses]} for c in classes]
+    try:
+        return service.publish(school, records), len(classes)
+    except change_rules.ChangeError as exc:
+        raise Invalid(str(exc), field="courses") from None

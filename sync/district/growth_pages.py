@@ -16,6 +16,7 @@ from markupsafe import Markup
 from classroom_server import growth_rules
 from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
+from classroom_server.i18n import ngettext
 from classroom_server.web import charts
 from classroom_server.web.reports import _csv, number, state_words
 from sync.district import classwork, growth
@@ -113,6 +114,8 @@ def school_growth(school_id: int) -> ResponseReturnValue:
     args = _period_args(chosen)
     return _page("district/school_growth.html", chosen, error, rows=rows, total=total, chart=chart,
                  school=school, school_id=school_id, skills=growth.skills_of(_scope(), school_id, chosen, g.lang),
+                 school_packs=classwork.school_packs(school_id, g.lang) if g.staff.school_id is None else [],
+                 roster_classes=len(classwork.roster_classes(school_id)),
                  link=lambda row: url_for("dashboard.class_page", registration_id=row.key[0], class_uid=row.key[1],
                                           **args))
 
@@ -127,6 +130,25 @@ def school_growth_csv(school_id: int) -> ResponseReturnValue:
     shown = rows + [_total(rows, chosen, growth.school_name(school_id))] if len(rows) > 1 else rows
     return _csv(f"school-{school_id}-growth-{chosen.today.isoformat()}.csv", [_("Class"), _("Hub")] + _growth_header(),
                 [[r.name, r.hub] + _growth_cells(r, chosen) for r in shown])
+
+
+@bp.route("/schools/<int:school_id>/courses", methods=["POST"])
+@signed_in(district_only=True)
+def school_courses(school_id: int) -> ResponseReturnValue:
+    """Give every class of the school's roster the same courses (a grade's classes, say)."""
+    if growth.classes_of(_scope(), school_id, growth_rules.Period("term", growth.today(), growth.today())) is None:
+        abort(404)
+    chosen = request.form.getlist("pack")
+    bands = {p: (request.form.get(f"from-{p}", ""), request.form.get(f"to-{p}", "")) for p in chosen}
+    try:
+        done, classes = classwork.give_school_courses(school_id, chosen, bands)
+    except Invalid as exc:
+        flash(_(exc.template, **exc.params))
+    else:
+        flash(ngettext("Sent to %(num)d class: its hub gives it these courses at its next sync or USB stick.",
+                       "Sent to %(num)d classes: each hub gives them these courses at its next sync or USB stick.",
+                       classes) if done.published else _("Nothing changed: every class already has these courses."))
+    return redirect(url_for("dashboard.school_growth", school_id=school_id) + "#school-courses")
 
 
 @bp.route("/schools/<int:school_id>/skills.csv")

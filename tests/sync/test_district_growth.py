@@ -256,3 +256,46 @@ def test_the_district_gives_its_roster_class_courses_and_an_assignment_that_reac
     assert "made on its hub" in client.get(f"/dashboard/hubs/{registration.id}/classes/{own}").get_data(as_text=True)
     assert "made on its hub" in _post(client, f"/dashboard/hubs/{registration.id}/classes/{own}/courses",
                                       {"pack": fractions}, follow_redirects=True).get_data(as_text=True)
+
+
+def test_the_district_gives_every_roster_class_of_a_school_the_same_courses(app, school, district, data_dir):
+    from classroom_server.models import Classroom
+    from classroom_server.services import courses, packs
+    from tests.sync.test_dashboard import _post
+    from tests.sync.test_pull import LIBRARY, klass, publish
+
+    packs.import_pack(data_dir, LIBRARY / "fractions")
+    fractions = "org.openclassroom.fractions"
+    transport = enrolled(app, district)
+    publish(district, [klass("c-4a", "Class 4A"), klass("c-4b", "Class 4B")])
+    database = district.extensions["district_database"]
+
+    def sync_and_recompute() -> None:
+        with db.connection_context():
+            hub_sync.run(transport)
+        with database.connection_context():
+            projections.recompute_stale()
+
+    sync_and_recompute()
+    with database.connection_context():
+        (registration,) = [h for h in service.hubs() if h.hub_id]
+    client = _staff_client(district, "dana")
+    page = f"/dashboard/schools/{registration.school_id}/growth"
+    assert "Courses for every class of the district" in client.get(page).get_data(as_text=True)
+    refused = _post(client, page.replace("/growth", "/courses"), {"pack": "org.example.none"}, follow_redirects=True)
+    assert "No hub of this school has the pack org.example.none." in refused.get_data(as_text=True)
+    sent = _post(client, page.replace("/growth", "/courses"),
+                 {"pack": fractions, f"from-{fractions}": "4", f"to-{fractions}": "4"}, follow_redirects=True)
+    assert "Sent to 2 classes" in sent.get_data(as_text=True)
+    sync_and_recompute()
+    with db.connection_context():
+        for uid in ("c-4a", "c-4b"):
+            assert courses.courses_of(Classroom.get(Classroom.uid == uid)) == [courses.Course(fractions, (4, 4))]
+        own = courses.courses_of(school.classes["pictures"])
+    assert own == []  # the hub's own classes are its teachers'
+    again = _post(client, page.replace("/growth", "/courses"),
+                  {"pack": fractions, f"from-{fractions}": "4", f"to-{fractions}": "4"}, follow_redirects=True)
+    assert "Nothing changed" in again.get_data(as_text=True)
+    local = _staff_client(district, "hana", "Hillside Primary")
+    assert "Courses for every class" not in local.get(page).get_data(as_text=True)
+    assert _post(local, page.replace("/growth", "/courses"), {"pack": fractions}).status_code == 403
