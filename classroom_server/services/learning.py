@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, cast
 from peewee import EXCLUDED
 
 from classroom_server.db import db
+from classroom_server.growth_rules import ChangeLog
 from classroom_server.models import CANONICAL_ORDER, Event, MasteryRow, PackManifest
 
 if TYPE_CHECKING:  # the engine itself is imported on first use, not at start
@@ -122,6 +123,7 @@ class Engine:
         self.last_hlc = 0  # the latest clock value among them
         self._recent: OrderedDict[int, list[str]] = OrderedDict()
         self.rows: dict[tuple[str, str], dict[str, Any]] = {}
+        self.changes = ChangeLog()  # each (learner, skill)'s changes of state, for the reports
         if persist:
             with _LIVE_LOCK:
                 _SERIAL[0] += 1
@@ -151,6 +153,7 @@ class Engine:
         self.last_row_id = 0
         self.last_hlc = 0
         self.rows = {}
+        self.changes = ChangeLog()
         self._recent.clear()
         self._epoch += 1
         return True
@@ -170,9 +173,10 @@ class Engine:
             self.last_hlc = max(self.last_hlc, row.hlc or 0)
             if row.kind not in ENGINE_KINDS:
                 continue
-            self._recent[row.id], keys = apply_stored(self.state, {
-                "kind": row.kind, "learner_uid": row.learner_uid, "recorded_at": row.recorded_at,
-                "payload": row.payload})
+            stored = {"kind": row.kind, "learner_uid": row.learner_uid, "recorded_at": row.recorded_at,
+                      "payload": row.payload}
+            self._recent[row.id], keys = apply_stored(self.state, stored)
+            self.changes.note(self.state, stored, keys)
             if len(self._recent) > RECENT_TRANSITIONS:
                 self._recent.popitem(last=False)
             for key in keys:

@@ -59,7 +59,7 @@ from classroom_server.growth_rules import (
     weeks_of,
 )
 from classroom_server.models import Person
-from classroom_server.services.reports.history import NOW, MasteryHistory
+from classroom_server.services.reports.history import NOW, EngineHistory
 
 __all__ = ["DEFAULT_PERIOD", "MAX_WEEKS", "PERIODS", "SCHOOL_YEAR_WEEKS", "TERM_WEEKS", "Growth", "Pace", "Period",
            "Week", "course_per_year", "learner_growth", "midnight", "moments_of", "pace_of", "period",
@@ -106,7 +106,7 @@ def moments_of(chosen: Period) -> list[float]:
         NOW if last == chosen.today else midnight(last + dt.timedelta(days=1)) for _, last in chosen.week_spans()]
 
 
-def learner_growth(history: MasteryHistory, learner: Person, pace: Pace, chosen: Period,
+def learner_growth(history: EngineHistory, learner: Person, pace: Pace, chosen: Period,
                    moments: list[float] | None = None) -> Growth:
     """One learner's growth over the period, week by week (the caller holds the history still;
     ``moments``: ``moments_of(chosen)``, when the caller has them already)."""

@@ -1,20 +1,21 @@
-"""Every learner's mastery states over time: the engine's fold again, noting when each state changed.
+"""Every learner's mastery states over time, for the reports: the engine's own change log.
 
-Why a second fold: a mastery record keeps its state now and the time it was *last* mastered
+A mastery record keeps its state now and the time it was *last* mastered
 (``SkillRecord.mastered_at``), not its past. A skill mastered in January, missed at a review in
 March and put back a day later has ``mastered_at`` in March; a skill lost since leaves no trace.
-Growth over a period needs the states at the period's start and at each week's end, so this
-folds the same events with the same pure code as the engine (``learning.adapter.apply_stored``,
-in the same order: the log's canonical order from the start, then by row id as events arrive)
-and notes each change of state with its event's time. Its states now are the engine's (and
-``tests/test_reports.py`` checks it), and a rebuild anywhere gives the same history, since it
-is a function of the log and the pack versions it names, like every projection.
+Growth over a period needs the states at the period's start and at each week's end, so the
+engine notes each change of state with its event's time as it folds the log
+(``growth_rules.ChangeLog``, ``Engine.changes``), in the fold's own order: the log's canonical
+order from the start, then by row id as events arrive. A rebuild anywhere gives the same
+history, since it is a function of the log and the pack versions it names, like every
+projection; ``MasteryHistory`` folds it again independently, and tests/test_reports.py checks
+the two agree.
 
-What it costs (scripts/bench/reports.py measures it): the first report after the hub starts folds
-the whole log, as the engine does when the hub starts, and costs about as much; later reports fold
-only the events recorded since. Nothing is folded while nobody opens a report. It is kept in
-memory for the life of the engine it follows (a second copy of the engine's state, plus the
-changes). Were the engine to note these changes as it folds, this second fold would go.
+What it costs (scripts/bench/reports.py measures it): nothing more than the engine's fold, which
+the hub makes anyway; a report reads the log of changes under the engine's lock, so the numbers
+of one page come from one position in the log (answers wait for it: a class's report takes
+milliseconds). Before, the reports folded the log a second time, on first use after each start
+(2.7 s for a term of a class of 60) and kept a second copy of the engine's state.
 
 A change's time is the latest event time of that learner so far (a hub whose clock went back
 keeps the log's order: what was recorded later counts as later), so a moment's states are
@@ -24,7 +25,6 @@ those of a prefix of the learner's changes.
 from __future__ import annotations
 
 import threading
-import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -33,7 +33,7 @@ from classroom_server.growth_rules import NOT_STARTED, NOW, ChangeLog
 from classroom_server.models import CANONICAL_ORDER, Event
 from classroom_server.services.learning import ENGINE_KINDS, Engine
 
-__all__ = ["NOT_STARTED", "NOW", "MasteryHistory", "history_of", "reading"]
+__all__ = ["NOT_STARTED", "NOW", "EngineHistory", "MasteryHistory", "reading"]
 _FIELDS = (Event.id, Event.kind, Event.learner_uid, Event.recorded_at, Event.payload, Event.hlc)
 
 
@@ -103,26 +103,31 @@ class MasteryHistory:
         return self.log.counts(learner_uid, skills, moments, wanted)
 
 
-_HISTORIES: weakref.WeakKeyDictionary[Engine, MasteryHistory] = weakref.WeakKeyDictionary()
-_HISTORIES_LOCK = threading.Lock()
+class EngineHistory:
+    """The engine's change log as the reports read it, while the engine is held still."""
 
+    def __init__(self, log: ChangeLog, catalog: Any, last_row_id: int) -> None:
+        self.log, self.catalog, self.last_row_id = log, catalog, last_row_id
 
-def history_of(engine: Engine) -> MasteryHistory:
-    """The history that follows this engine (one per hub process; made on first use)."""
-    with _HISTORIES_LOCK:
-        found = _HISTORIES.get(engine)
-        if found is None:
-            found = _HISTORIES[engine] = MasteryHistory()
-        return found
+    @property
+    def now(self) -> dict[tuple[str, str], str]:
+        return self.log.now
+
+    @property
+    def changes(self) -> dict[str, list[tuple[float, str, str]]]:
+        return self.log.changes
+
+    def state_now(self, learner_uid: str, skill: str) -> str:
+        return self.log.state_now(learner_uid, skill)
+
+    def counts(self, learner_uid: str, skills: frozenset[str], moments: Sequence[float],
+               wanted: str = "mastered") -> list[int]:
+        return self.log.counts(learner_uid, skills, moments, wanted)
 
 
 @contextmanager
-def reading(engine: Engine) -> Iterator[MasteryHistory]:
-    """``with reading(engine) as history:`` a history brought up to the log's end, held still
-    while the caller reads it (answers go on being recorded; the next reading folds them)."""
-    with engine.reading() as snap:  # the engine caught up; its catalogue is the one to fold with
-        catalog = snap.catalog
-    history = history_of(engine)
-    with history.lock:
-        history.refresh(catalog)
-        yield history
+def reading(engine: Engine) -> Iterator[EngineHistory]:
+    """``with reading(engine) as history:`` every change up to the log's end, held still while
+    the caller reads it (an answer being recorded waits for the read to end)."""
+    with engine.reading() as snap:
+        yield EngineHistory(engine.changes, snap.catalog, engine.last_row_id)
