@@ -63,7 +63,7 @@ from sync.district.models import (
 from sync.district.staff import Scope
 
 DAY = 86400
-GROWTH_ALGORITHM = "growth-3"  # what summarise computes: a change recomputes every hub
+GROWTH_ALGORITHM = "growth-4"  # what summarise computes: a change recomputes every hub
 Row = dict[str, Any]
 
 
@@ -197,6 +197,7 @@ def summarise(roster: Roster, courses: Mapping[str, Row], log: ChangeLog, catalo
                     moved[day_of(at)] += step
                     by_skill[(skill, day_of(at))] += step
         out.days += [{"class_uid": uid, "day": day, "delta": delta} for day, delta in sorted(moved.items()) if delta]
+        out.classes[-1]["mastered"] = sum(moved.values())
         out.skill_days += [{"class_uid": uid, "skill": skill, "day": day, "delta": delta}
                            for (skill, day), delta in sorted(by_skill.items()) if delta]
     return out
@@ -279,26 +280,37 @@ def school_name(school_id: int) -> str:
 
 
 def schools(scope: Scope, chosen: Period) -> list[GrowthRow]:
-    """Every school the scope allows: its classes' growth summed (archived classes left out)."""
+    """Every school the scope allows: its classes' growth summed (archived classes left out).
+
+    It reads the summary rows of the period only (an index on the day), not a whole year's: each
+    class keeps its count now (``DistrictClass.mastered``), and the count at the start is that
+    minus what moved since."""
     allowed = {int(s.id): s.name for s in scope.schools()}
     if not allowed:
         return []
     bucket, weeks = _buckets(chosen)
-    live = (DistrictClass.archived == False) & Hub.school.in_(list(allowed))  # noqa: E712
-    sizes = cast("list[tuple[int, int, int, float]]", list(
+    live = DistrictClass.archived == False  # noqa: E712
+    if scope.school_id is not None:
+        live &= Hub.school.in_(list(allowed))
+    sizes = cast("list[tuple[int, int, int, float, int]]", list(
         DistrictClass.select(Hub.school, fn.COUNT(DistrictClass.class_uid), fn.SUM(DistrictClass.learners),
-                             fn.SUM(DistrictClass.learners * DistrictClass.per_year))
+                             fn.SUM(DistrictClass.learners * DistrictClass.per_year), fn.SUM(DistrictClass.mastered))
         .join(Hub).where(live).group_by(Hub.school).tuples()))
     moved: dict[int, dict[int, int]] = {}
     for school, week, delta in cast("list[tuple[int, int, int]]", list(
             DistrictClassGrowth.select(Hub.school, bucket, fn.SUM(DistrictClassGrowth.delta))
             .join(DistrictClass, on=((DistrictClass.hub == DistrictClassGrowth.hub)
                                      & (DistrictClass.class_uid == DistrictClassGrowth.class_uid)))
-            .join(Hub, on=(Hub.id == DistrictClass.hub)).where(live)
+            .join(Hub, on=(Hub.id == DistrictClass.hub))
+            .where(live & (DistrictClassGrowth.day >= _epoch_day(chosen.first_day)))
             .group_by(Hub.school, SQL("2")).tuples())):  # by position: PostgreSQL sees two parameters twice
         moved.setdefault(int(school), {})[int(week)] = int(delta)
+    size = {}
+    for school, classes, learners, pace, now_ in sizes:
+        size[int(school)] = (int(classes), int(learners or 0), float(pace or 0))
+        since = moved.setdefault(int(school), {})
+        since[-1] = int(now_ or 0) - sum(since.values())  # mastered at the start: now, less what moved since
     series = _rows_of(moved, chosen, weeks)
-    size = {int(s): (int(c), int(n or 0), float(p or 0)) for s, c, n, p in sizes}
     return [growth_row(school_id, name, *size.get(school_id, (0, 0, 0.0)), series.get(school_id, []), chosen)
             for school_id, name in allowed.items()]
 

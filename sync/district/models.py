@@ -298,6 +298,7 @@ class DistrictClass(DistrictModel):
     archived = BooleanField()
     learners = IntegerField()
     per_year = DoubleField()  # skills a school year for one learner (growth_rules.pace_of)
+    mastered = IntegerField(default=0)  # (learner, course skill) pairs mastered now: its summary's days summed
     skills = TextField()  # JSON: the course skills, as the engine names them, in the courses' order
 
     class Meta:
