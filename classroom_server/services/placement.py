@@ -153,13 +153,21 @@ def offered(engine: Engine, learner: Person) -> list[str]:
     studied = [p for p in studied if p in installed]
     if not studied:
         return []
-    with engine.reading() as snap:  # packs answered in: from the engine, not from every answer in the log
-        records = snap.state.mastery.get(learner.uid, {}) if snap.state is not None else {}
-        answered = {skill.split(":", 1)[0] for skill, record in records.items() if record.attempts}
+    # Packs answered in: from the engine's state, not from every answer in the log. My path has
+    # just caught the engine up; a state a moment old is good enough to offer a placement.
+    with engine.lock:
+        state = engine.state
+        records = dict(state.mastery.get(learner.uid, {})) if state is not None else None
+    if records is None:
+        with engine.reading() as snap:
+            records = dict(snap.state.mastery.get(learner.uid, {}))
+    answered = {skill.split(":", 1)[0] for skill, record in records.items() if record.attempts}
     started: dict[str, int] = {}
     finished: dict[str, int] = {}
+    # ``learner_uid || ''`` keeps SQLite on the index by kind (placements are few) rather than the
+    # index by learner (every answer they ever gave).
     for row in Event.select(Event.id, Event.kind, Event.payload).where(
-            Event.learner_uid == learner.uid, Event.kind.in_(("placement.started", "placement.finished"))):
+            Event.learner_uid.concat("") == learner.uid, Event.kind.in_(("placement.started", "placement.finished"))):
         pack = json.loads(row.payload).get("pack")
         target = started if row.kind == "placement.started" else finished
         target[pack] = max(target.get(pack, 0), int(row.id))
