@@ -136,7 +136,7 @@ def school_growth_csv(school_id: int) -> ResponseReturnValue:
 @signed_in(district_only=True)
 def school_courses(school_id: int) -> ResponseReturnValue:
     """Give every class of the school's roster the same courses (a grade's classes, say)."""
-    if growth.classes_of(_scope(), school_id, growth_rules.Period("term", growth.today(), growth.today())) is None:
+    if not _scope().allows(school_id) or not growth.school_name(school_id):
         abort(404)
     chosen = request.form.getlist("pack")
     bands = {p: (request.form.get(f"from-{p}", ""), request.form.get(f"to-{p}", "")) for p in chosen}

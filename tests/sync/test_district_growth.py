@@ -6,6 +6,7 @@ one. On SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -202,17 +203,16 @@ def test_a_bad_period_is_explained_and_the_default_shown(app, history, district,
 
 # --- courses and assignments from the dashboard ------------------------------------------------------
 
-def test_the_district_gives_its_roster_class_courses_and_an_assignment_that_reach_the_hub(app, school, district,
-                                                                                         data_dir):
-    from classroom_server.models import Classroom, Person
-    from classroom_server.services import courses, packs, teaching
-    from tests.sync.test_dashboard import _post
-    from tests.sync.test_pull import LIBRARY, enrol, klass, publish, user
+def _roster_hub(app, district, data_dir, roster):
+    """A hub with the fractions pack, enrolled, the district's roster published and synced, its
+    projections recomputed: (pack id, the district's database, a sync-and-recompute, the hub's
+    registration)."""
+    from classroom_server.services import packs
+    from tests.sync.test_pull import LIBRARY, publish
 
     packs.import_pack(data_dir, LIBRARY / "fractions")
-    fractions = "org.openclassroom.fractions"
     transport = enrolled(app, district)
-    publish(district, [user("s-1", "Amara", "Diallo"), klass("c-4a", "Class 4A"), enrol("e-1", "c-4a", "s-1")])
+    publish(district, roster)
     database = district.extensions["district_database"]
 
     def sync_and_recompute() -> None:
@@ -224,6 +224,18 @@ def test_the_district_gives_its_roster_class_courses_and_an_assignment_that_reac
     sync_and_recompute()
     with database.connection_context():
         (registration,) = [h for h in service.hubs() if h.hub_id]
+    return "org.openclassroom.fractions", database, sync_and_recompute, registration
+
+def test_the_district_gives_its_roster_class_courses_and_an_assignment_that_reach_the_hub(app, school, district,
+                                                                                         data_dir):
+    from classroom_server.models import Classroom, Person
+    from classroom_server.services import courses, teaching
+    from tests.sync.test_dashboard import _post
+    from tests.sync.test_pull import enrol, klass, user
+
+    fractions, database, sync_and_recompute, registration = _roster_hub(
+        app, district, data_dir, [user("s-1", "Amara", "Diallo"), klass("c-4a", "Class 4A"),
+                                  enrol("e-1", "c-4a", "s-1")])
     client = _staff_client(district, "dana")
     page = f"/dashboard/hubs/{registration.id}/classes/c-4a"
     assert "Send these courses" in client.get(page).get_data(as_text=True)
@@ -260,28 +272,18 @@ def test_the_district_gives_its_roster_class_courses_and_an_assignment_that_reac
 
 def test_the_district_gives_every_roster_class_of_a_school_the_same_courses(app, school, district, data_dir):
     from classroom_server.models import Classroom
-    from classroom_server.services import courses, packs
+    from classroom_server.services import courses
     from tests.sync.test_dashboard import _post
-    from tests.sync.test_pull import LIBRARY, klass, publish
+    from tests.sync.test_pull import klass
 
-    packs.import_pack(data_dir, LIBRARY / "fractions")
-    fractions = "org.openclassroom.fractions"
-    transport = enrolled(app, district)
-    publish(district, [klass("c-4a", "Class 4A"), klass("c-4b", "Class 4B")])
-    database = district.extensions["district_database"]
-
-    def sync_and_recompute() -> None:
-        with db.connection_context():
-            hub_sync.run(transport)
-        with database.connection_context():
-            projections.recompute_stale()
-
-    sync_and_recompute()
-    with database.connection_context():
-        (registration,) = [h for h in service.hubs() if h.hub_id]
+    fractions, database, sync_and_recompute, registration = _roster_hub(
+        app, district, data_dir, [klass("c-4a", "Class 4A"), klass("c-4b", "Class 4B")])
     client = _staff_client(district, "dana")
     page = f"/dashboard/schools/{registration.school_id}/growth"
-    assert "Courses for every class of the district" in client.get(page).get_data(as_text=True)
+    shown = client.get(page).get_data(as_text=True)
+    assert "Courses for every class of the district" in shown
+    title = re.search(r"<title>(.*?)</title>", shown, re.S).group(1)
+    assert title.startswith("Growth · Hillside Primary") and "<" not in title  # the form once landed in it
     refused = _post(client, page.replace("/growth", "/courses"), {"pack": "org.example.none"}, follow_redirects=True)
     assert "No hub of this school has the pack org.example.none." in refused.get_data(as_text=True)
     sent = _post(client, page.replace("/growth", "/courses"),

@@ -24,7 +24,6 @@ those of a prefix of the learner's changes.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -37,11 +36,33 @@ __all__ = ["NOT_STARTED", "NOW", "EngineHistory", "MasteryHistory", "reading"]
 _FIELDS = (Event.id, Event.kind, Event.learner_uid, Event.recorded_at, Event.payload, Event.hlc)
 
 
-class MasteryHistory:
+class _ReadsLog:
+    """What the reports read of a change log (``self.log``)."""
+
+    log: ChangeLog
+
+    @property
+    def now(self) -> dict[tuple[str, str], str]:
+        return self.log.now
+
+    @property
+    def changes(self) -> dict[str, list[tuple[float, str, str]]]:
+        return self.log.changes
+
+    def state_now(self, learner_uid: str, skill: str) -> str:
+        return self.log.state_now(learner_uid, skill)
+
+    def counts(self, learner_uid: str, skills: frozenset[str], moments: Sequence[float],
+               wanted: str = "mastered") -> list[int]:
+        """How many of ``skills`` (engine ids) the learner had in state ``wanted`` just before each
+        of ``moments`` (epoch seconds, ascending; ``NOW`` for the states now)."""
+        return self.log.counts(learner_uid, skills, moments, wanted)
+
+
+class MasteryHistory(_ReadsLog):
     """The states of every (learner, skill) and when each changed, as of ``last_row_id``."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
         self.catalog: Any = None  # the engine's catalogue this was folded with
         self.state: Any = None  # learning.EngineState, built on first use
         self.last_row_id = 0
@@ -52,7 +73,7 @@ class MasteryHistory:
     def refresh(self, catalog: Any) -> None:
         """Fold what the log holds beyond what was folded; from the start when the engine's
         catalogue changed (a pack installed or removed, an engine rebuild) or events joined the
-        log before its end (a rewound hub's own events fetched back). The caller holds ``lock``."""
+        log before its end (a rewound hub's own events fetched back)."""
         if catalog is not self.catalog or self._rewritten():
             self._start(catalog)
         if self.last_row_id == 0:
@@ -85,44 +106,12 @@ class MasteryHistory:
             _, keys = apply_stored(self.state, row)
             self.log.note(self.state, row, keys)
 
-    @property
-    def now(self) -> dict[tuple[str, str], str]:
-        return self.log.now
 
-    @property
-    def changes(self) -> dict[str, list[tuple[float, str, str]]]:
-        return self.log.changes
-
-    def state_now(self, learner_uid: str, skill: str) -> str:
-        return self.log.state_now(learner_uid, skill)
-
-    def counts(self, learner_uid: str, skills: frozenset[str], moments: Sequence[float],
-               wanted: str = "mastered") -> list[int]:
-        """How many of ``skills`` (engine ids) the learner had in state ``wanted`` just before each
-        of ``moments`` (epoch seconds, ascending; ``NOW`` for the states now)."""
-        return self.log.counts(learner_uid, skills, moments, wanted)
-
-
-class EngineHistory:
+class EngineHistory(_ReadsLog):
     """The engine's change log as the reports read it, while the engine is held still."""
 
     def __init__(self, log: ChangeLog, catalog: Any, last_row_id: int) -> None:
         self.log, self.catalog, self.last_row_id = log, catalog, last_row_id
-
-    @property
-    def now(self) -> dict[tuple[str, str], str]:
-        return self.log.now
-
-    @property
-    def changes(self) -> dict[str, list[tuple[float, str, str]]]:
-        return self.log.changes
-
-    def state_now(self, learner_uid: str, skill: str) -> str:
-        return self.log.state_now(learner_uid, skill)
-
-    def counts(self, learner_uid: str, skills: frozenset[str], moments: Sequence[float],
-               wanted: str = "mastered") -> list[int]:
-        return self.log.counts(learner_uid, skills, moments, wanted)
 
 
 @contextmanager
