@@ -139,3 +139,15 @@ def test_a_teacher_asks_the_class_again_and_only_for_a_pack_it_studies(app, scho
     assert refused.status_code == 400
     other = post(teacher, f"/teach/classes/{school.classes['pins'].id}/placement", {"pack": FRACTIONS})
     assert other.status_code == 404  # not Tess's class: as if it were not there
+
+
+def test_a_placement_of_a_pack_not_studied_or_not_there_is_refused_plainly(app, school, data_dir):
+    _fractions(app, school, data_dir)
+    packs.import_pack(data_dir, LIBRARY / "numbers")  # installed, but no class of Ana's studies it
+    client = _learner_client(app, school, "ana")
+    refused = post(client, "/learn/placement/org.openclassroom.numbers", {})
+    assert refused.status_code == 400 and "Your class does not study this pack." in refused.get_data(as_text=True)
+    assert client.get("/learn/placement/org.example.nowhere").status_code == 404
+    assert post(client, "/learn/placement/org.example.nowhere", {}).status_code == 404
+    with db.connection_context():
+        assert Event.select().where(Event.kind == "placement.started").count() == 0  # nothing recorded
