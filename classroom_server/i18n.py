@@ -59,13 +59,18 @@ def _choose_language(default: str) -> str:
     return request.accept_languages.best_match(list(LANGUAGES)) or default
 
 
-def init_app(app: Flask, default_language: str) -> None:
+def init_app(app: Flask, default_language: str, api_prefix: str | None = None) -> None:
+    """Pages in the language chosen, asked or preferred. Requests under ``api_prefix`` (a machine
+    API) read no session: their answers need no ``Vary: Cookie``."""
     app.jinja_env.add_extension("jinja2.ext.i18n")
     # Jinja's newstyle wrappers do the %-formatting themselves, so they get the raw lookups.
     app.jinja_env.install_gettext_callables(_raw_gettext, _raw_ngettext, newstyle=True)  # type: ignore[attr-defined]
 
     @app.before_request
     def _set_language() -> None:
+        if api_prefix and request.path.startswith(api_prefix):
+            g.lang = default_language
+            return
         g.lang = _choose_language(default_language)
 
     @app.context_processor

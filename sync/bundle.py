@@ -356,17 +356,17 @@ def segments(bundle: Bundle) -> list[Segment]:
     return sorted(found, key=lambda s: (s.origin, s.first, s.last))
 
 
-def export_segments(origin: str, rows: Sequence[Mapping[str, Any]], max_bytes: int = SEGMENT_BYTES
-                    ) -> Iterable[tuple[bytes, int, int]]:
+def export_segments(origin: str, rows: Sequence[Mapping[str, Any]], max_bytes: int = SEGMENT_BYTES, *,
+                    version: int = protocol.VERSION) -> Iterable[tuple[bytes, int, int]]:
     """Cut a contiguous run of one origin's events into push batches of about ``max_bytes``
     compressed: (batch, first seq, last seq) each."""
     at = 0
     while at < len(rows):
         count = protocol.batch_limit(rows[at:], max_bytes)
-        body = protocol.encode_batch(origin, rows[at:at + count])
+        body = protocol.encode_batch(origin, rows[at:at + count], version=version)
         while len(body) > max_bytes and count > 1:
             count = max(1, count * max_bytes // len(body) * 9 // 10)
-            body = protocol.encode_batch(origin, rows[at:at + count])
+            body = protocol.encode_batch(origin, rows[at:at + count], version=version)
         yield body, int(rows[at]["seq"]), int(rows[at + count - 1]["seq"])
         at += count
 

@@ -48,6 +48,9 @@ class HubStore(Protocol):
 
     def raise_counter(self, at_least: int) -> None: ...
 
+    def note_district_version(self, version: int) -> None:
+        """Keep the district's protocol version (a USB bundle is written in it)."""
+
     def positions(self) -> dict[str, int]:
         """The last sequence number this hub holds of each of its own origins."""
 
@@ -153,6 +156,7 @@ class Session:
         # hub sleeps there while learners are answering (services/sync.py, ``give_way``).
         self.pause = pause or (lambda busy: None)
         self.sizer = sizer or BatchSizer()
+        self.version = protocol.VERSION  # the district's, once its hello says it
         self.progress = progress or (lambda done, total: None)
         self.clock = clock
         self.outcome = Outcome()
@@ -210,6 +214,9 @@ class Session:
         problem = protocol.version_problem(hello.get("v"), hello.get("oldest"))
         if problem:
             raise SyncError(problem, retry=False)
+        # Batches go in the older of the two versions (a district not yet upgraded reads them).
+        self.version = min(protocol.VERSION, int(hello["v"]))
+        self.store.note_district_version(self.version)
         mine = self.store.hub_id + "."
         acked = {o: n for o, n in (hello.get("acked") or {}).items() if isinstance(n, int) and o.startswith(mine)}
         tips = {o: t for o, t in (hello.get("tips") or {}).items() if isinstance(t, str)}
@@ -396,10 +403,10 @@ class Session:
             rows = self.store.events_after(origin, acked, limit)
             if not rows:
                 raise SyncError(f"Events after {acked} of {origin} are missing from this hub's log.", retry=False)
-            body = protocol.encode_batch(origin, rows)
+            body = protocol.encode_batch(origin, rows, version=self.version)
             while len(body) > self.sizer.size and len(rows) > 1:
                 rows = rows[: max(1, len(rows) * self.sizer.size // len(body) * 9 // 10)]
-                body = protocol.encode_batch(origin, rows)
+                body = protocol.encode_batch(origin, rows, version=self.version)
             self.event_bytes = max(1.0, len(body) / len(rows))
             busy = time.thread_time() - working
             try:

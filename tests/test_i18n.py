@@ -139,9 +139,21 @@ def test_po_reader_reads_plurals_context_and_flags(tmp_path):
 
 # --- the template covers the source ---
 
+def district_modules() -> list[Path]:
+    """The district's page modules, as babel.cfg names them for extraction."""
+    config = (PACKAGE.parent / "babel.cfg").read_text(encoding="utf-8")
+    return [PACKAGE.parent / name for name in re.findall(r"^\[python: (sync/district/\S+\.py)\]", config, re.M)]
+
+
+def test_every_district_page_module_is_extracted():
+    named = {path.name for path in district_modules()}
+    assert {"web.py", "growth_pages.py", "roster_pages.py", "move_pages.py"} <= named
+    assert all(path.exists() for path in district_modules())
+
+
 def strings_in_python() -> set[str]:
     found: set[str] = set()
-    for path in [*PACKAGE.rglob("*.py"), DISTRICT / "web.py"]:
+    for path in [*PACKAGE.rglob("*.py"), *district_modules()]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call):
                 continue

@@ -507,6 +507,32 @@ def district_withdraw(database_url: str, school_name: str | None, kind: str, sou
         click.echo(f"The {kind} {sourced_id} was withdrawn already.")
 
 
+@district.command("move-learner")
+@database_option
+@click.argument("uid", metavar="LEARNER")
+@click.option("--to", "school_name", required=True, help="The school the learner joins.")
+@click.option("--class", "class_id", help="A class of that school to enrol them in (its sourcedId).")
+def district_move_learner(database_url: str, uid: str, school_name: str, class_id: str | None) -> None:
+    """Move a learner (their id: the roster's sourcedId, or the id a hub gave them) to another
+    school. The school they leave archives them at its hubs' next sync (what its hubs recorded
+    before is kept); the school they join gets them on its roster, with their whole history, so
+    their progress goes on where it was. All or nothing."""
+    from sync.changes import ChangeError
+    from sync.district import service
+
+    with _database(database_url):
+        school = _school_or_none(service, school_name)
+        try:
+            moved = service.move_learner(uid, school, class_id=class_id, by="command line")
+        except ChangeError as exc:
+            raise Fail(f"Nothing was moved: {exc}.") from None
+    click.echo(f"Moved {moved.uid} from {moved.from_school} to {moved.to_school}"
+               + (f", in class {class_id}" if class_id else "") + ". Both schools' hubs apply it at their next sync.")
+    if moved.made_on_hub:
+        click.echo(f"{moved.uid} was made on a hub of {moved.from_school}, not on the district's roster: "
+                   "archive them there on the hub.")
+
+
 @district.command("published")
 @database_option
 @click.option("--school", "school_name", help="The school (leave out for the district-wide records).")
@@ -523,6 +549,41 @@ def district_published(database_url: str, school_name: str | None, kind: str | N
         school = _school_or_none(service, school_name)
         for record in service.published(school, kind):
             click.echo(json.dumps(record, sort_keys=True, ensure_ascii=False))
+
+
+@district.group("roster")
+def roster_group() -> None:
+    """A school's roster from OneRoster CSV files: import."""
+
+
+@roster_group.command("import")
+@database_option
+@click.option("--school", "school_name", required=True,
+              help="The school whose roster this is: its hubs get it (the orgs in the files do not choose it).")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+def roster_import(database_url: str, school_name: str, path: Path) -> None:
+    """Import PATH (a folder of OneRoster 1.1 or 1.2 CSV files, or a zip of them) as the school's
+    roster: classes, students, teachers and enrollments are published for its hubs, keyed by
+    sourcedId, so importing the same files again changes nothing; tobedeleted records that were
+    published before are withdrawn. Prints the counts, then every rejected row with its file,
+    line and reason, and every note. Exit 0 when the files could be read (even with rejected
+    rows), 1 when nothing could be read (nothing is published then)."""
+    from sync.district import rosters, service
+
+    with _database(database_url):
+        school = _school_or_none(service, school_name)
+        result = rosters.import_roster(path, school)
+    if not result.readable:
+        for problem in result.problems:
+            click.echo(f"problem: {problem}", err=True)
+        raise Fail(f"Nothing was imported for {result.school}.")
+    click.echo(", ".join(f"{name} {count}" for name, count in rosters.counts(result)))
+    for row in result.rejected:
+        click.echo(f"rejected: {row.file} line {row.line}: {row.reason}")
+    for note in result.notes:
+        click.echo(f"note: {note}")
+    if result.changed:
+        click.echo(f"{result.school}'s hubs get the changes at their next sync.")
 
 
 @district.group("pack")

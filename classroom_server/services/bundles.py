@@ -85,6 +85,7 @@ def export(folder: Path, *, max_file_bytes: int = bundle.MAX_FILE_BYTES, segment
             "packs_waiting": [offer["sha256"] for offer in pack_fetch.waiting()],
         }
         manifests = protocol.encode_json_gzip({"manifests": _manifest_texts(store)})
+        version = store.district_version()  # batches the district can read, if it is not upgraded yet
         total = sum(n - sent_from[o] for o, n in positions.items())
         done = 0
         report = progress or (lambda done, total: None)
@@ -108,7 +109,7 @@ def export(folder: Path, *, max_file_bytes: int = bundle.MAX_FILE_BYTES, segment
                     rows = store.events_after(origin, at, READ_EVENTS)
                     if not rows:
                         raise BundleError(f"Events after {at} of {origin} are missing from this hub's log.")
-                    for body, first, last in bundle.export_segments(origin, rows, segment_bytes):
+                    for body, first, last in bundle.export_segments(origin, rows, segment_bytes, version=version):
                         if segments and writer.size() + len(body) > max_file_bytes:
                             paths.append(writer.finish({**common, "part": part, "last_part": False}))
                             written += paths[-1].stat().st_size
@@ -161,6 +162,7 @@ def read_back(path: Path, on_rewound: Callable[[], None] | None = None) -> ReadB
                 raise BundleError(f"{path.name} is a bundle this hub wrote for the district: take it to the district "
                                   "(classroom-server district import), and bring back its answer.")
             answer = bundle.read_return(opened)
+            store.note_district_version(min(protocol.VERSION, int(opened.manifest["v"])))
             answered = answer.hello.get("answers")
             if not isinstance(answered, int):
                 raise BundleError(f"{path.name} does not say which bundle it answers.")

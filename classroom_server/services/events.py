@@ -20,7 +20,7 @@ from typing import Any
 
 from peewee import fn
 
-from classroom_server import clock, eventkinds
+from classroom_server import clock, event_ids, eventkinds
 from classroom_server.db import db
 from classroom_server.errors import Invalid
 from classroom_server.models import Event, OriginCounter
@@ -49,7 +49,7 @@ class _Duplicate(Exception):
 
 def _valid_event_id(event_id: str | None) -> str:
     if event_id is None:
-        return str(uuid.uuid4())
+        return event_ids.new()
     try:
         return str(uuid.UUID(str(event_id)))
     except ValueError:

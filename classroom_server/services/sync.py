@@ -44,6 +44,7 @@ KEY_LAST_ATTEMPT = "sync.last_attempt"
 KEY_LAST_ERROR = "sync.last_error"
 KEY_FAILURES = "sync.failures"
 KEY_OTHERS_HEAD = "sync.others_head"
+KEY_DISTRICT_VERSION = "sync.district_protocol"  # the district's protocol version, as it last said
 KEY_ANSWERED = "sync.answered_counter"  # the newest request counter whose answer this hub applied
 
 LOCK_FILE = "sync.lock"
@@ -123,6 +124,15 @@ class Store:
         with db.atomic("IMMEDIATE"):
             if int(hub.get_meta(KEY_COUNTER) or 0) < at_least:
                 hub.set_meta(KEY_COUNTER, str(at_least))
+
+    def note_district_version(self, version: int) -> None:
+        if hub.get_meta(KEY_DISTRICT_VERSION) != str(version):
+            hub.set_meta(KEY_DISTRICT_VERSION, str(version))
+
+    def district_version(self) -> int:
+        """The district's protocol version as it last said (1, the first, if it never did)."""
+        value = hub.get_meta(KEY_DISTRICT_VERSION)
+        return min(protocol.VERSION, int(value)) if value and value.isdigit() else 1
 
     def positions(self) -> dict[str, int]:
         rows = _tuples(Event.select(Event.origin, fn.MAX(Event.seq).alias("last"))

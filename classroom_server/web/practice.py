@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, cast
@@ -19,7 +18,7 @@ from flask import Blueprint, Response, current_app, g, redirect, render_template
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
-from classroom_server import __version__
+from classroom_server import __version__, event_ids
 from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
 from classroom_server.numbers import MAX_ID, optional_int
@@ -205,7 +204,7 @@ def item(pack_id: str, item_id: str) -> str:
     return render_template(
         "learner/item.html", v=item_view(pack, found, lang, hints), hints_used=hints,
         upcoming=_upcoming(pack, found),
-        event_id=request.args.get("event_id") or str(uuid.uuid4()), started=int(time.time() * 1000),
+        event_id=request.args.get("event_id") or event_ids.new(), started=int(time.time() * 1000),
         mode=mode, error=None, why=why,
     )
 
@@ -243,7 +242,7 @@ def answer(pack_id: str, item_id: str):
         lang = practice.content_language(pack, g.lang)
         return render_template(
             "learner/item.html", v=item_view(pack, found, lang, hints), hints_used=hints, upcoming=[],
-            event_id=form.get("event_id") or str(uuid.uuid4()), started=form.get("started", ""),
+            event_id=form.get("event_id") or event_ids.new(), started=form.get("started", ""),
             mode=mode, error=_("Please answer the question first."),
         ), 400
     if not outcome.duplicate:
@@ -306,7 +305,7 @@ def lesson(pack_id: str, resource_id: str):
     return render_template(
         "learner/lesson.html", pack=pack, resource=resource, title=resource.title.pick(lang), body=body,
         file_url=_template_function("content_url")(pack.id, resource.path),
-        content_lang=resource.language or lang, skill_title=skill.title.pick(lang), event_id=str(uuid.uuid4()),
+        content_lang=resource.language or lang, skill_title=skill.title.pick(lang), event_id=event_ids.new(),
         others=[(r, r.title.pick(lang)) for r in others], why=shown_reason(),
     )
 
@@ -324,7 +323,7 @@ def example(pack_id: str, item_id: str):
     _stopped_at("example", pack.id, found.id)
     lang = practice.content_language(pack, g.lang)
     return render_template("learner/example.html", v=item_view(pack, found, lang, 0),
-                           solution=render_markdown(found.solution.pick(lang), pack.id), event_id=str(uuid.uuid4()),
+                           solution=render_markdown(found.solution.pick(lang), pack.id), event_id=event_ids.new(),
                            why=shown_reason())
 
 

@@ -109,7 +109,7 @@ def build_hub(data: Path, attempts: int, *, classes: int = 2, class_size: int = 
     and reads the feedback for a few seconds. The clock is set to past school days."""
     from click.testing import CliRunner
 
-    from classroom_server import clock
+    from classroom_server import clock, event_ids
     from classroom_server.app import create_app
     from classroom_server.cli import main as cli
     from classroom_server.db import db
@@ -156,6 +156,10 @@ def build_hub(data: Path, attempts: int, *, classes: int = 2, class_size: int = 
             people.append((classroom, members))
     loaded = engine.catalogue_store.get()
     ability = {p.uid: rng.gauss(0.3, 0.9) for _, members in people for p in members}
+    # Each learner answers on a device of their own, whose page script makes the answer's id
+    # (static/practice.js: the device's prefix and a counter, classroom_server/event_ids.py);
+    # the hub makes the ids of everything else.
+    devices = {p.uid: event_ids.IdSource() for _, members in people for p in members}
     made = 0
     day = 0
     with db.connection_context():
@@ -206,7 +210,7 @@ def build_hub(data: Path, attempts: int, *, classes: int = 2, class_size: int = 
                             form = right_form(item, LANG) if right else wrong_form(item, LANG, rng)
                             duration = min(300_000, max(2_000, int(rng.lognormvariate(math.log(20_000), 0.6))))
                             practice.record_attempt(engine, learner, pack_id, choice.item_id, decode_answer(item, form),
-                                                    event_id=None, hints_used=0 if right or rng.random() < 0.8 else 1,
+                                                    event_id=devices[learner.uid].new(), hints_used=0 if right or rng.random() < 0.8 else 1,
                                                     duration_ms=duration, lang=LANG, mode=choice.kind)
                             made += 1
                         later = moment + dt.timedelta(milliseconds=duration + rng.uniform(1500, 6000))

@@ -289,7 +289,8 @@ def _return_events(registration: Hub, state: _State, rewound: set[str], result: 
         after = min(int(acked.get(origin, 0) or 0), int(positions.get(origin, 0) or 0))
         state.returned_from[origin] = after + 1
         while True:
-            batch = service.fetch(registration, {"origin": origin, "after": after, "max_bytes": FETCH_BYTES})
+            batch = service.fetch(registration, {"origin": origin, "after": after, "max_bytes": FETCH_BYTES,
+                                                 "v": int(state.newest.manifest["v"])})
             if batch is None:
                 break
             _, first, events = protocol.decode_batch(batch)

@@ -19,7 +19,7 @@ from classroom_server.i18n import gettext as _
 from classroom_server.i18n import ngettext
 from classroom_server.web import charts
 from classroom_server.web.reports import _csv, number, state_words
-from sync.district import classwork, growth
+from sync.district import classwork, growth, move_pages
 from sync.district.web import _scope, bp, signed_in
 
 
@@ -267,7 +267,9 @@ def learner_page(registration_id: int, class_uid: str, learner_uid: str) -> Resp
     chart = _chart(detail.growth.weeks, "growth-learner", _(
         "%(name)s: skills mastered since %(date)s, week by week", name=detail.growth.name,
         date=chosen.first_day.isoformat()))
+    # The district's staff may move the learner to another school (sync/district/move_pages.py).
+    move = move_pages.move_form(registration_id, class_uid, learner_uid) if g.staff.school_id is None else None
     return _page("district/learner.html", chosen, error, detail=detail, chart=chart, state_words=state_words(),
-                 symbols={s: charts.STATE_STYLE[s][2] for s in growth.STATES}, back=url_for(
+                 symbols={s: charts.STATE_STYLE[s][2] for s in growth.STATES}, move=move, back=url_for(
                      "dashboard.class_page", registration_id=registration_id, class_uid=class_uid,
                      **_period_args(chosen)))

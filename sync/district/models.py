@@ -110,6 +110,18 @@ class Learner(DistrictModel):
     school = IntegerField()
 
 
+class LearnerMove(DistrictModel):
+    """A learner the district moved from one school to another (service.move_learner). The hubs
+    of the school they left may still send what they recorded before they heard of it, and the
+    hubs of the school they joined get their earlier events from there (service.others_of)."""
+
+    uid = TextField(index=True)
+    from_school = IntegerField()
+    to_school = IntegerField(index=True)
+    moved_at = TextField()
+    moved_by = TextField()
+
+
 class HubFollow(DistrictModel):
     """A learner whose events from the school's other hubs this hub holds too (one learner on two
     hubs): the hub asked to follow them and got their earlier events (service.shared)."""
@@ -465,11 +477,10 @@ class DistrictMeta(DistrictModel):
     value = TextField()
 
 
-MODELS = [School, Hub, Origin, Event, Learner, HubFollow, Quarantine, Change, PackFile, PackChunk, Manifest,
-          HubManifest, DistrictMastery, DistrictAssignment, DistrictCourse, DistrictAccommodations, DistrictGoal,
-          DistrictClass, DistrictLearner, DistrictEnrollment, DistrictChange, DistrictClassGrowth, DistrictPack,
-          DistrictSkillGrowth,
-          ProjectionRun,
+MODELS = [School, Hub, Origin, Event, Learner, LearnerMove, HubFollow, Quarantine, Change, PackFile, PackChunk,
+          Manifest, HubManifest, DistrictMastery, DistrictAssignment, DistrictCourse, DistrictAccommodations,
+          DistrictGoal, DistrictClass, DistrictLearner, DistrictEnrollment, DistrictChange, DistrictClassGrowth,
+          DistrictPack, DistrictSkillGrowth, ProjectionRun,
           Staff, SignInFailure, DistrictMeta, ReturnFile, DistrictCalibration]
 
 

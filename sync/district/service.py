@@ -28,6 +28,7 @@ from sync.district.models import (
     HubFollow,
     HubManifest,
     Learner,
+    LearnerMove,
     Manifest,
     Origin,
     PackChunk,
@@ -320,6 +321,10 @@ def _store_fresh(registration: Hub, school_id: int, fresh: Sequence[WireEvent],
     for start in range(0, len(names), INSERT_CHUNK):
         chunk = names[start:start + INSERT_CHUNK]
         schools.update(_tuples(Learner.select(Learner.uid, Learner.school).where(Learner.uid.in_(chunk))))
+    elsewhere = sorted(uid for uid in names if uid in schools and schools[uid] != school_id)
+    # Learners moved away from this school: what its hubs recorded before they heard of it is theirs.
+    moved_from_here = {str(uid) for (uid,) in _tuples(LearnerMove.select(LearnerMove.uid).where(
+        LearnerMove.uid.in_(elsewhere) & (LearnerMove.from_school == school_id)))} if elsewhere else set()
     new_learners = [{"uid": uid, "school": school_id} for uid in names if uid not in schools]
     for start in range(0, len(new_learners), INSERT_CHUNK):
         Learner.insert_many(new_learners[start:start + INSERT_CHUNK]).on_conflict_ignore().execute()
@@ -334,7 +339,8 @@ def _store_fresh(registration: Hub, school_id: int, fresh: Sequence[WireEvent],
                 quarantined.append(_quarantine(registration, event, "conflict: this event id was used for "
                                                                     "another event"))
             continue  # the same event, recorded by another hub too: held once
-        if event.learner_uid and schools.get(event.learner_uid, school_id) != school_id:
+        if (event.learner_uid and schools.get(event.learner_uid, school_id) != school_id
+                and event.learner_uid not in moved_from_here):
             quarantined.append(_quarantine(registration, event, "the learner belongs to another school"))
             continue
         seen.add(event.event_id)
@@ -403,10 +409,13 @@ def fetch(registration: Hub, message: dict[str, Any]) -> bytes | None:
         contiguous.append(row)
     if not contiguous:
         return None
-    body = protocol.encode_batch(origin, contiguous)
+    # In the hub's own version (its message says it): a hub not yet upgraded reads the batch.
+    given = message.get("v")
+    version = given if isinstance(given, int) else 1
+    body = protocol.encode_batch(origin, contiguous, version=version)
     while len(body) > max_bytes and len(contiguous) > 1:
         contiguous = contiguous[: max(1, len(contiguous) // 2)]
-        body = protocol.encode_batch(origin, contiguous)
+        body = protocol.encode_batch(origin, contiguous, version=version)
     return body
 
 
@@ -531,6 +540,78 @@ def withdraw(school: School | None, kind: str, key: str) -> Published:
     return publish(school, [{**body, "kind": kind, "status": "tobedeleted"}])
 
 
+@dataclass(frozen=True)
+class Moved:
+    """What moving a learner did: tombstones at the school they left, records at the one they joined."""
+
+    uid: str
+    from_school: str
+    to_school: str
+    withdrawn: int  # records of the school left (the user, its enrollments) now tombstones
+    published: int  # records at the school joined (the user; an enrollment when a class was named)
+    made_on_hub: bool  # the learner was made on a hub of the school left, not by the district
+
+
+def move_learner(uid: str, to: School, *, class_id: str | None = None, by: str = "district") -> Moved:
+    """Move a learner to another school: one transaction, all or nothing.
+
+    At the school they leave, the district's records of them (the user and their enrollments)
+    become tombstones, so its hubs archive them at their next sync; what those hubs recorded
+    before they heard of it is still taken (``LearnerMove``, checked in ``_store_fresh``). At
+    the school they join they are published as a student (in ``class_id``, a class of that
+    school, when it is named), and its hubs get their earlier events from the other school's
+    hubs as they do a learner on two hubs (``others_of``), so their progress goes on where it
+    was. A learner made on a hub (not on the district's roster) is moved all the same; that hub's
+    teachers archive them there themselves. Raises ``ChangeError`` in words."""
+    held = Learner.get_or_none(Learner.uid == uid)
+    if held is None:
+        raise change_rules.ChangeError(f"user {uid!r}: the district knows no learner with this id")
+    old = School.get_or_none(School.id == held.school)
+    if old is None or int(old.id) == int(to.id):
+        raise change_rules.ChangeError(f"user {uid!r}: this learner is at {to.name} already")
+    with _transaction():
+        record = current(old, "user", uid)
+        withdrawn = 0
+        if record is not None and record["status"] == "active":
+            if record.get("role") != "student":
+                raise change_rules.ChangeError(f"user {uid!r}: only a student can be moved (this is a "
+                                               f"{record.get('role')})")
+            for enrollment in published(old, "enrollment"):
+                if enrollment["userSourcedId"] == uid and enrollment["status"] == "active":
+                    withdrawn += withdraw(old, "enrollment", enrollment["sourcedId"]).published
+            withdrawn += withdraw(old, "user", uid).published
+        Learner.update(school=to.id).where(Learner.uid == uid).execute()
+        LearnerMove.create(uid=uid, from_school=old.id, to_school=to.id, moved_at=now(), moved_by=by)
+        base = {k: v for k, v in (record or {}).items() if k not in ("dateLastModified", "kind")}
+        user = {**base, "kind": "user", "sourcedId": uid, "status": "active", "role": "student"}
+        if "givenName" not in user:
+            user.update(givenName=_hub_made_name(uid), familyName="")
+        records: list[dict[str, Any]] = [user]
+        if class_id:
+            records.append({"kind": "enrollment", "sourcedId": f"{uid}@{class_id}", "status": "active",
+                            "classSourcedId": class_id, "userSourcedId": uid, "role": "student"})
+        done = publish(to, records)
+    return Moved(uid, old.name, to.name, withdrawn, done.published, record is None)
+
+
+def _hub_made_name(uid: str) -> str:
+    """The name a hub last gave a learner it made (its newest ``learner.created`` or
+    ``learner.updated`` event, as the hub's own roster fold reads them), for the roster."""
+    kinds = ("learner.created", "learner.updated", "person.created", "person.updated")
+    for (payload,) in _tuples(Event.select(Event.payload).where(Event.kind.in_(kinds) & Event.payload.contains(uid))
+                              .order_by(Event.hlc.desc(), Event.origin.desc(), Event.seq.desc())):
+        body = json.loads(payload)
+        if body.get("uid") == uid and isinstance(body.get("display_name"), str) and body["display_name"].strip():
+            return " ".join(body["display_name"].split())[:100]
+    return uid
+
+
+def schools_left_for(school_id: int) -> set[int]:
+    """The schools that learners now at this school were moved from."""
+    return {int(s) for (s,) in _tuples(LearnerMove.select(LearnerMove.from_school)
+                                       .where(LearnerMove.to_school == school_id).distinct())}
+
+
 def pull_head(school_id: int) -> int:
     """The number of the newest change for this school's hubs (0: none)."""
     return int(Change.select(fn.MAX(Change.seq)).where(_for_school(school_id)).scalar() or 0)
@@ -588,9 +669,12 @@ MAX_FOLLOW = 5000
 
 
 def others_of(registration: Hub) -> dict[str, int]:
-    """The origins of the school's other hubs, with how far the district holds each."""
+    """The origins of the school's other hubs, with how far the district holds each; and those of
+    the hubs of schools that learners of this school were moved from (their earlier events, and
+    what those hubs recorded before they heard of the move)."""
+    schools = {int(registration.school_id)} | schools_left_for(int(registration.school_id))
     rows = (Origin.select(Origin.origin, Origin.hwm).join(Hub)
-            .where((Hub.school == registration.school_id) & (Hub.id != registration.id)))
+            .where(Hub.school.in_(sorted(schools)) & (Hub.id != registration.id)))
     return {row.origin: int(row.hwm) for row in rows}
 
 

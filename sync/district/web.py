@@ -58,17 +58,27 @@ def init_app(app: Flask) -> None:
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", WTF_CSRF_CHECK_DEFAULT=False,
                       WTF_CSRF_TIME_LIMIT=None, SESSION_COOKIE_NAME="district_session")
     csrf.init_app(app)
-    i18n.init_app(app, default_language="en")
+    i18n.init_app(app, default_language="en", api_prefix="/sync/")
     app.jinja_env.filters["when"] = time_tag
     app.jinja_env.globals["asset"] = lambda filename: f"/static/{filename}?v={__version__}"
     app.add_url_rule("/", endpoint="index", view_func=lambda: redirect(url_for("dashboard.home")))
     # The hub's report macros (the period form) beside the dashboard's own templates.
     app.jinja_loader = ChoiceLoader([FileSystemLoader(str(Path(__file__).parent / "templates")),
                                      PrefixLoader({"hub": FileSystemLoader(str(HUB_TEMPLATES))})])
-    from sync.district import calibration_pages, growth_pages  # noqa: F401 (their pages join the blueprint)
+    # Each page module adds its pages to the blueprint as it is imported.
+    from sync.district import calibration_pages, growth_pages, move_pages, roster_pages  # noqa: F401
 
     app.register_blueprint(bp)
-    app.after_request(add_security_headers)
+    app.after_request(_page_headers)
+
+
+def _page_headers(response: Response) -> Response:
+    """The pages' security headers (classroom_server/web/headers.py), not on the sync API's
+    answers: a hub reads no page, and 330 bytes on every answer would be a third of a sync with
+    nothing to do on a slow link."""
+    if request.path.startswith("/sync/"):
+        return response
+    return add_security_headers(response)
 
 
 @bp.before_request

@@ -108,7 +108,8 @@ def test_district_staff_read_the_schools_register_read_a_stick_and_revoke(browse
 
 def test_district_staff_follow_growth_from_every_school_down_to_a_learner(browser, app, history, live_district):  # noqa: F811 (a fixture)
     """The history of tests/test_reports.py (Ana and Ben, a term of mastery and resets), synced:
-    the growth pages from the district down to one learner, on a wide screen and on a phone."""
+    the growth pages from the district down to one learner, who is moved to another school, on a
+    wide screen and on a phone."""
     from sync.district import projections
 
     transport = enrolled(app, live_district)
@@ -118,6 +119,8 @@ def test_district_staff_follow_growth_from_every_school_down_to_a_learner(browse
     with database.connection_context():
         assert [r.problem for r in projections.recompute_stale()] == [None]
         staff.add("dana", "Dana Mwangi", PASSWORD, None)
+        service.publish(service.add_school("Riverside School"),
+                        [{"kind": "class", "sourcedId": "c-5b", "status": "active", "title": "Class 5B"}])
     base = live_district.base_url
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -144,12 +147,26 @@ def test_district_staff_follow_growth_from_every_school_down_to_a_learner(browse
         page.emulate_media(media="print")
         assert not page.locator("nav.dashboard-nav").is_visible()  # printed: the numbers, not the menus
         class_page = page.url
+        page.emulate_media(media="screen")
+
+        # Ana changes schools: the page says what will happen, then it is done.
+        page.select_option("select[name=to]", label="Riverside School — Class 5B")
+        page.click("button:has-text('Move…')")
+        assert page.locator("h1", has_text="Move Ana to Riverside School?").is_visible()
+        screenshot(page, "district-move-learner")
+        page.click("button:has-text('Move Ana')")
+        assert page.locator(".flash", has_text="Moved Ana to Riverside School, in Class 5B.").is_visible()
+        assert page.locator("#move", has_text="Ana is at Riverside School.").is_visible()
 
         phone = browser.new_context(viewport={"width": 320, "height": 640}, is_mobile=True).new_page()
         _sign_in(phone, base, "dana")
         phone.goto(class_page)
         wide = phone.evaluate("() => document.documentElement.scrollWidth")
         assert wide <= 320, f"a learner's growth page is {wide} px wide on a 320 px screen"
+        phone.select_option("select[name=to]", label="Hillside Primary")  # moving back: the same way
+        phone.click("button:has-text('Move…')")
+        assert phone.locator("button:has-text('Move Ana')").is_visible()
+        assert phone.evaluate("() => document.documentElement.scrollWidth") <= 320
         phone.goto(base + "/dashboard/growth")
         assert phone.evaluate("() => document.documentElement.scrollWidth") <= 320
         phone.context.close()

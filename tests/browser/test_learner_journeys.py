@@ -4,17 +4,17 @@ double taps, hints, read-aloud, no JavaScript, small screens, page weight, and p
 import html
 import json
 import re
+import uuid
 from pathlib import Path
 
 import pytest
 
-from content_packs.testing import edit_json, key_response, make_pack
-
 from classroom_server.db import db
 from classroom_server.models import Event
 from classroom_server.services import packs
-from tests.conftest import study
+from content_packs.testing import edit_json, key_response, make_pack
 from tests.browser.conftest import screenshot
+from tests.conftest import study
 
 pytestmark = pytest.mark.browser
 PACK = "org.example.browser"
@@ -251,6 +251,13 @@ def test_answers_given_offline_are_recorded_once_each_in_order(app, hub_with_pac
     assert "All your answers are sent." in page.inner_text("#queue-status")
     recorded = attempts(ana)
     assert [(json.loads(e.payload)["item"], e.event_id) for e in recorded] == answered
+    # The device made the ids (static/practice.js, classroom_server/event_ids.py): its prefix,
+    # kept on the device, and a counter that grows, so the sync sends each in about 3 bytes.
+    ids = [uuid.UUID(e.event_id) for e in recorded]
+    assert {i.version for i in ids} == {8}
+    assert {f"{i.int >> 64:016x}" for i in ids} == {page.evaluate("localStorage.getItem('classroom-id-prefix')")}
+    counters = [(i.int & (2**62 - 1)) >> 16 for i in ids]
+    assert counters == sorted(set(counters))
     context.close()
 
 

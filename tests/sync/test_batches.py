@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from classroom_server import clock
+from classroom_server import clock, event_ids
 from classroom_server.eventkinds import canonical_json
 from sync import protocol
 from sync.protocol import ProtocolError
@@ -50,17 +50,20 @@ def attempt(rng: random.Random, learners: list[str], ms: int) -> dict[str, Any]:
             "lang": "en"}
 
 
-def classroom(count: int, seed: int = 7) -> list[dict[str, Any]]:
-    """Answers of a class of 30 practising together, as the hub stores them (random ids, the
-    hybrid clock at the recording millisecond, a sign-in now and then)."""
+def classroom(count: int, seed: int = 7, *, devices: bool = False) -> list[dict[str, Any]]:
+    """Answers of a class of 30 practising together, as the hub stores them (the hybrid clock at
+    the recording millisecond, a sign-in now and then). Ids random (version 4, as before
+    protocol 2), or with ``devices`` each learner's device makes them (classroom_server/event_ids.py,
+    as the learner pages' script does: a prefix per device and a counter)."""
     rng = random.Random(seed)
     learners = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(30)]
+    sources = {learner: event_ids.IdSource(counter=rng.randrange(1000)) for learner in learners}
     klass = str(uuid.UUID(int=rng.getrandbits(128), version=4))
     events, ms = [], START_MS
     for seq in range(1, count + 1):
         ms += int(rng.expovariate(1 / 900)) + 1
         learner = rng.choice(learners)
-        event_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        event_id = sources[learner].new() if devices else str(uuid.UUID(int=rng.getrandbits(128), version=4))
         if rng.random() < 0.07:
             events.append(stored(seq, "learner.signed_in", {"method": "pin"}, hlc=ms * 1000, recorded=iso(ms),
                                  learner=learner, actor=learner, klass=klass, event_id=event_id))
@@ -107,22 +110,40 @@ def test_every_field_comes_back_exactly_whatever_it_holds():
                                                  for e in plain(events)]
 
 
-def test_a_class_of_answers_comes_back_exactly():
-    events = classroom(3000)
-    assert as_rows(protocol.decode_batch(protocol.encode_batch(ORIGIN, events))[2]) == plain(events)
+@pytest.mark.parametrize("devices", [False, True], ids=["random ids", "device ids"])
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_class_of_answers_comes_back_exactly(version, devices):
+    events = classroom(3000, devices=devices)
+    body = protocol.encode_batch(ORIGIN, events, version=version)
+    assert as_rows(protocol.decode_batch(body)[2]) == plain(events)
 
 
-def test_an_answer_costs_under_32_bytes_in_a_full_batch():
-    """A class's answers, 2,000 to a batch: the random event id alone is 16 bytes. Whole
-    payloads in one column, with their keys and the learner's id in every event, took 41."""
+def test_an_answer_costs_under_32_bytes_in_a_full_batch_even_with_random_ids():
+    """A class's answers, 2,000 to a batch, with random (version 4) ids: the id alone is 16
+    bytes. Whole payloads in one column, with their keys and the learner's id in every event,
+    took 41. Protocol 2 sends such ids at about what protocol 1 did."""
     events = classroom(2000)
-    body = protocol.encode_batch(ORIGIN, events)
-    assert len(body) / len(events) < 32
+    old, new = protocol.encode_batch(ORIGIN, events, version=1), protocol.encode_batch(ORIGIN, events)
+    assert len(old) / len(events) < 32
+    assert len(new) / len(events) < 32.5
 
 
-def _tampered(change) -> bytes:  # type: ignore[no-untyped-def]
-    events = classroom(20)
-    message = json.loads(gzip.decompress(protocol.encode_batch(ORIGIN, events)))
+def test_an_answer_from_a_device_costs_under_16_bytes():
+    """The same class with the ids their devices make (a prefix and a counter): the id costs
+    about 3 bytes instead of 16 (its 16 random bits are most of that). Protocol 1 sent the same
+    ids whole, and gzip found some of their repeats: 17 bytes an answer."""
+    events = classroom(2000, devices=True)
+    random_ids = protocol.encode_batch(ORIGIN, classroom(2000))
+    old, new = protocol.encode_batch(ORIGIN, events, version=1), protocol.encode_batch(ORIGIN, events)
+    assert len(new) / len(events) < 16
+    assert len(random_ids) - len(new) > 12 * len(events)
+    assert len(old) - len(new) > len(events)
+
+
+def _tampered(change, version: int = protocol.VERSION) -> bytes:  # type: ignore[no-untyped-def]
+    events = classroom(20, devices=True)
+    events[5]["event_id"] = str(uuid.uuid4())  # one id made elsewhere, with a prefix of its own
+    message = json.loads(gzip.decompress(protocol.encode_batch(ORIGIN, events, version=version)))
     change(message)
     return gzip.compress(json.dumps(message).encode())
 
@@ -130,6 +151,34 @@ def _tampered(change) -> bytes:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("change, problem", [
     (lambda m: m.update(id=m["id"][:-4]), "'id' column"),
     (lambda m: m.update(id="not base64!"), "not base64"),
+])
+def test_a_version_1_batch_with_damaged_ids_is_refused(change, problem):
+    with pytest.raises(ProtocolError, match=problem):
+        protocol.decode_batch(_tampered(change, version=1))
+
+
+@pytest.mark.parametrize("change, problem", [
+    (lambda m: m.pop("idp"), "id columns"),
+    (lambda m: m.update(idp="not base64!"), "not base64"),
+    (lambda m: m.update(idp=m["idp"][:-4]), "id columns|do not match"),
+    (lambda m: m["idr"].pop(), "id columns"),
+    (lambda m: m["idc"].append(1), "id columns"),
+    (lambda m: m.update(idc={"a": 1}), "id columns"),
+    (lambda m: m["idr"].__setitem__(3, 99), "damaged"),
+    (lambda m: m["idr"].__setitem__(3, -1), "damaged"),
+    (lambda m: m["idr"].__setitem__(3, True), "damaged"),
+    (lambda m: m["idr"].__setitem__(0, 1), "damaged"),  # a prefix used before it is named
+    (lambda m: m["idc"].__setitem__(3, "5"), "damaged"),
+    (lambda m: m["idc"].__setitem__(3, 2 ** 64), "damaged"),
+    (lambda m: m["idc"].__setitem__(0, -1), "damaged"),
+    (lambda m: m["idr"].__setitem__(m["idr"].index(0, 1), 1), "damaged|do not match"),  # a prefix never used
+])
+def test_a_batch_with_damaged_ids_is_refused(change, problem):
+    with pytest.raises(ProtocolError, match=problem):
+        protocol.decode_batch(_tampered(change))
+
+
+@pytest.mark.parametrize("change, problem", [
     (lambda m: m["learner"].__setitem__(3, len(m["uids"])), "refers to nothing"),
     (lambda m: m["learner"].__setitem__(3, True), "refers to nothing"),
     (lambda m: (m["learner"].__setitem__(3, None), m["actor"].__setitem__(3, True)), "refers to nothing"),
@@ -157,10 +206,26 @@ def test_a_payload_that_breaks_its_kind_rules_is_refused():
         protocol.decode_batch(_tampered(wrong))
 
 
-def test_ids_travel_as_their_bytes():
-    events = classroom(3)
+def test_ids_travel_as_prefixes_and_steps():
+    """Protocol 2: each source's prefix once, then each id as the step from the one before it
+    with the same prefix; protocol 1 (for a peer not yet upgraded): every id's 16 bytes."""
+    one, two = event_ids.IdSource(), event_ids.IdSource()
+    ids = [one.new(), two.new(), one.new(), str(uuid.uuid4()), one.new(), two.new()]
+    events = classroom(len(ids))
+    for event, event_id in zip(events, ids, strict=True):
+        event["event_id"] = event_id
     message = json.loads(gzip.decompress(protocol.encode_batch(ORIGIN, events)))
-    assert base64.b64decode(message["id"]) == b"".join(uuid.UUID(e["event_id"]).bytes for e in events)
+    values = [uuid.UUID(i).int for i in ids]
+    highs = [v >> 64 for v in values]
+    lows = [v & (2**64 - 1) for v in values]
+    assert base64.b64decode(message["idp"]) == b"".join(h.to_bytes(8, "big") for h in dict.fromkeys(highs))
+    assert message["idr"] == [0, 0, 1, 0, 1, 2]
+    assert message["idc"] == [lows[0], lows[1], lows[2] - lows[0], lows[3], lows[4] - lows[2], lows[5] - lows[1]]
+    assert all(0 < step < 2 * event_ids.COUNTER_STEP for step in (lows[2] - lows[0], lows[4] - lows[2]))
+    assert "id" not in message
+    old = json.loads(gzip.decompress(protocol.encode_batch(ORIGIN, events, version=1)))
+    assert base64.b64decode(old["id"]) == b"".join(uuid.UUID(i).bytes for i in ids)
+    assert old["v"] == 1 and "idp" not in old
 
 
 def test_a_message_may_come_compressed_and_damage_is_refused():

@@ -297,7 +297,7 @@ def test_a_full_stick_fails_cleanly_and_leaves_no_file_that_looks_whole(app, sch
     enrolled(app, district)
     stick = _stick(tmp_path)
     with db.connection_context():
-        _sign_ins(school.learners["cleo"].uid, 50)
+        _sign_ins(school.learners["cleo"].uid, 400)
 
     class NearlyFull(io.FileIO):
         room = 3000

@@ -91,7 +91,8 @@ def test_the_same_place_with_other_content_is_quarantined_and_answered_the_same_
     enrolled(app, district)
     hub_id, secret, counter = _credentials()
     origin = f"{hub_id}.feedbeef0001"
-    assert _post(district, "push", _batch(origin, 1, 3), hub_id, secret, counter).json == {"acked_through": 3, "v": 1}
+    assert _post(district, "push", _batch(origin, 1, 3), hub_id, secret, counter).json == {"acked_through": 3,
+                                                                                             "v": protocol.VERSION}
     rows = _rows(origin, 1, 3)
     rows[1]["payload"] = '{"method":"pictures"}'  # event 2, same id, other content
     changed = protocol.encode_batch(origin, rows)
@@ -124,7 +125,9 @@ def test_a_hub_of_a_newer_protocol_is_told_plainly_who_must_upgrade(app, distric
     answer = _post(district, "hello", protocol.encode_json({"origins": {}}), hub_id, secret, counter,
                    **{"X-Sync-Version": "0"})
     assert answer.status_code == 426 and "upgrade the other side" in answer.json["message"]
-    assert protocol.version_problem(2, 2) == protocol.version_problem(2, protocol.VERSION + 1) is not None
+    newer = protocol.VERSION + 1
+    assert protocol.version_problem(newer, newer) == (f"This side speaks sync protocol {protocol.VERSION}, but the "
+                                                      f"other needs {newer} or later: upgrade this side.")
 
 
 @pytest.mark.parametrize("years", [-30, 12])

@@ -355,7 +355,9 @@ class _Reader:
                       academic_sessions=records("academicSessions.csv"), courses=records("courses.csv"),
                       classes=records("classes.csv"), users=records("users.csv"),
                       enrollments=records("enrollments.csv"), rejected=rejected, notes=tuple(self.notes),
-                      problems=tuple(self.problems))
+                      problems=tuple(self.problems),
+                      lines={} if self.problems else {name: (table.name, dict(table.lines))
+                                                       for name, table in self.tables.items()})
 
 
 @dataclass(frozen=True, slots=True)

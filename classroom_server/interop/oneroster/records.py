@@ -132,6 +132,9 @@ class Roster:
     rejected: tuple[Rejected, ...] = ()
     notes: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
+    # Where each record came from, for a later step that refuses one and must name its row:
+    # per file read ("users.csv"), its name in the export and each record's line by sourcedId.
+    lines: dict[str, tuple[str, dict[str, int]]] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def ok(self) -> bool:
