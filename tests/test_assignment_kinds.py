@@ -227,3 +227,19 @@ def test_a_skill_without_a_lesson_is_refused_on_the_page(app, tess, hub):
     assert f"{title(app, first)} has no lesson on this hub." in body
     assert re.search(r'name="kind" value="lesson" checked', body) and f'value="{PACK}:{first}" checked' in body
     assert teacher_events("assignment.set") == []
+
+
+def test_a_lesson_teaching_several_skills_counts_for_the_one_assigned(app, tess, hub):
+    first, _, last = skills(app)
+    loaded = app.extensions["catalogue"].get()
+    for resource in loaded.catalogue.pack(PACK).resources:
+        if resource.skills == (last,) or list(resource.skills) == [last]:
+            object.__setattr__(resource, "skills", (first, last))  # listed first: another skill
+    give(app, hub, last, "lesson", ["ana"])
+    ana = learner_client(app, hub, "ana")
+    url, reason = path_links(ana)[0]
+    assert reason == LESSON and f"skill={last}" in url
+    open_lesson(ana, url)
+    viewed = [json.loads(e.payload) for e in teacher_events("lesson_viewed")]
+    assert [v["skill"] for v in viewed] == [last]
+    assert all(r != LESSON for r, _t in path_reasons(ana))

@@ -70,6 +70,8 @@ def url_for_choice(choice: practice.Choice, why: bool = False) -> str | None:
         return url_for("practice.item", pack_id=choice.pack_id, item_id=choice.item_id,
                        hints=1 if choice.support == "hint" else None, mode=choice.kind, **reason)
     if choice.kind == "lesson" and choice.resource_id:
+        if choice.reason_code == "teacher_assigned_lesson":  # the view counts for this skill
+            reason["skill"] = choice.skill_id                 # (a lesson may teach several)
         return url_for("practice.lesson", pack_id=choice.pack_id, resource_id=choice.resource_id, **reason)
     if choice.kind == "worked_example" and choice.item_id:
         return url_for("practice.example", pack_id=choice.pack_id, item_id=choice.item_id, **reason)
