@@ -9,24 +9,15 @@ import re
 
 import pytest
 
-from content_packs.testing import edit_json, key_response
-
 from classroom_server.db import db
 from classroom_server.services import events, projections, teaching
 from classroom_server.services.learning import Engine
+from content_packs.testing import edit_json
+from tests import test_teacher_views as views
 from tests.conftest import post
-from tests.test_teacher_views import (  # noqa: F401  (fixtures)
-    PACK,
-    hub,
-    learner_client,
-    pack_dir,
-    path_reasons,
-    skills,
-    teacher_events,
-    tess,
-    title,
-    urls,
-)
+from tests.test_teacher_views import PACK, learner_client, path_reasons, skills, teacher_events, title, urls
+
+pack_dir, hub, tess = views.pack_dir, views.hub, views.tess  # the teacher views' fixtures: a pack, Tess signed in
 
 LESSON = "Your teacher asked you to read this lesson"
 CHECK = "Your teacher asked you to show what you know"

@@ -341,8 +341,8 @@ def next_activities(
     # delayed check like any skill: leading until *mastered* kept a learner who knew it on the
     # same few items until the session's break (#19).
     # A lesson or a check leads until it was done after the teacher gave it (Assigned.met_by).
-    for entry in assignments:
-        assigned = entry if isinstance(entry, Assigned) else Assigned(str(entry))
+    for wanted in assignments:
+        assigned = wanted if isinstance(wanted, Assigned) else Assigned(str(wanted))
         skill_id = assigned.skill_id
         record = rec(skill_id)
         studied = skill_id in catalog.skills and (within is None or skill_id in within)

@@ -23,7 +23,7 @@ from classroom_server.db import db
 from classroom_server.errors import Invalid, NotFound
 from classroom_server.models import CANONICAL_ORDER, ClassAssignment, Classroom, Event, LearnerAccommodations, Person
 from classroom_server.numbers import parse_int
-from classroom_server.services import accounts, courses, events
+from classroom_server.services import accounts, courses, events, practice
 from classroom_server.services.learning import Engine, qualify, split
 
 OVERRIDE_ACTIONS = ("mark_mastered", "reset", "pause", "resume", "undo_mark_mastered")
@@ -280,8 +280,6 @@ def _check_kind(engine: Engine, kind: str, skills: list[str], lang: str) -> None
                       field="kind")
     if kind == "practice":
         return
-    from classroom_server.services import practice  # it imports this module's neighbours, not this
-
     loaded = engine.catalogue_store.get()
     for skill in skills:
         pack_id, skill_id = split(skill)

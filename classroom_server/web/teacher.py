@@ -360,7 +360,7 @@ def _assignment_words(payload: dict[str, Any], names: dict[str, str]) -> str:
         learners = sorted((names.get(uid, "?") for uid in given.get("learners", [])), key=str.casefold)
         what = titles(given["skills"])
         if given.get("kind") in ("lesson", "check"):
-            what = "%s (%s)" % (what, assignment_kinds()[given["kind"]].lower())
+            what = f"{what} ({assignment_kinds()[given['kind']].lower()})"
         part = (_("to %(learners)s: %(skills)s", learners=", ".join(learners), skills=what)
                 if learners else _("to the class: %(skills)s", skills=what))
         if given.get("due"):
