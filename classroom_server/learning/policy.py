@@ -70,7 +70,7 @@ REASON_CODES = (
 )
 
 
-ASSIGNMENT_KINDS = ("practice", "lesson", "check")
+ASSIGNMENT_KINDS = ("lesson", "check", "practice")  # the order they lead in, on one skill
 
 
 @dataclass(frozen=True)
@@ -341,13 +341,21 @@ def next_activities(
     # delayed check like any skill: leading until *mastered* kept a learner who knew it on the
     # same few items until the session's break (#19).
     # A lesson or a check leads until it was done after the teacher gave it (Assigned.met_by).
+    # One activity per skill, in the order the skills are first assigned: of what is asked of a
+    # skill and not yet met, the lesson, then the check (one-off asks), then practice (open-ended:
+    # it would hold a lesson asked of the same skill back until the skill is proficient).
+    by_skill: dict[str, list[Assigned]] = {}
     for wanted in assignments:
         assigned = wanted if isinstance(wanted, Assigned) else Assigned(str(wanted))
-        skill_id = assigned.skill_id
+        by_skill.setdefault(assigned.skill_id, []).append(assigned)
+    for skill_id, asked in by_skill.items():
         record = rec(skill_id)
         studied = skill_id in catalog.skills and (within is None or skill_id in within)
-        if not studied or record.paused or assigned.met_by(record):
+        open_asks = [a for a in asked if not a.met_by(record)]
+        if not studied or record.paused or not open_asks:
             continue
+        assigned = min(open_asks, key=lambda a: ASSIGNMENT_KINDS.index(a.kind) if a.kind in ASSIGNMENT_KINDS
+                       else len(ASSIGNMENT_KINDS))
         if assigned.kind == "lesson":
             read_aloud = options.accommodations.get("read_aloud") and "audio" in options.modalities
             modality = "audio" if read_aloud else "text"

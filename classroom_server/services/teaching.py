@@ -168,7 +168,7 @@ def override(engine: Engine, actor: Person, classroom: Classroom, learner: Perso
     events.record("override", payload, learner_uid=learner.uid, actor_uid=actor.uid, class_uid=classroom.uid)
 
 
-ASSIGNMENT_KINDS = ("practice", "lesson", "check")  # learning/policy.ASSIGNMENT_KINDS
+ASSIGNMENT_KINDS = ("practice", "lesson", "check")  # as learning/policy.ASSIGNMENT_KINDS (the engine loads late)
 
 
 @dataclass(frozen=True)

@@ -100,13 +100,20 @@ def test_practice_and_plain_skill_ids_read_as_before(catalog):
     assert (fresh.kind, fresh.reason["code"]) == ("practice", "teacher_assigned")
 
 
-def test_a_lesson_then_a_check_on_one_skill_come_one_after_the_other(catalog):
+def test_on_one_skill_the_lesson_then_the_check_then_practice(catalog):
+    """Practice asked of the skill first (the class's, say) does not hold the lesson back."""
     state = new_state(catalog)
-    assigned = [Assigned("d", "lesson", T0), Assigned("d", "check", T0)]
-    assert first(state, catalog, T0 + 1, assigned).kind == "lesson"
+    assigned = ["d", Assigned("d", "check", T0), Assigned("d", "lesson", T0), "a"]
+
+    def leading(at):
+        acts = next_activities(state, catalog, "l1", at, assignments=assigned)
+        return [(a.kind, a.skill_id, a.reason["code"]) for a in acts[:2]]
+
+    assert leading(T0 + 1) == [("lesson", "d", "teacher_assigned_lesson"), ("practice", "a", "teacher_assigned")]
     apply_event(state, lesson_viewed(T0 + 2, skill="d"))
-    assert (first(state, catalog, T0 + 3, assigned).kind, first(state, catalog, T0 + 3, assigned).reason["code"]) == \
-        ("check", "teacher_assigned_check")
+    assert leading(T0 + 3)[0] == ("check", "d", "teacher_assigned_check")
+    apply_event(state, check_answer("d0", True, T0 + 4))
+    assert leading(T0 + 5)[0] == ("practice", "d", "teacher_assigned")
 
 
 def test_the_times_survive_a_rebuild_and_the_serialised_state(catalog):
