@@ -102,13 +102,16 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("goal.set", _object({"kind": {"enum": ["skills", "minutes"]}, "target": {"type": "integer", "minimum": 1},
                               "week_of": _STR}), learner=True),
     Kind("learner.challenge_set", _object({"challenge": {"enum": ["easier", "normal", "harder"]}}), learner=True),
-    # A class's assignments, whole: ``skills`` for the whole class (no due date), and ``given``: each
-    # an assignment to some of its learners or with a due date (services/teaching.py).
+    # A class's assignments, whole: ``skills`` for the whole class to practise (no due date), and
+    # ``given``: each an assignment to some of its learners or with a due date, to practise its
+    # skills, read their lessons or take their checks (``kind``; absent, practice: events from
+    # before kinds read as they did) (services/teaching.py).
     Kind("assignment.set", _object({"skills": {"type": "array", "items": _ID, "maxItems": 500}}, {
         "given": {"type": "array", "maxItems": 200, "items": _object(
             {"id": _UID, "skills": {"type": "array", "items": _ID, "minItems": 1, "maxItems": 100}},
             {"learners": {"type": "array", "items": _UID, "minItems": 1, "maxItems": 500},
-             "due": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}})}})),
+             "due": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+             "kind": {"enum": ["practice", "lesson", "check"]}})}})),
     # A class's courses: the packs it studies, each with an optional grade band [lowest, highest].
     Kind("class.courses_set", _object({"courses": {"type": "array", "maxItems": 100, "items": _object(
         {"pack": _ID}, {"grades": {"type": "array", "minItems": 2, "maxItems": 2,

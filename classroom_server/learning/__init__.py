@@ -17,7 +17,7 @@ from .elo_fit import fit_elo
 from .mastery import MasteryConfig, SkillRecord
 from .model import LearnerModel, answer_credit, to_seconds
 from .pfa import PfaModel, fit_pfa
-from .policy import REASON_CODES, Activity, PolicyOptions, next_activities
+from .policy import REASON_CODES, Activity, Assigned, PolicyOptions, next_activities
 from .projection import EngineState, apply_event, fold_events, new_state
 from .skill_graph import Item, Skill, SkillGraph
 from .tracing import SkillStats
@@ -28,7 +28,7 @@ ALGORITHM_VERSION = "+".join(
 )
 
 __all__ = [
-    "ALGORITHM_VERSION", "Activity", "SkillGraph", "EloModel", "EloParams", "EngineState", "Item",
+    "ALGORITHM_VERSION", "Activity", "Assigned", "SkillGraph", "EloModel", "EloParams", "EngineState", "Item",
     "LearnerModel", "MasteryConfig", "PfaModel", "PolicyOptions", "Skill", "SkillRecord", "SkillStats",
     "answer_credit", "apply_event", "fit_elo", "fit_pfa", "fold_events", "new_state",
     "next_activities", "REASON_CODES", "to_seconds",

@@ -91,7 +91,7 @@ def engine_event(stored: Mapping[str, Any]) -> dict[str, Any]:
         event["skill_id"] = None
     if "item" in payload and payload["item"] is not None:
         event["item_id"] = qualify(pack_id, payload["item"])
-    for key in ("correct", "hints_used", "duration_ms", "action", "modality"):
+    for key in ("correct", "hints_used", "duration_ms", "action", "modality", "mode"):
         if key in payload:
             event[key] = payload[key]
     return event

@@ -119,6 +119,11 @@ class SkillRecord:
     # counted in the skill's guess / slip estimate when the next one arrives
     check_needed: int = 1  # right answers the delayed check needs (set on becoming proficient)
     check_passed: int = 0  # right answers given so far in the delayed check
+    # When the learner last opened a lesson of the skill, and last answered it as a check (an
+    # answer given in the check or test-out mode): what a teacher's lesson or check assignment
+    # asks for, so the policy knows at no cost whether one given at some time is met.
+    lesson_viewed_at: float | None = None
+    checked_at: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -309,8 +314,9 @@ def apply_override(record: SkillRecord, action: str, at: float,
         # The teacher's judgement is evidence: the skill counts as known from here on.
         record.p_known = max(record.p_known or 0.0, (config or MasteryConfig()).proficient_threshold)
         return record
-    if action == "reset":
-        return SkillRecord(paused=record.paused)
+    if action == "reset":  # what the learner did (a lesson opened, a check taken) stays true
+        return SkillRecord(paused=record.paused, lesson_viewed_at=record.lesson_viewed_at,
+                           checked_at=record.checked_at)
     if action == "pause":
         record.paused = True
         return record

@@ -3,8 +3,11 @@
 Order of candidates (the first three distinct skills are offered; the learner chooses):
 1. a test-out the learner started ("I already know this"), the one asked for last first: their
    own request, three items long;
-2. the teacher's assignments (teachers override the engine) until the skill is proficient: then
-   it waits for its delayed check like any skill, and the path goes on;
+2. the teacher's assignments (teachers override the engine), each an `Assigned`: practice until
+   the skill is proficient (then it waits for its delayed check like any skill, and the path
+   goes on); a lesson until the learner opens one of the skill's lessons after it was given; a
+   check (check items, as the delayed check asks them) until the learner answers the skill as a
+   check after it was given, right or wrong (the engine's rules then decide mastery);
 3. a check under way, then due reviews (FSRS) and delayed mastery checks, when they have had less
    than their share (20 %) of this session's answers: one of each kind, the kind the session has
    served less first: interleaved review, bounded so it never crowds out new learning;
@@ -38,7 +41,7 @@ from .model import to_seconds
 from .projection import EngineState, LearnerActivity
 from .skill_graph import Item, SkillGraph
 
-ALGORITHM_VERSION = "policy-3"
+ALGORITHM_VERSION = "policy-4"
 CHALLENGE_TARGETS = {"easier": 0.85, "normal": 0.75, "harder": 0.6}
 DEFAULT_MODALITIES = ("text", "images", "audio", "video", "printable")
 
@@ -46,7 +49,9 @@ DEFAULT_MODALITIES = ("text", "images", "audio", "video", "printable")
 # parameters; the hub phrases each code in the learner's language (web/learner.REASON_WORDS,
 # checked against this list by tests/test_i18n.py). services/practice.HUB_REASONS adds the hub's own.
 REASON_CODES = (
-    "teacher_assigned",        # the teacher assigned the skill
+    "teacher_assigned",        # the teacher assigned the skill (practice)
+    "teacher_assigned_lesson",  # the teacher asked for the skill's lesson to be read
+    "teacher_assigned_check",  # the teacher asked for the skill's check to be taken
     "test_out",                # "I already know this": answered / needed
     "review_due",              # a mastered skill's review is due: days_since
     "mastery_check",           # the delayed check of a proficient skill: days_since
@@ -63,6 +68,27 @@ REASON_CODES = (
     "session_complete",        # the session's items are done: a break
     "nothing_ready",           # nothing to offer: ask the teacher
 )
+
+
+ASSIGNMENT_KINDS = ("lesson", "check", "practice")  # the order they lead in, on one skill
+
+
+@dataclass(frozen=True)
+class Assigned:
+    """One of the teacher's assignments on a learner's path: the skill, what was asked of it
+    (ASSIGNMENT_KINDS) and when it was given (epoch seconds: the time of the event that gave
+    it; None, as if always). A plain skill id given to `next_activities` is practice."""
+
+    skill_id: str
+    kind: str = "practice"
+    since: float | None = None
+
+    def met_by(self, record: m.SkillRecord) -> bool:
+        """A lesson or check assignment is met once the learner opened the skill's lesson, or
+        answered it as a check, at or after the time it was given (practice: never; it steps
+        aside by the skill's state instead)."""
+        done = {"lesson": record.lesson_viewed_at, "check": record.checked_at}.get(self.kind)
+        return done is not None and (self.since is None or done >= self.since)
 
 
 @dataclass(frozen=True)
@@ -140,10 +166,13 @@ def _pick_item(state: EngineState, catalog: SkillGraph, learner_id: str, skill_i
     return best, best_p
 
 
+CHECK_CODES = ("mastery_check", "review_due", "teacher_assigned_check")  # evidence: the hardest item
+
+
 def _item_activity(kind: str, state: EngineState, catalog: SkillGraph, learner_id: str,
                    skill_id: str, code: str, params: dict[str, Any], options: PolicyOptions,
                    support: str | None = None, decisive: bool = False) -> Activity | None:
-    hardest = (options.check_item == "hardest" and code in ("mastery_check", "review_due")) or (
+    hardest = (options.check_item == "hardest" and code in CHECK_CODES) or (
         decisive and options.decisive_item == "hardest")
     item, p = _pick_item(state, catalog, learner_id, skill_id, options, kind in ("check", "review"),
                          hardest)
@@ -252,7 +281,7 @@ def next_activities(
     catalog: SkillGraph,
     learner_id: str,
     now: Any,
-    assignments: Sequence[str] = (),
+    assignments: Sequence[str | Assigned] = (),
     options: PolicyOptions | None = None,
     items_done_in_session: int = 0,
     within: Collection[str] | None = None,
@@ -311,10 +340,31 @@ def next_activities(
     # An assignment leads until the skill is proficient, then steps aside and waits for its
     # delayed check like any skill: leading until *mastered* kept a learner who knew it on the
     # same few items until the session's break (#19).
-    for skill_id in assignments:
+    # A lesson or a check leads until it was done after the teacher gave it (Assigned.met_by).
+    # One activity per skill, in the order the skills are first assigned: of what is asked of a
+    # skill and not yet met, the lesson, then the check (one-off asks), then practice (open-ended:
+    # it would hold a lesson asked of the same skill back until the skill is proficient).
+    by_skill: dict[str, list[Assigned]] = {}
+    for wanted in assignments:
+        assigned = wanted if isinstance(wanted, Assigned) else Assigned(str(wanted))
+        by_skill.setdefault(assigned.skill_id, []).append(assigned)
+    for skill_id, asked in by_skill.items():
         record = rec(skill_id)
         studied = skill_id in catalog.skills and (within is None or skill_id in within)
-        if studied and not record.paused and record.state not in (m.PROFICIENT, m.MASTERED):
+        open_asks = [a for a in asked if not a.met_by(record)]
+        if not studied or record.paused or not open_asks:
+            continue
+        assigned = min(open_asks, key=lambda a: ASSIGNMENT_KINDS.index(a.kind) if a.kind in ASSIGNMENT_KINDS
+                       else len(ASSIGNMENT_KINDS))
+        if assigned.kind == "lesson":
+            read_aloud = options.accommodations.get("read_aloud") and "audio" in options.modalities
+            modality = "audio" if read_aloud else "text"
+            offer(_activity("lesson", skill_id, "teacher_assigned_lesson", {"skill": skill_id}, options,
+                            modality=modality))
+        elif assigned.kind == "check":
+            offer(_item_activity("check", state, catalog, learner_id, skill_id, "teacher_assigned_check",
+                                 {"skill": skill_id}, options))
+        elif record.state not in (m.PROFICIENT, m.MASTERED):
             offer(practice(skill_id, "teacher_assigned", {"skill": skill_id}))
 
     # A check already under way (right so far, more items needed) goes on first.

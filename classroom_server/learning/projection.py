@@ -16,7 +16,9 @@ is how a calibration is fitted (learning/calibration.py), never how the hub fold
 Event payloads (plain dicts; `at` is epoch seconds, an ISO-8601 string or a datetime):
 
     {"kind": "attempt", "learner_id": str, "item_id": str, "skill_id": str, "correct": bool,
-     "hints_used": int = 0, "duration_ms": int | None = None, "at": time}
+     "hints_used": int = 0, "duration_ms": int | None = None, "mode": str | None = None, "at": time}
+        (mode "check" or "test_out": the answer was asked as a check; the record keeps its time,
+        ``SkillRecord.checked_at``, as it keeps a lesson view's, ``lesson_viewed_at``)
     {"kind": "override", "learner_id": str, "skill_id": str | None, "at": time,
      "action": "mark_mastered" | "reset" | "pause" | "resume" | "undo_mark_mastered"}
         (pause / resume with no skill_id pause the learner's whole playlist; undo_mark_mastered
@@ -46,10 +48,11 @@ from .elo import EloModel, EloParams
 from .model import to_seconds
 from .skill_graph import SkillGraph
 
-ALGORITHM_VERSION = "projection-5"
+ALGORITHM_VERSION = "projection-6"
 ENGINE_KINDS = frozenset({"attempt", "override", "test_out_started", "lesson_viewed", "placement.finished",
                           "worked_example_viewed", "model.calibrated"})
 UNDO_MARK_MASTERED = "undo_mark_mastered"
+CHECK_MODES = frozenset({"check", "test_out"})  # an answer asked as a check (the attempt's mode)
 RECENT_WINDOW = 20  # answers remembered per learner, for "recently seen" and the review share
 SEEN_IDS = 1000  # event ids remembered per learner, so a re-delivered event counts once
 
@@ -292,6 +295,8 @@ def _apply_new(state: EngineState, kind: str, learner_id: str, event: Mapping[st
         m.start_test_out(record, at)
         return ["test_out_started"]
     modality = event.get("modality") if kind == "lesson_viewed" else None
+    if kind == "lesson_viewed":
+        record.lesson_viewed_at = at
     m.note_support_viewed(record, "lesson" if kind == "lesson_viewed" else "worked_example", modality)
     return [f"{kind}"]
 
@@ -322,6 +327,8 @@ def _apply_attempt(
         p_fresh=state.p_fresh(learner_id, skill_id), mixed=mixed, config=state.config,
         guess=guess, slip=slip,
     )
+    if event.get("mode") in CHECK_MODES:
+        record.checked_at = at
     if state.config.guess_slip_weight > 0.0 and not hints:
         if state.cohort_learning and record.pending is not None:
             stats = state.skill_stats.get(skill_id)

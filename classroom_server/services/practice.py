@@ -8,7 +8,7 @@ after a Wi-Fi drop, or an answer queued offline is counted exactly once.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -236,10 +236,12 @@ def _lesson_choices(loaded: Any, chosen: list[Choice], lang: str, room: int) -> 
 
 
 def path_for(engine: Engine, learner: Person, lang: str, items_done_in_session: int = 0,
-             challenge: str = "normal", assignments: tuple[str, ...] = (),
+             challenge: str = "normal", assignments: Sequence[Any] = (),
              accommodations: Mapping[str, Any] | None = None,
              within: frozenset[str] | None = None) -> list[Choice]:
     """The learner's next options (3 to 5 when there are that many), best first, each with its reason,
+    the teacher's ``assignments`` first (skill ids to practise, or ``learning.Assigned``:
+    teaching.assigned_for),
     among the skills of their classes' courses (none when no class of theirs has a course), or
     among ``within`` when given (one class's skills, read once for a whole class's plan).
 
@@ -263,6 +265,8 @@ def path_for(engine: Engine, learner: Person, lang: str, items_done_in_session: 
     damaged = loaded.damaged  # a damaged installed pack is skipped (services/catalogue.py): not offered
     chosen = [_to_choice(a, loaded, lang) for a in activities
               if not (a.skill_id and split(a.skill_id)[0] in damaged)]
+    # An assigned lesson whose skill lost its lessons (a pack update) has nothing to open.
+    chosen = [c for c in chosen if c.reason_code != "teacher_assigned_lesson" or c.resource_id]
     if 0 < len(chosen) < PATH_MINIMUM:
         chosen += _lesson_choices(loaded, chosen, lang, PATH_MINIMUM - len(chosen))
     return chosen

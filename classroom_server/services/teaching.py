@@ -19,10 +19,11 @@ from typing import Any
 from peewee import fn
 
 from classroom_server import clock
+from classroom_server.db import db
 from classroom_server.errors import Invalid, NotFound
-from classroom_server.models import ClassAssignment, Classroom, Event, LearnerAccommodations, Person
+from classroom_server.models import CANONICAL_ORDER, ClassAssignment, Classroom, Event, LearnerAccommodations, Person
 from classroom_server.numbers import parse_int
-from classroom_server.services import accounts, courses, events
+from classroom_server.services import accounts, courses, events, practice
 from classroom_server.services.learning import Engine, qualify, split
 
 OVERRIDE_ACTIONS = ("mark_mastered", "reset", "pause", "resume", "undo_mark_mastered")
@@ -167,16 +168,21 @@ def override(engine: Engine, actor: Person, classroom: Classroom, learner: Perso
     events.record("override", payload, learner_uid=learner.uid, actor_uid=actor.uid, class_uid=classroom.uid)
 
 
+ASSIGNMENT_KINDS = ("practice", "lesson", "check")  # as learning/policy.ASSIGNMENT_KINDS (the engine loads late)
+
+
 @dataclass(frozen=True)
 class Assignment:
     """Skills a teacher asked some learners (``learners``: their uids; None, the whole class) to
-    work on first, by a day (``due``) or whenever. ``id`` "class" is the whole class's standing
-    assignment (the ``skills`` of ``assignment.set``: no due date)."""
+    work on first, by a day (``due``) or whenever: to practise them, read their lesson or take
+    their check (``kind``). ``id`` "class" is the whole class's standing assignment (the
+    ``skills`` of ``assignment.set``: practice, no due date)."""
 
     id: str
     skills: tuple[str, ...]
     learners: tuple[str, ...] | None = None
     due: dt.date | None = None
+    kind: str = "practice"
 
     def to_json(self) -> dict[str, Any]:
         found: dict[str, Any] = {"id": self.id, "skills": list(self.skills)}
@@ -184,6 +190,8 @@ class Assignment:
             found["learners"] = list(self.learners)
         if self.due is not None:
             found["due"] = self.due.isoformat()
+        if self.kind != "practice":  # absent is practice: events from before kinds read the same
+            found["kind"] = self.kind
         return found
 
     def includes(self, learner: Person) -> bool:
@@ -195,7 +203,8 @@ CLASS_WIDE = "class"
 
 def _from_json(given: dict[str, Any]) -> Assignment:
     return Assignment(given["id"], tuple(given["skills"]), tuple(given["learners"]) if given.get("learners") else None,
-                      dt.date.fromisoformat(given["due"]) if given.get("due") else None)
+                      dt.date.fromisoformat(given["due"]) if given.get("due") else None,
+                      given.get("kind") or "practice")
 
 
 def _given(row: Any) -> list[Assignment]:
@@ -263,14 +272,37 @@ def parse_due(text: str | None, today: dt.date) -> dt.date | None:
     return due
 
 
+def _check_kind(engine: Engine, kind: str, skills: list[str], lang: str) -> None:
+    """A lesson needs a lesson to read (in any language: the learner's, else the pack's own), a
+    check needs check items: refused now, or the assignment would lead to nothing."""
+    if kind not in ASSIGNMENT_KINDS:
+        raise Invalid("Choose what the learners should do: practise, read the lesson or take the check.",
+                      field="kind")
+    if kind == "practice":
+        return
+    loaded = engine.catalogue_store.get()
+    for skill in skills:
+        pack_id, skill_id = split(skill)
+        pack = loaded.catalogue.pack(pack_id)
+        if kind == "lesson" and not practice.lessons_for(loaded, pack, skill_id, lang):
+            raise Invalid("%(skill)s has no lesson on this hub. Assign it to practise or as a check instead.",
+                          field="kind", skill=skill_title(engine, skill, lang))
+        if kind == "check" and not any(i.check for i in loaded.catalogue.items_for(pack_id, skill_id)):
+            raise Invalid("%(skill)s has no check questions. Assign it to practise instead.",
+                          field="kind", skill=skill_title(engine, skill, lang))
+
+
 def give_assignment(engine: Engine, actor: Person, classroom: Classroom, skills: list[str],
-                    learner_ids: list[int] | None, due: dt.date | None) -> Assignment:
-    """Ask some learners of the class (``learner_ids``; None, all of them) to work on these
-    skills first, by ``due`` if given. Recorded as the class's assignments, whole, with this one
-    added, so the log says at every moment what was asked of whom."""
+                    learner_ids: list[int] | None, due: dt.date | None, kind: str = "practice",
+                    lang: str = "en") -> Assignment:
+    """Ask some learners of the class (``learner_ids``; None, all of them) to practise these
+    skills first, or read their lessons or take their checks (``kind``), by ``due`` if given.
+    Recorded as the class's assignments, whole, with this one added, so the log says at every
+    moment what was asked of whom. ``lang``: the teacher's, for the names in a refusal."""
     chosen = _checked_skills(engine, classroom, skills)
     if not chosen:
         raise Invalid("Choose at least one skill.", field="skills")
+    _check_kind(engine, kind, chosen, lang)
     uids: tuple[str, ...] | None = None
     if learner_ids is not None:
         members = {p.id: p.uid for p in accounts.learners_in(classroom)}
@@ -278,7 +310,7 @@ def give_assignment(engine: Engine, actor: Person, classroom: Classroom, skills:
             raise Invalid("Choose learners of this class.", field="learners")
         uids = tuple(sorted({members[i] for i in learner_ids}))
     current = assignments_of(classroom)
-    new = Assignment(uuid.uuid4().hex[:12], tuple(chosen), uids, due)
+    new = Assignment(uuid.uuid4().hex[:12], tuple(chosen), uids, due, kind)
     _record_assignments(actor, classroom, assignment_of(classroom),
                         [a for a in current if a.id != CLASS_WIDE] + [new])
     return new
@@ -323,17 +355,77 @@ def previous_assignment(classroom: Classroom, assignment_id: str) -> Assignment 
 
 
 def assignments_for(learner: Person) -> tuple[str, ...]:
-    """Every skill the learner's teachers asked of them, most urgent first: by due date (overdue
-    first, none last), class by class, without repeats. The policy offers each first until it is
-    met (learning/policy.py)."""
-    mine: list[Assignment] = []
-    for classroom in accounts.classes_for(learner):
-        mine += [a for a in assignments_of(classroom) if a.includes(learner)]
-    mine.sort(key=lambda a: a.due or dt.date.max)
+    """Every skill the learner's teachers asked them to practise, most urgent first: by due date
+    (overdue first, none last), class by class, without repeats. The policy offers each first
+    until it is met (learning/policy.py). ``assigned_for`` gives lessons and checks too."""
     found: list[str] = []
-    for assignment in mine:
-        found += [s for s in assignment.skills if s not in found]
+    for assignment, _classroom in _assignments_of_learner(learner):
+        if assignment.kind == "practice":
+            found += [s for s in assignment.skills if s not in found]
     return tuple(found)
+
+
+def _assignments_of_learner(learner: Person) -> list[tuple[Assignment, Classroom]]:
+    mine: list[tuple[Assignment, Classroom]] = []
+    for classroom in accounts.classes_for(learner):
+        mine += [(a, classroom) for a in assignments_of(classroom) if a.includes(learner)]
+    mine.sort(key=lambda pair: pair[0].due or dt.date.max)
+    return mine
+
+
+def assigned_for(learner: Person) -> tuple[Any, ...]:
+    """What the learner's teachers asked of them, most urgent first (as ``assignments_for``), as
+    the policy reads it (``learning.Assigned``): each skill to practise once, each lesson and
+    check with the time it was given, so the policy knows whether the learner did it since."""
+    from classroom_server.learning import Assigned
+
+    mine = _assignments_of_learner(learner)
+    times: dict[tuple[str, str], float] = {}
+    for classroom in {c.uid: c for a, c in mine if a.kind != "practice"}.values():
+        wanted = {a.id for a, c in mine if c.uid == classroom.uid and a.kind != "practice"}
+        times.update({(classroom.uid, i): t for i, t in given_times(classroom, wanted).items()})
+    found: list[Any] = []
+    practised: set[str] = set()
+    for assignment, classroom in mine:
+        if assignment.kind == "practice":
+            found += [Assigned(s) for s in assignment.skills if s not in practised]
+            practised.update(assignment.skills)
+        else:
+            since = times.get((classroom.uid, assignment.id))
+            found += [Assigned(s, assignment.kind, since) for s in assignment.skills]
+    return tuple(found)
+
+
+_GIVEN_TIMES: dict[tuple[str, str, int, frozenset[str]], dict[str, float]] = {}
+
+
+def given_times(classroom: Classroom, ids: set[str]) -> dict[str, float]:
+    """When each of these assignments of the class was given: the time of the first
+    ``assignment.set`` (in the log's canonical order) that held it, as the engine reads event
+    times. An assignment taken back and restored keeps its first time (undo puts it back as it
+    was). Remembered while the class's latest ``assignment.set`` stays the same."""
+    from classroom_server.learning import to_seconds
+
+    row = ClassAssignment.get_or_none(ClassAssignment.class_uid == classroom.uid)
+    if row is None or not ids:
+        return {}
+    key = (str(db.database), classroom.uid, int(row.event_id), frozenset(ids))
+    found = _GIVEN_TIMES.get(key)
+    if found is not None:
+        return dict(found)
+    found = {}
+    query = (Event.select(Event.payload, Event.recorded_at)
+             .where(Event.kind == "assignment.set", Event.class_uid == classroom.uid).order_by(*CANONICAL_ORDER))
+    for event in query.iterator():
+        for given in json.loads(event.payload).get("given", []):
+            if given.get("id") in ids and given["id"] not in found:
+                found[given["id"]] = to_seconds(event.recorded_at)
+        if len(found) == len(ids):
+            break
+    if len(_GIVEN_TIMES) > 512:
+        _GIVEN_TIMES.clear()
+    _GIVEN_TIMES[key] = dict(found)
+    return found
 
 
 def accommodations_of(learner: Person) -> dict[str, Any]:

@@ -28,6 +28,8 @@ def engine():
 
 REASON_WORDS = {  # REASON_CODES and practice.HUB_REASONS, in the learner's words (tests/test_i18n.py checks)
     "teacher_assigned": lambda p: _("Your teacher asked"),
+    "teacher_assigned_lesson": lambda p: _("Your teacher asked you to read this lesson"),
+    "teacher_assigned_check": lambda p: _("Your teacher asked you to show what you know"),
     "test_out": lambda p: _("Show what you already know"),
     "review_due": lambda p: ngettext("Review: last practised %(num)d day ago",
                                      "Review: last practised %(num)d days ago", int(p.get("days_since") or 0)),
@@ -68,6 +70,8 @@ def url_for_choice(choice: practice.Choice, why: bool = False) -> str | None:
         return url_for("practice.item", pack_id=choice.pack_id, item_id=choice.item_id,
                        hints=1 if choice.support == "hint" else None, mode=choice.kind, **reason)
     if choice.kind == "lesson" and choice.resource_id:
+        if choice.reason_code == "teacher_assigned_lesson":  # the view counts for this skill
+            reason["skill"] = choice.skill_id                 # (a lesson may teach several)
         return url_for("practice.lesson", pack_id=choice.pack_id, resource_id=choice.resource_id, **reason)
     if choice.kind == "worked_example" and choice.item_id:
         return url_for("practice.example", pack_id=choice.pack_id, item_id=choice.item_id, **reason)
@@ -78,7 +82,7 @@ def describe_path(learner, items_done: int = 0, challenge: str = "normal") -> li
     """A learner's next options with title, link and reason in their words (the teacher sees the same)."""
     loaded = current_app.extensions["catalogue"].get()
     choices = practice.path_for(engine(), learner, g.lang, items_done, challenge,
-                                assignments=teaching.assignments_for(learner),
+                                assignments=teaching.assigned_for(learner),
                                 accommodations=teaching.policy_accommodations(learner))
     shown = []
     for choice in choices:

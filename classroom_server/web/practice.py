@@ -288,9 +288,13 @@ def _feedback(outcome: practice.Outcome):
 def lesson(pack_id: str, resource_id: str):
     loaded = _loaded()
     pack, resource = practice.find_resource(loaded, pack_id, resource_id)
+    # A lesson that teaches several skills counts for the one it was opened for (an assigned
+    # lesson's address names it), else for its first.
+    wanted = request.args.get("skill")
+    skill_id = wanted if wanted in resource.skills else resource.skills[0]
     if request.method == "POST":
         practice.record_learning_step(_engine(), g.person, "lesson_viewed", {
-            "pack": pack.id, "resource": resource.id, "skill": resource.skills[0],
+            "pack": pack.id, "resource": resource.id, "skill": skill_id,
             "modality": KIND_TO_MODALITY.get(resource.kind, "text"),
         }, event_id=request.form.get("event_id") or None)
         _finished("lesson", pack.id, resource.id)
@@ -300,7 +304,7 @@ def lesson(pack_id: str, resource_id: str):
     body = None
     if resource.kind in ("text", "printable"):
         body = render_resource(loaded.files[loaded.sha_for(pack.id, resource.path)].path, pack.id, resource.path)
-    skill = loaded.catalogue.skill(pack.id, resource.skills[0])
+    skill = loaded.catalogue.skill(pack.id, skill_id)
     others = [r for r in practice.lessons_for(loaded, pack, skill.id, lang) if r.id != resource.id]
     return render_template(
         "learner/lesson.html", pack=pack, resource=resource, title=resource.title.pick(lang), body=body,

@@ -358,8 +358,11 @@ def _assignment_words(payload: dict[str, Any], names: dict[str, str]) -> str:
     parts = [_("to the class: %(skills)s", skills=titles(payload["skills"]))] if payload["skills"] else []
     for given in payload.get("given", []):
         learners = sorted((names.get(uid, "?") for uid in given.get("learners", [])), key=str.casefold)
-        part = (_("to %(learners)s: %(skills)s", learners=", ".join(learners), skills=titles(given["skills"]))
-                if learners else _("to the class: %(skills)s", skills=titles(given["skills"])))
+        what = titles(given["skills"])
+        if given.get("kind") in ("lesson", "check"):
+            what = f"{what} ({assignment_kinds()[given['kind']].lower()})"
+        part = (_("to %(learners)s: %(skills)s", learners=", ".join(learners), skills=what)
+                if learners else _("to the class: %(skills)s", skills=what))
         if given.get("due"):
             part += " " + _("(due %(date)s)", date=given["due"])
         parts.append(part)
@@ -434,9 +437,12 @@ def assignment(class_id: int) -> ResponseReturnValue:
             if request.form.get("who") == "some":
                 learner_ids = [parse_int(v, "learners", 1) for v in request.form.getlist("learners")]
             due = teaching.parse_due(request.form.get("due"), clock.now().astimezone().date())
+            kind = request.form.get("kind", "practice")
             teaching.give_assignment(_engine(), g.person, classroom, request.form.getlist("given_skills"),
-                                     learner_ids, due)
-            flash(_("Assigned. Those learners see these skills first until they know them."))
+                                     learner_ids, due, kind, g.lang)
+            flash({"lesson": _("Assigned. Those learners see the lesson first until they have opened it."),
+                   "check": _("Assigned. Those learners see the check first until they have taken it.")}.get(
+                kind, _("Assigned. Those learners see these skills first until they know them.")))
             return redirect(here)
         if action == "withdraw":
             taken = teaching.withdraw_assignment(g.person, classroom, request.form.get("id", ""))
@@ -452,13 +458,19 @@ def assignment(class_id: int) -> ResponseReturnValue:
             raise Invalid("Choose one of the actions on the page.", field="action")
         chosen = teaching.set_assignment(_engine(), g.person, classroom, request.form.getlist("skills"))
     except Invalid as exc:
-        return _assignment_page(classroom, _(exc.template, **exc.params), exc.field, request.form), 400
+        return _assignment_page(classroom, _(exc.template, **exc.params), exc.field, request.form,
+                                given_form=action == "give"), 400
     flash(_("The class will see these skills first.") if chosen else _("The assignment is cleared."))
     return redirect(url_for("teacher.progress", class_id=classroom.id))
 
 
+def assignment_kinds() -> dict[str, str]:
+    """What an assignment asks, in the teacher's words: the form's choices and the list's labels."""
+    return {"practice": _("Practise"), "lesson": _("Read the lesson"), "check": _("Take the check")}
+
+
 def _assignment_page(classroom: accounts.Classroom, error: str | None = None, error_field: str | None = None,
-                     form: Any = None) -> str:
+                     form: Any = None, given_form: bool = False) -> str:
     learners = accounts.learners_in(classroom)
     names = {p.uid: p.display_name for p in learners}
     place = {p.uid: n for n, p in enumerate(learners)}  # names in the class list's order, not the uids'
@@ -471,7 +483,8 @@ def _assignment_page(classroom: accounts.Classroom, error: str | None = None, er
     return render_template(
         "teacher/assignment.html", classroom=classroom, learners=learners, current=current,
         grids=teaching.pack_skills(_engine(), g.lang, courses.courses_of(classroom)),
-        chosen=set(teaching.assignment_of(classroom)), error=error, error_field=error_field, form=form,
+        chosen=set(teaching.assignment_of(classroom)), error=error, error_field=error_field,
+        form=form, given_form=given_form, kinds=assignment_kinds(),
         withdrawn=request.args.get("withdrawn"), today=today.isoformat(), clock_doubt=teaching.clock_doubt())
 
 

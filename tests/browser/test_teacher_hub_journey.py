@@ -321,6 +321,26 @@ def test_a_new_teachers_day_from_the_roster_to_the_reports(app, school, hub, bro
             counted = {state: [row[n] for row in grid_states].count(state) for state in by_skill[title]}
             assert counted == by_skill[title], title
         screenshot(page, "teacher-journey-08-reports")
+
+        # 11. A lesson to read, for one learner, due today: first on her path, with why, until she
+        # has opened it; then it steps aside.
+        page.goto(f"{class_url}/assignment")
+        page.get_by_label("Read the lesson").check()
+        page.locator(f'input[name="given_skills"][value="{PACK}:equal-parts"]').check()
+        page.locator('input[name="who"][value="some"]').check()
+        page.locator("label.indent", has_text="Amani Kamau").locator("input").check()
+        page.get_by_label("Due (optional)").fill(clock.now().astimezone().date().isoformat())
+        page.get_by_role("button", name="Assign", exact=True).click()
+        expect(page.get_by_text("Those learners see the lesson first until they have opened it.")).to_be_visible()
+        expect(page.locator("ul.assignments li").first).to_contain_text("Read the lesson: Equal parts")
+        read = ("Your teacher asked you to read this lesson", "Equal parts")
+        assert path_of(learner)[0] == read
+        assert read not in path_of(binta)
+        learner.locator(".path a.step").first.click()
+        expect(learner.locator("p.crumb")).to_have_text("Equal parts")
+        screenshot(learner, "teacher-journey-09-learner-reads-the-assigned-lesson")
+        learner.get_by_role("button", name="Done").click()
+        assert read not in path_of(learner)
     finally:
         for context in tablets:
             context.close()
