@@ -119,32 +119,46 @@
     });
   }
 
-  function upcoming() {
-    try { return JSON.parse((form && form.getAttribute('data-upcoming')) || '[]'); } catch (e) { return []; }
-  }
-  function prefetch() {
-    var urls = upcoming(), i, xhr, prompt = document.getElementById('prompt-audio');
-    if (prompt && prompt.getAttribute('src')) { urls = urls.concat([prompt.getAttribute('src')]); }  /* plays offline */
-    for (i = 0; i < urls.length; i++) {
-      xhr = new XMLHttpRequest();
-      xhr.open('GET', urls[i]);
-      xhr.setRequestHeader('X-Prefetch', '1');  /* kept ready, not opened */
-      xhr.send();
-    }
-  }
+  /* The next activities of the path, kept on this device with their pictures and sounds by the
+   * service worker (sw.js), so practice goes on when the Wi-Fi drops. The list of the page the
+   * hub made last is kept too (AHEAD): a page the device kept names none of its own, and
+   * offline "Next" walks that list, skipping what was answered since. */
+  var AHEAD = 'classroom-ahead-' + me;
   function pathOf(url) { var a = document.createElement('a'); a.href = url; return a.pathname; }
-  /* Offline after an answer: on to the next question kept on this device, else to the offline
-   * page (kept by the service worker), never to the browser's "cannot be reached" page. */
+  function ahead() { try { return JSON.parse(localStorage.getItem(AHEAD) || '[]'); } catch (e) { return []; } }
+  function answered(path) {
+    try { localStorage.setItem(AHEAD, JSON.stringify(ahead().filter(function (u) { return pathOf(u) !== path; }))); }
+    catch (e) { /* nothing kept */ }
+  }
+  function keepAhead() {
+    var urls = [], files = document.querySelectorAll('main [src^="/content/"], main [href^="/content/"]'), i;
+    try { urls = JSON.parse((form && form.getAttribute('data-upcoming')) || '[]'); } catch (e) { urls = []; }
+    if (urls.length) { try { localStorage.setItem(AHEAD, JSON.stringify(urls)); } catch (e) { /* full */ } }
+    urls = urls.slice();
+    for (i = 0; i < files.length; i++) { urls.push(files[i].getAttribute('src') || files[i].getAttribute('href')); }
+    if (!urls.length || !navigator.serviceWorker || !window.Promise) { return; }
+    navigator.serviceWorker.ready.then(function (registration) {
+      if (registration.active) { registration.active.postMessage({keep: urls}); }
+    });
+  }
+  /* Offline: on to the next activity kept on this device, else to the offline page (kept by the
+   * service worker), never to the browser's "cannot be reached" page. */
   function goOfflineNext() {
-    var urls = upcoming(), seen = load(), left = [], i, j, used;
-    if (!window.caches || !navigator.serviceWorker || !navigator.serviceWorker.controller) { return; }
+    var here = location.pathname, queued = load(), left = [], i, j, used, urls = ahead();
+    if (!window.caches || !navigator.serviceWorker || !navigator.serviceWorker.controller) {
+      window.location.href = OFFLINE;
+      return;
+    }
     for (i = 0; i < urls.length; i++) {
-      used = false;
-      for (j = 0; j < seen.length; j++) { if (pathOf(seen[j].url) === pathOf(urls[i])) { used = true; } }
+      used = pathOf(urls[i]) === here;
+      for (j = 0; j < queued.length; j++) { if (pathOf(queued[j].url) === pathOf(urls[i])) { used = true; } }
       if (!used) { left.push(urls[i]); }
     }
     function tryNext(k) {
-      if (k >= left.length) { window.location.href = OFFLINE; return; }
+      if (k >= left.length) {
+        if (here !== OFFLINE && !offlinePage) { window.location.href = OFFLINE; }
+        return;
+      }
       window.caches.match(left[k]).then(function (hit) {
         if (hit) { window.location.href = left[k]; } else { tryNext(k + 1); }
       }, function () { tryNext(k + 1); });
@@ -174,7 +188,7 @@
       var gone = false;
       function leave() { if (!gone) { gone = true; signOut.submit(); } }
       event.preventDefault();
-      try { localStorage.removeItem(LAST); } catch (e) { /* nothing kept */ }
+      try { localStorage.removeItem(LAST); localStorage.removeItem(AHEAD); } catch (e) { /* nothing kept */ }
       forgetPages().then(leave, leave);
       setTimeout(leave, 2000);
     });
@@ -185,6 +199,9 @@
     setInterval(function () { if (load().length) { flush(); } }, 5000);
     if (load().length) { say(words('saved')); flush(); } else if (waiting) { waiting.textContent = '0'; }
     if (navigator.serviceWorker) { navigator.serviceWorker.register('/learn/sw.js', {scope: '/learn/'}); }
+    /* "Next" on a feedback page shown before the Wi-Fi dropped asks the hub for /learn/next; the
+     * service worker answers with the offline page, which goes on to a kept activity instead. */
+    if (offlinePage && location.pathname === '/learn/next') { goOfflineNext(); }
   }
   /* A placement question (data-hub-only) is graded by the hub alone, which then asks the next
    * one: it posts as a plain form, never through the queue (offline, the offline page says so). */
@@ -204,13 +221,14 @@
       fields.push(['duration_ms', String(Date.now() - started)]);
       entry = {id: form.elements.event_id.value, url: form.action, fields: fields};
       q = load(); q.push(entry); save(q);
+      answered(location.pathname);
       flush(entry.id, function () {
         say(words('saved'));
         goOfflineNext();
       });
     });
-    prefetch();
   }
+  if (form && me && window.localStorage && window.JSON) { keepAhead(); }
 
   /* Feedback: "Next" takes the focus (Enter goes on) without scrolling, so the verdict and the
    * question above it stay in view; the `autofocus` attribute scrolled a tall page to its foot. */

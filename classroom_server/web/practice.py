@@ -23,6 +23,7 @@ from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
 from classroom_server.numbers import MAX_ID, optional_int
 from classroom_server.services import placement, practice
+from classroom_server.services.offline import path_ahead
 from classroom_server.web import is_background
 from classroom_server.web.access import requires
 from classroom_server.web.render import inline, render_markdown, render_resource
@@ -175,12 +176,19 @@ def shown_reason() -> dict[str, Any] | None:
     return {"words": reason_words(code, {"days_since": days}), "args": args}
 
 
-def _upcoming(pack, found, count: int = 3) -> list[str]:
-    """Items to keep ready in the browser, so practice goes on if the Wi-Fi drops."""
-    items = [i for i in _loaded().catalogue.items_for(pack.id, found.skill) if i.id != found.id]
-    start = next((n for n, i in enumerate(items) if i.id > found.id), 0)
-    ordered = items[start:] + items[:start]
-    return [url_for("practice.item", pack_id=pack.id, item_id=i.id) for i in ordered[:count]]
+def _upcoming(pack, found, mode: str) -> list[str]:
+    """The next activities of the learner's path, for their device to keep with every picture and
+    sound they use, so practice goes on if the Wi-Fi drops (services/offline.py). None on a page
+    the device is only keeping (its list would be the one the device keeps already: the policy
+    is not run ten times more for nothing), nor during a placement, which the hub leads."""
+    from classroom_server.web.learner import path_choices, url_for_choice  # it imports this module
+
+    count = current_app.config["SETTINGS"]["offline_activities"]
+    if is_background() or mode == placement.MODE or count <= 0:
+        return []
+    choices = path_choices(g.person, session.get("session_items", 0), session.get("challenge", "normal"))
+    ahead = path_ahead(_engine(), g.person, choices, pack.id, found.id, count)
+    return [url for url in (url_for_choice(c, why=True) for c in ahead) if url]
 
 
 @bp.route("/item/<pack_id>/<item_id>")
@@ -203,7 +211,7 @@ def item(pack_id: str, item_id: str) -> str:
     _stopped_at("item", pack.id, found.id, mode=mode, hints=hints)
     return render_template(
         "learner/item.html", v=item_view(pack, found, lang, hints), hints_used=hints,
-        upcoming=_upcoming(pack, found),
+        upcoming=_upcoming(pack, found, mode),
         event_id=request.args.get("event_id") or event_ids.new(), started=int(time.time() * 1000),
         mode=mode, error=None, why=why,
     )

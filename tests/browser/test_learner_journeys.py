@@ -200,9 +200,53 @@ KEPT_JS = """() => caches.keys().then(names => Promise.all(names.map(n => caches
     .then(lists => lists.flat().map(r => new URL(r.url).pathname + new URL(r.url).search))"""
 
 
+KEPT_AHEAD_JS = """async (urls) => {
+    for (const url of urls) {
+        const page = await caches.match(url);
+        if (!page) { return false; }
+        const html = await page.clone().text();
+        for (const m of html.matchAll(/\\s(?:src|href)="(\\/content\\/[^"]+)"/g)) {
+            if (!await caches.match(m[1])) { return false; }
+        }
+    }
+    return true;
+}"""
+PICTURES_JS = """async () => {
+    const pictures = [...document.querySelectorAll('main img')];
+    pictures.forEach(p => { p.loading = 'eager'; });
+    const until = Date.now() + 30000;
+    while (pictures.some(p => !p.complete) && Date.now() < until) { await new Promise(r => setTimeout(r, 50)); }
+    return {shown: pictures.length, broken: pictures.filter(p => !(p.complete && p.naturalWidth > 0)).map(p => p.src)};
+}"""
+KEPT_SIZE_JS = """async (urls) => {
+    let pages = 0, files = 0;
+    const seen = new Set();
+    for (const url of urls) {
+        const html = await (await caches.match(url)).text();
+        pages += new Blob([html]).size;
+        for (const m of html.matchAll(/\\s(?:src|href)="(\\/content\\/[^"]+)"/g)) {
+            if (seen.has(m[1])) { continue; }
+            seen.add(m[1]);
+            files += (await (await caches.match(m[1])).arrayBuffer()).byteLength;
+        }
+    }
+    return {pages, files, count: seen.size};
+}"""
+OFFLINE_ITEMS = 10
+
+
+def _open_first_item(page):
+    page.locator(".step.first").click()
+    if "/learn/lesson/" in page.url:
+        page.get_by_role("button", name="Done").click()
+    page.wait_for_url("**/learn/item/**")
+
+
 @pytest.mark.slow
-def test_answers_given_offline_are_recorded_once_each_in_order(app, hub_with_pack, browser, school):
-    base = hub_with_pack
+def test_answers_given_offline_are_recorded_once_each_in_order(app, hub_with_fractions, browser, school):
+    """#19: the path ahead is kept with its pictures; ten items answered without Wi-Fi, each
+    picture shown; then exactly those ten attempts are recorded, once each, in order."""
+    base = hub_with_fractions
     context = browser.new_context(viewport={"width": 320, "height": 568})
     page = context.new_page()
     sign_in(page, base, school)
@@ -212,15 +256,21 @@ def test_answers_given_offline_are_recorded_once_each_in_order(app, hub_with_pac
     wait_until(page, CACHED_JS, "/learn/offline")
     page.reload()
     _wait_for_service_worker(page)
-    page.locator(".step.first").click()
-    if "/learn/lesson/" in page.url:
-        page.get_by_role("button", name="Done").click()
-    page.wait_for_url("**/learn/item/**")
-    wait_until(page, """() => Promise.all(JSON.parse(document.getElementById('item-form').dataset.upcoming)
-        .map(u => caches.match(u))).then(hits => hits.every(Boolean))""")  # the next items are kept ready
+    _open_first_item(page)
+    upcoming = json.loads(page.get_attribute("#item-form", "data-upcoming"))
+    assert len(upcoming) == OFFLINE_ITEMS, "the hub's setting: ten activities kept"
+    assert len({u.split("?")[0].rsplit("/", 1)[1].split("-")[0] for u in upcoming}) > 1, \
+        "the path ahead goes on to the next skill, not only more of this one"
+    wait_until(page, KEPT_AHEAD_JS, upcoming)  # the pages, and every picture and sound they use
+    kept = page.evaluate(KEPT_SIZE_JS, upcoming)
+    print(f"kept for offline use: {len(upcoming)} pages, {kept['pages']} bytes; "
+          f"{kept['count']} pack files, {kept['files']} bytes")
     base.drop()  # the Wi-Fi drops
-    answered = []
-    for _ in range(8):
+    answered, pictures = [], 0
+    for n in range(OFFLINE_ITEMS):
+        shown = page.evaluate(PICTURES_JS)
+        assert shown["broken"] == [], f"item {n + 1}: pictures not shown: {shown['broken']}"
+        pictures += shown["shown"]
         item = current_item(app, page)
         event_id = page.locator("input[name=event_id]").input_value()
         fill_answer(page, item)
@@ -228,16 +278,15 @@ def test_answers_given_offline_are_recorded_once_each_in_order(app, hub_with_pac
         page.get_by_role("button", name="Check my answer").click()
         page.wait_for_function(f"() => !location.pathname.endsWith('/{item.id}')", timeout=PATIENCE_MS)
         page.wait_for_load_state()
-        if "/learn/offline" in page.url:
-            break
-        # the next question kept on the device; the message is at the top, seen without scrolling
+        assert "/learn/item/" in page.url, f"after {n + 1} answers: {page.url}, not a kept question"
+        # the message is at the top, seen without scrolling
         page.wait_for_selector("#queue-status:not(:empty)")
         box = page.locator("#queue-status").bounding_box()
         assert box["y"] + box["height"] <= 568, "the saved message is below the fold"
-        if len(answered) == 1:
+        if n == 0:
             screenshot(page, "16-offline-saved")
-    assert "/learn/offline" in page.url, "answering went past the kept questions"
-    assert len(answered) >= 4, "the three questions kept ready were answered first"
+    assert pictures > 0, "the questions answered had pictures"
+    page.goto(base + "/learn/goals")  # a page not kept: the offline page
     assert page.locator("#offline-page").is_visible(), "the offline page, not the browser's error"
     assert page.inner_text("#waiting") == str(len(answered))
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(251, 250, 247)", \
