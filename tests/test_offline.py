@@ -47,7 +47,7 @@ def test_an_item_page_names_the_next_ten_activities_of_the_path(app, fractions_l
     skills = [catalogue.item(FRACTIONS, i).skill for i in ids]
     assert skills[:5] == [here.skill] * 5, "more of the skill practised first, up to half the list"
     same = [i.id for i in catalogue.items_for(FRACTIONS, here.skill)]
-    assert [i for i, s in zip(ids, skills) if s == here.skill] == \
+    assert [i for i, s in zip(ids, skills, strict=True) if s == here.skill] == \
         [i for i in same[same.index(here.id) + 1:] + same[:same.index(here.id)]][:skills.count(here.skill)]
     opened = {s.id for s in catalogue.dependents(FRACTIONS, here.skill)}
     assert set(skills) - {here.skill} <= opened and set(skills) - {here.skill}, \
@@ -80,3 +80,58 @@ def test_the_setting_is_read_from_the_environment(tmp_path):
     assert load_settings(tmp_path, environ={"CLASSROOM_OFFLINE_ACTIVITIES": "4"})["offline_activities"] == 4
     with pytest.raises(ConfigError, match="offline_activities"):
         load_settings(tmp_path, environ={"CLASSROOM_OFFLINE_ACTIVITIES": "500"})
+
+
+# --- verdict tables on practice pages (web/local_grading.py, content_packs/verdicts.py) ---------------
+
+def _page_table(page):
+    found = re.search(r"data-verdicts='([^']*)'", page)
+    return None if found is None else json.loads(html.unescape(found.group(1)))
+
+
+def _feedbacks(page):
+    template = page[page.index('<template id="offline-answer">'):page.index("</template>")]
+    return {int(n): body.strip() for n, body in re.findall(r'<div class="feedback" data-feedback="(\d+)">(.*?)</div>',
+                                                          template, re.S)}
+
+
+def test_only_a_practice_item_carries_its_verdict_table(app, fractions_learner):
+    item = next(i for i in app.extensions["catalogue"].get().catalogue.pack(FRACTIONS).items
+                if i.type == "single_choice")
+    url = f"/learn/item/{FRACTIONS}/{item.id}"
+    practice_page = fractions_learner.get(url).get_data(as_text=True)
+    table = _page_table(practice_page)
+    assert set(table) == {c.id for c in item.choices}
+    assert [k for k, v in table.items() if v == -1] == [c.id for c in item.choices if c.correct]
+    assert 'data-when="wrong"' in practice_page and "How to solve it" in practice_page
+    for mode in ("check", "review", "test_out"):
+        page = fractions_learner.get(f"{url}?mode={mode}").get_data(as_text=True)
+        assert _page_table(page) is None, f"a {mode} item is graded by the hub alone"
+        assert "This question is checked by the hub." in page
+
+
+def test_the_tables_verdict_and_feedback_are_the_hubs_for_each_item_type(app, fractions_learner):
+    """What the browser would show offline is what the hub answers the same answer with."""
+    from content_packs.verdicts import response_key, verdict_table
+
+    token = re.search(r'name="csrf-token" content="([^"]+)"', fractions_learner.get("/learn/").get_data(as_text=True))
+    pack = app.extensions["catalogue"].get().catalogue.pack(FRACTIONS)
+    for kind in ("single_choice", "multiple_choice", "numeric", "short_text", "ordering", "matching"):
+        item = next(i for i in pack.items if i.type == kind and (i.wrong_answers or kind not in ("numeric", "short_text")))
+        page = fractions_learner.get(f"/learn/item/{FRACTIONS}/{item.id}").get_data(as_text=True)
+        table, feedbacks = _page_table(page), _feedbacks(page)
+        assert set(table) == set(verdict_table(item, "en"))
+        for key, (response, _grade) in list(verdict_table(item, "en").items())[:6]:
+            form = {"csrf_token": token.group(1), "mode": "practice"}
+            if kind == "ordering":
+                form.update({f"rank.{o}": str(n) for n, o in enumerate(response, start=1)})
+            elif kind == "matching":
+                form.update({f"match.{a}": b for a, b in response.items()})
+            else:
+                form["answer"] = response
+            answer = fractions_learner.post(f"/learn/item/{FRACTIONS}/{item.id}", data=form,
+                                            headers={"Accept": "application/json"}).get_json()
+            assert response_key(item, response) == key
+            assert answer["correct"] == (table[key] == -1), (item.id, key)
+            if not answer["correct"]:
+                assert feedbacks[table[key]] == answer["feedback"].strip(), (item.id, key)

@@ -166,6 +166,99 @@
     tryNext(0);
   }
 
+  /* Feedback without Wi-Fi (#19). A practice item's form carries its verdict table: the pack's
+   * grading, done ahead by the hub (content_packs/verdicts.py), from an answer's key to -1 (right)
+   * or to the number of its feedback (wrong). The key is built here exactly as there: */
+  function lightKey(text) {  /* a typed answer: NFC, white space made one space, trimmed, lower case */
+    if (text.normalize) { text = text.normalize('NFC'); }
+    return text.replace(/[ \t\n\r\f\v\u00a0\u202f]+/g, ' ').replace(/^ | $/g, '').toLowerCase();
+  }
+  function responseKey() {
+    var type = form.getAttribute('data-item-type'), parts = [], ranks = [], i, el;
+    for (i = 0; i < form.elements.length; i++) {
+      el = form.elements[i];
+      if (el.name === 'answer' && (type === 'numeric' || type === 'short_text')) { return lightKey(el.value); }
+      if (el.name === 'answer' && el.checked) { parts.push(el.value); }  /* choices, in the order shown */
+      if (el.name.indexOf('rank.') === 0) { ranks.push([parseInt(el.value, 10), el.name.slice(5)]); }
+      if (el.name.indexOf('match.') === 0) {
+        if (!el.value) { return null; }
+        parts.push(el.name.slice(6) + '=' + el.value);
+      }
+    }
+    if (ranks.length) {  /* the options by the number given each, when each number is used once */
+      ranks.sort(function (a, b) { return a[0] - b[0]; });
+      for (i = 0; i < ranks.length; i++) {
+        if (ranks[i][0] !== i + 1) { return null; }
+        parts.push(ranks[i][1]);
+      }
+    }
+    return parts.length ? parts.join(',') : null;
+  }
+  /* 'right', 'wrong' (with its feedback's number), 'unknown' (an answer the table leaves out: the
+   * hub will check it) or 'hub' (an item only the hub grades: a check, a review, a test-out). */
+  function localVerdict() {
+    var table = null, key, found;
+    try { table = JSON.parse(form.getAttribute('data-verdicts') || 'null'); } catch (e) { table = null; }
+    if (!table) { return {state: 'hub'}; }
+    key = responseKey();
+    found = key !== null && Object.prototype.hasOwnProperty.call(table, key) ? table[key] : null;
+    if (typeof found !== 'number') { return {state: 'unknown'}; }
+    return found === -1 ? {state: 'right'} : {state: 'wrong', feedback: String(found)};
+  }
+  /* The verdict under the question, which stays as answered; "Next" opens a kept activity. */
+  function showOffline(verdict) {
+    var template = document.getElementById('offline-answer'), holder = document.createElement('div');
+    var shown, parts, i, el, next, actions = form.querySelector('.actions');
+    if (!template) { goOfflineNext(); return; }
+    holder.innerHTML = template.innerHTML;
+    shown = holder.firstElementChild;
+    parts = shown.querySelectorAll('[data-when]');
+    for (i = 0; i < parts.length; i++) {
+      if (parts[i].getAttribute('data-when') !== verdict.state) { parts[i].parentNode.removeChild(parts[i]); }
+    }
+    parts = shown.querySelectorAll('[data-feedback]');
+    for (i = 0; i < parts.length; i++) {
+      if (parts[i].getAttribute('data-feedback') !== verdict.feedback) { parts[i].parentNode.removeChild(parts[i]); }
+    }
+    for (i = 0; i < form.elements.length; i++) {
+      el = form.elements[i];
+      if (el.type !== 'hidden') { el.disabled = true; }
+    }
+    if (actions) { actions.setAttribute('hidden', ''); }  /* answered: no second answer, no hint */
+    form.parentNode.insertBefore(shown, form.nextSibling);
+    next = shown.querySelector('[data-offline-next]');
+    next.addEventListener('click', function (event) { event.preventDefault(); goOfflineNext(); });
+    if (shown.scrollIntoView) { shown.scrollIntoView({block: 'nearest'}); }
+    next.focus({preventScroll: true});
+  }
+
+  /* What only the hub can do (start a test-out, a placement's next question) is asked of it
+   * as a plain form; without Wi-Fi the page says so in place of the browser's error page. */
+  function needsHub(hubForm) {
+    var waiting = false;
+    hubForm.addEventListener('submit', function (event) {
+      var xhr = new XMLHttpRequest();
+      event.preventDefault();
+      if (waiting) { return; }
+      waiting = true;
+      xhr.open('HEAD', OFFLINE);  /* never answered by the service worker: only the hub answers */
+      xhr.timeout = 5000;
+      xhr.onload = function () { hubForm.submit(); };
+      xhr.onerror = xhr.ontimeout = function () {
+        var said = hubForm.querySelector('.offline-note');
+        waiting = false;
+        if (!said) {
+          said = document.createElement('p');
+          said.className = 'error offline-note';
+          said.setAttribute('role', 'alert');
+          said.textContent = hubForm.getAttribute('data-offline');
+          hubForm.appendChild(said);
+        }
+      };
+      xhr.send();
+    });
+  }
+
   /* Sign-out on a shared tablet: drop this learner's kept pages before leaving, so the next
    * learner never sees them offline (the hub also sends Clear-Site-Data for the HTTP cache). */
   function forgetPages() {
@@ -210,7 +303,7 @@
     form.elements.event_id.value = uuid();  /* a cached page must never reuse an answer id */
     form.addEventListener('submit', function (event) {
       event.preventDefault();
-      var button = form.querySelector('button[type=submit]'), fields = [], i, el, q, entry;
+      var button = form.querySelector('button[type=submit]'), fields = [], i, el, q, entry, verdict;
       if (button.disabled) { return; }  /* a double tap sends one answer */
       button.disabled = true;
       for (i = 0; i < form.elements.length; i++) {
@@ -220,15 +313,20 @@
       }
       fields.push(['duration_ms', String(Date.now() - started)]);
       entry = {id: form.elements.event_id.value, url: form.action, fields: fields};
+      verdict = localVerdict();
       q = load(); q.push(entry); save(q);
       answered(location.pathname);
       flush(entry.id, function () {
         say(words('saved'));
-        goOfflineNext();
+        showOffline(verdict);
       });
     });
   }
   if (form && me && window.localStorage && window.JSON) { keepAhead(); }
+  if (me && window.XMLHttpRequest) {
+    var hubOnly = document.querySelectorAll('form[data-hub-only]');
+    for (var h = 0; h < hubOnly.length; h++) { needsHub(hubOnly[h]); }
+  }
 
   /* Feedback: "Next" takes the focus (Enter goes on) without scrolling, so the verdict and the
    * question above it stay in view; the `autofocus` attribute scrolled a tall page to its foot. */

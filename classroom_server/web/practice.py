@@ -26,6 +26,7 @@ from classroom_server.services import placement, practice
 from classroom_server.services.offline import path_ahead
 from classroom_server.web import is_background
 from classroom_server.web.access import requires
+from classroom_server.web.local_grading import graded_on_device, local_grading, wrong_feedback
 from classroom_server.web.render import inline, render_markdown, render_resource
 
 bp = Blueprint("practice", __name__, url_prefix="/learn")
@@ -209,9 +210,13 @@ def item(pack_id: str, item_id: str) -> str:
                               "Answer without hints, as well as you can.", pack=pack.title.pick(lang),
                               n=going[0] + 1, most=going[1]), "args": {}}
     _stopped_at("item", pack.id, found.id, mode=mode, hints=hints)
+    local = None
+    if graded_on_device(mode):  # the feedback the browser shows if the answer cannot be sent
+        local = {**local_grading(pack, found, lang), "asked": answered_view(pack, found, None, lang),
+                 "solution": render_markdown(found.solution.pick(lang), pack.id)}
     return render_template(
         "learner/item.html", v=item_view(pack, found, lang, hints), hints_used=hints,
-        upcoming=_upcoming(pack, found, mode),
+        upcoming=_upcoming(pack, found, mode), local=local,
         event_id=request.args.get("event_id") or event_ids.new(), started=int(time.time() * 1000),
         mode=mode, error=None, why=why,
     )
@@ -264,16 +269,7 @@ def answer(pack_id: str, item_id: str):
 def _feedback(outcome: practice.Outcome):
     pack, found, skill, struggle = outcome.pack, outcome.item, outcome.skill, outcome.struggle
     lang = practice.content_language(pack, g.lang)
-    generic = {
-        "unreadable": _("I could not read that answer. Check how you wrote it."),
-        "form": _("Right number, but write it the way the question asks."),
-        "not_simplest": _("Right value! Now write it in simplest form."),
-        "incomplete": _("Some of it is right. Look again at the rest."),
-    }
-    feedback = None
-    if not outcome.correct:
-        feedback = (render_markdown(outcome.feedback, pack.id) if outcome.feedback
-                    else generic.get(outcome.reason or "", _("Not yet. Look at the hint and try another one.")))
+    feedback = None if outcome.correct else wrong_feedback(outcome.feedback, outcome.reason, pack.id)
     celebrate = None
     if set(outcome.transitions) & MASTERED_CODES:
         celebrate = "mastered"

@@ -235,6 +235,11 @@ KEPT_SIZE_JS = """async (urls) => {
 OFFLINE_ITEMS = 10
 
 
+def _mistake_in_table(item):
+    """Is the wrong answer fill_answer gives one the item's verdict table holds?"""
+    return item.type not in ("numeric", "short_text") or bool(item.wrong_answers)
+
+
 def _open_first_item(page):
     page.locator(".step.first").click()
     if "/learn/lesson/" in page.url:
@@ -266,26 +271,45 @@ def test_answers_given_offline_are_recorded_once_each_in_order(app, hub_with_fra
     print(f"kept for offline use: {len(upcoming)} pages, {kept['pages']} bytes; "
           f"{kept['count']} pack files, {kept['files']} bytes")
     base.drop()  # the Wi-Fi drops
-    answered, pictures = [], 0
+    answered, pictures, pictured = [], 0, False
     for n in range(OFFLINE_ITEMS):
         shown = page.evaluate(PICTURES_JS)
         assert shown["broken"] == [], f"item {n + 1}: pictures not shown: {shown['broken']}"
         pictures += shown["shown"]
         item = current_item(app, page)
         event_id = page.locator("input[name=event_id]").input_value()
-        fill_answer(page, item)
-        answered.append((item.id, event_id))
+        right = n % 2 == 0 or not _mistake_in_table(item)  # every other answer a known mistake
+        mistake = fill_answer(page, item, right=right)
+        answered.append((item.id, event_id, right))
         page.get_by_role("button", name="Check my answer").click()
-        page.wait_for_function(f"() => !location.pathname.endsWith('/{item.id}')", timeout=PATIENCE_MS)
-        page.wait_for_load_state()
-        assert "/learn/item/" in page.url, f"after {n + 1} answers: {page.url}, not a kept question"
-        # the message is at the top, seen without scrolling
-        page.wait_for_selector("#queue-status:not(:empty)")
-        box = page.locator("#queue-status").bounding_box()
-        assert box["y"] + box["height"] <= 568, "the saved message is below the fold"
+        # The verdict from the page's table, under the question, which stays as answered.
+        page.wait_for_selector(".offline-answer .verdict")
+        assert page.inner_text(".offline-answer .verdict").strip().endswith("Right!" if right else "Not quite."), item.id
+        assert page.locator("#stem").is_visible() and page.locator("#item-form input:enabled:not([type=hidden]), #item-form select:enabled").count() == 0
+        if not right:
+            assert page.locator(".offline-answer .feedback").count() == 1, "the feedback for this mistake, only"
+            if mistake:
+                assert shown_text(mistake) in " ".join(page.inner_text(".offline-answer .feedback").split())
+            assert "Right answer" in page.inner_text(".offline-answer .answers")
+            assert page.locator(".offline-answer details.solution").count() == 1, "the worked solution"
+        # the saved message is at the top, seen without scrolling back
+        assert "Saved on this device" in page.locator("#queue-status").text_content()
+        assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
         if n == 0:
             screenshot(page, "16-offline-saved")
+        if not right and not pictured:
+            screenshot(page, "16-offline-feedback")  # docs/learner-guide.md: Practising without Wi-Fi
+            pictured = True
+        if n < OFFLINE_ITEMS - 1:
+            page.locator(".offline-answer").get_by_role("link", name="Next").click()
+            page.wait_for_function(f"() => !location.pathname.endsWith('/{item.id}')", timeout=PATIENCE_MS)
+            page.wait_for_load_state()
+            assert "/learn/item/" in page.url, f"after {n + 1} answers: {page.url}, not a kept question"
     assert pictures > 0, "the questions answered had pictures"
+    here = page.url
+    page.get_by_role("button", name="I already know this").click()  # only the hub starts a test-out
+    page.wait_for_selector("form.test-out .offline-note")
+    assert "needs the Wi-Fi" in page.inner_text("form.test-out .offline-note") and page.url == here
     page.goto(base + "/learn/goals")  # a page not kept: the offline page
     assert page.locator("#offline-page").is_visible(), "the offline page, not the browser's error"
     assert page.inner_text("#waiting") == str(len(answered))
@@ -299,7 +323,7 @@ def test_answers_given_offline_are_recorded_once_each_in_order(app, hub_with_fra
     page.wait_for_function("() => document.getElementById('waiting').textContent === '0'")
     assert "All your answers are sent." in page.inner_text("#queue-status")
     recorded = attempts(ana)
-    assert [(json.loads(e.payload)["item"], e.event_id) for e in recorded] == answered
+    assert [(json.loads(e.payload)["item"], e.event_id, json.loads(e.payload)["correct"]) for e in recorded] == answered
     # The device made the ids (static/practice.js, classroom_server/event_ids.py): its prefix,
     # kept on the device, and a counter that grows, so the sync sends each in about 3 bytes.
     ids = [uuid.UUID(e.event_id) for e in recorded]
