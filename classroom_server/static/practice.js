@@ -63,6 +63,7 @@
       return dashed(hex(b));
     }
   }
+  var CORRECTIONS = 'classroom-corrections-' + me;  /* the hub's verdicts that differ from the device's */
   function load() { try { return JSON.parse(localStorage.getItem(KEY) || '[]'); } catch (e) { return []; } }
   function save(q) { localStorage.setItem(KEY, JSON.stringify(q)); }
   function say(text) {
@@ -92,6 +93,41 @@
   }
   function settled(code) { return (code >= 200 && code < 300) || code === 400 || code === 404 || code === 409; }
 
+  /* The hub grades every answer again, and its verdict is the one that counts: where the verdict
+   * given on this device without Wi-Fi was different, the learner is told once, kindly, on the
+   * page open when the answer arrives (or the next one). */
+  function compare(entry, body) {
+    var hub, list;
+    if (entry.local !== 0 && entry.local !== 1) { return; }  /* no verdict was given here */
+    try { hub = JSON.parse(body); } catch (e) { return; }
+    if (!hub || typeof hub.correct !== 'boolean' || (hub.correct ? 1 : 0) === entry.local) { return; }
+    try {
+      list = JSON.parse(localStorage.getItem(CORRECTIONS) || '[]');
+      list.push({question: entry.label || '', right: hub.correct});
+      localStorage.setItem(CORRECTIONS, JSON.stringify(list));
+    } catch (e) { return; }
+    showCorrections();
+  }
+  function showCorrections() {
+    var list, i, said;
+    if (!status) { return; }
+    try { list = JSON.parse(localStorage.getItem(CORRECTIONS) || '[]'); } catch (e) { list = []; }
+    if (!list.length) { return; }
+    for (i = 0; i < list.length; i++) {
+      said = document.createElement('p');
+      said.className = 'correction';
+      said.setAttribute('role', 'status');
+      said.textContent = words(list[i].right ? 'was-wrong' : 'was-right').split('{question}').join(list[i].question);
+      status.parentNode.insertBefore(said, status.nextSibling);
+    }
+    localStorage.removeItem(CORRECTIONS);  /* said once */
+  }
+  /* A few words of the question, to name it in a correction. */
+  function questionLabel() {
+    var stem = document.getElementById('stem'), text = stem ? (stem.textContent || '').replace(/\s+/g, ' ').replace(/^ | $/g, '') : '';
+    return text.length > 60 ? text.slice(0, 59).replace(/ \S*$/, '') + '…' : text;
+  }
+
   /* Send queued answers one by one, oldest first. The answer named `showId` asks for its
    * feedback page, which then replaces this page. `offline` runs when the hub is unreachable. */
   function flush(showId, offline) {
@@ -109,6 +145,7 @@
           xhr.getResponseHeader('X-Error-Code') === 'csrf') { code = 0; }
       if (!settled(code)) { if (offline) { offline(); } return; }
       var rest = load();
+      if (!wantPage && code === 200) { compare(head, xhr.responseText); }
       if (rest.length && rest[0].id === head.id) { rest.shift(); save(rest); }
       if (wantPage) {
         document.open(); document.write(xhr.responseText); document.close();
@@ -290,6 +327,7 @@
   if (me && window.localStorage && window.XMLHttpRequest && window.JSON) {
     window.addEventListener('online', function () { flush(); });
     setInterval(function () { if (load().length) { flush(); } }, 5000);
+    showCorrections();
     if (load().length) { say(words('saved')); flush(); } else if (waiting) { waiting.textContent = '0'; }
     if (navigator.serviceWorker) { navigator.serviceWorker.register('/learn/sw.js', {scope: '/learn/'}); }
     /* "Next" on a feedback page shown before the Wi-Fi dropped asks the hub for /learn/next; the
@@ -312,8 +350,9 @@
         fields.push([el.name, el.value]);
       }
       fields.push(['duration_ms', String(Date.now() - started)]);
-      entry = {id: form.elements.event_id.value, url: form.action, fields: fields};
       verdict = localVerdict();
+      entry = {id: form.elements.event_id.value, url: form.action, fields: fields, label: questionLabel()};
+      if (verdict.state === 'right' || verdict.state === 'wrong') { entry.local = verdict.state === 'right' ? 1 : 0; }
       q = load(); q.push(entry); save(q);
       answered(location.pathname);
       flush(entry.id, function () {

@@ -233,6 +233,10 @@ KEPT_SIZE_JS = """async (urls) => {
     return {pages, files, count: seen.size};
 }"""
 OFFLINE_ITEMS = 10
+TAMPER_JS = """() => { const form = document.getElementById('item-form');
+    const table = JSON.parse(form.dataset.verdicts);
+    for (const key in table) { table[key] = -1; }
+    form.dataset.verdicts = JSON.stringify(table); }"""
 
 
 def _mistake_in_table(item):
@@ -271,7 +275,7 @@ def test_answers_given_offline_are_recorded_once_each_in_order(app, hub_with_fra
     print(f"kept for offline use: {len(upcoming)} pages, {kept['pages']} bytes; "
           f"{kept['count']} pack files, {kept['files']} bytes")
     base.drop()  # the Wi-Fi drops
-    answered, pictures, pictured = [], 0, False
+    answered, pictures, pictured, mistakes, tampered_stem = [], 0, False, 0, None
     for n in range(OFFLINE_ITEMS):
         shown = page.evaluate(PICTURES_JS)
         assert shown["broken"] == [], f"item {n + 1}: pictures not shown: {shown['broken']}"
@@ -279,14 +283,21 @@ def test_answers_given_offline_are_recorded_once_each_in_order(app, hub_with_fra
         item = current_item(app, page)
         event_id = page.locator("input[name=event_id]").input_value()
         right = n % 2 == 0 or not _mistake_in_table(item)  # every other answer a known mistake
+        tampered = not right and mistakes == 1  # the second mistake: its page's table says right
+        if tampered:
+            page.evaluate(TAMPER_JS)
+            tampered_stem = " ".join(page.inner_text("#stem").split())
+        mistakes += not right
         mistake = fill_answer(page, item, right=right)
         answered.append((item.id, event_id, right))
         page.get_by_role("button", name="Check my answer").click()
         # The verdict from the page's table, under the question, which stays as answered.
         page.wait_for_selector(".offline-answer .verdict")
-        assert page.inner_text(".offline-answer .verdict").strip().endswith("Right!" if right else "Not quite."), item.id
+        said = "Right!" if right or tampered else "Not quite."
+        assert page.inner_text(".offline-answer .verdict").strip().endswith(said), item.id
+        right = right and not tampered  # what to look for below
         assert page.locator("#stem").is_visible() and page.locator("#item-form input:enabled:not([type=hidden]), #item-form select:enabled").count() == 0
-        if not right:
+        if not right and not tampered:
             assert page.locator(".offline-answer .feedback").count() == 1, "the feedback for this mistake, only"
             if mistake:
                 assert shown_text(mistake) in " ".join(page.inner_text(".offline-answer .feedback").split())
@@ -297,7 +308,7 @@ def test_answers_given_offline_are_recorded_once_each_in_order(app, hub_with_fra
         assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
         if n == 0:
             screenshot(page, "16-offline-saved")
-        if not right and not pictured:
+        if not right and not tampered and not pictured:
             screenshot(page, "16-offline-feedback")  # docs/learner-guide.md: Practising without Wi-Fi
             pictured = True
         if n < OFFLINE_ITEMS - 1:
@@ -322,6 +333,18 @@ def test_answers_given_offline_are_recorded_once_each_in_order(app, hub_with_fra
     page.wait_for_function(f"() => localStorage.getItem('classroom-answer-queue-{ana}') === '[]'", timeout=PATIENCE_MS)
     page.wait_for_function("() => document.getElementById('waiting').textContent === '0'")
     assert "All your answers are sent." in page.inner_text("#queue-status")
+    # The hub's verdict counts: the answer the tampered table called right was not, and the
+    # learner is told so once, naming the question.
+    assert tampered_stem, "a mistake was answered on a tampered page"
+    page.wait_for_selector(".correction")
+    corrections = page.locator(".correction")
+    assert corrections.count() == 1
+    assert "was marked right" in corrections.inner_text() and "it was not quite right" in corrections.inner_text()
+    assert corrections.inner_text().split("“")[1].split("”")[0].rstrip("…") in tampered_stem
+    screenshot(page, "17-offline-correction")
+    page.goto(base + "/learn/")
+    page.wait_for_load_state()
+    assert page.locator(".correction").count() == 0, "said once"
     recorded = attempts(ana)
     assert [(json.loads(e.payload)["item"], e.event_id, json.loads(e.payload)["correct"]) for e in recorded] == answered
     # The device made the ids (static/practice.js, classroom_server/event_ids.py): its prefix,
