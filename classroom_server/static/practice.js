@@ -167,12 +167,19 @@
     try { localStorage.setItem(AHEAD, JSON.stringify(ahead().filter(function (u) { return pathOf(u) !== path; }))); }
     catch (e) { /* nothing kept */ }
   }
+  var FILES = '[src^="/content/"], [href^="/content/"]';
   function keepAhead() {
-    var urls = [], files = document.querySelectorAll('main [src^="/content/"], main [href^="/content/"]'), i;
+    var urls = [], files = [], offline = document.getElementById('offline-answer'), i;
+    files = files.concat(Array.prototype.slice.call(document.querySelectorAll('main ' + FILES.replace(', ', ', main '))));
+    if (offline && offline.content) {  /* the worked solution's pictures, shown offline */
+      files = files.concat(Array.prototype.slice.call(offline.content.querySelectorAll(FILES)));
+    }
     try { urls = JSON.parse((form && form.getAttribute('data-upcoming')) || '[]'); } catch (e) { urls = []; }
     if (urls.length) { try { localStorage.setItem(AHEAD, JSON.stringify(urls)); } catch (e) { /* full */ } }
     urls = urls.slice();
-    for (i = 0; i < files.length; i++) { urls.push(files[i].getAttribute('src') || files[i].getAttribute('href')); }
+    for (i = files.length - 1; i >= 0; i--) {  /* this page's own sound and pictures first */
+      urls.unshift(files[i].getAttribute('src') || files[i].getAttribute('href'));
+    }
     if (!urls.length || !navigator.serviceWorker || !window.Promise) { return; }
     navigator.serviceWorker.ready.then(function (registration) {
       if (registration.active) { registration.active.postMessage({keep: urls}); }

@@ -357,6 +357,47 @@ def test_answers_given_offline_are_recorded_once_each_in_order(app, hub_with_fra
     context.close()
 
 
+@pytest.fixture
+def hub_with_numbers(app, school, data_dir, live_hub):
+    """The real Numbers pack: every question has a recording."""
+    packs.import_pack(data_dir, LIBRARY / "numbers")
+    study(school)
+    return live_hub
+
+
+PLAYS_JS = """() => new Promise((done, fail) => {
+    const audio = document.getElementById('prompt-audio');
+    audio.addEventListener('loadedmetadata', () => done(audio.duration), {once: true});
+    audio.addEventListener('error', () => fail(new Error('media error ' + (audio.error && audio.error.code))), {once: true});
+    audio.preload = 'metadata'; audio.load();
+})"""
+
+
+def test_the_sounds_of_the_kept_questions_play_without_wifi(app, hub_with_numbers, browser, school):
+    base = hub_with_numbers
+    context = browser.new_context(viewport={"width": 320, "height": 568})
+    page = context.new_page()
+    sign_in(page, base, school)
+    page.reload()
+    _wait_for_service_worker(page)
+    _open_first_item(page)
+    upcoming = json.loads(page.get_attribute("#item-form", "data-upcoming"))
+    wait_until(page, KEPT_AHEAD_JS, upcoming)  # the pages and every recording they play
+    base.drop()
+    try:
+        for n in range(3):
+            item = current_item(app, page)
+            assert item.audio and page.evaluate(PLAYS_JS) > 0, f"question {n + 1}: its recording plays"
+            fill_answer(page, item)
+            page.get_by_role("button", name="Check my answer").click()
+            page.locator(".offline-answer").get_by_role("link", name="Next").click()
+            page.wait_for_function(f"() => !location.pathname.endsWith('/{item.id}')", timeout=PATIENCE_MS)
+            assert "/learn/item/" in page.url
+    finally:
+        base.restore()
+    context.close()
+
+
 def test_the_next_learner_on_a_shared_tablet_never_sees_the_last_ones_pages(app, hub_with_pack, browser, school):
     base = hub_with_pack
     context = browser.new_context(viewport={"width": 360, "height": 640})
