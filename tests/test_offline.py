@@ -135,3 +135,14 @@ def test_the_tables_verdict_and_feedback_are_the_hubs_for_each_item_type(app, fr
             assert answer["correct"] == (table[key] == -1), (item.id, key)
             if not answer["correct"]:
                 assert feedbacks[table[key]] == answer["feedback"].strip(), (item.id, key)
+
+
+def test_a_learner_whose_practice_is_paused_keeps_nothing_ahead(app, fractions_learner, school):
+    from classroom_server.db import db
+    from classroom_server.services import teaching
+
+    url = _first_item_url(fractions_learner)
+    with db.connection_context():
+        teaching.override(app.extensions["engine"], school.teachers["tess"], school.classes["pictures"],
+                          school.learners["ana"], "pause", None)
+    assert _upcoming(fractions_learner, url) == []

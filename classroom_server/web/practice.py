@@ -181,11 +181,12 @@ def _upcoming(pack, found, mode: str) -> list[str]:
     """The next activities of the learner's path, for their device to keep with every picture and
     sound they use, so practice goes on if the Wi-Fi drops (services/offline.py). None on a page
     the device is only keeping (its list would be the one the device keeps already: the policy
-    is not run ten times more for nothing), nor during a placement, which the hub leads."""
+    is not run ten times more for nothing), nor during a placement, which the hub leads, nor
+    while the teacher has paused the learner's practice."""
     from classroom_server.web.learner import path_choices, url_for_choice  # it imports this module
 
     count = current_app.config["SETTINGS"]["offline_activities"]
-    if is_background() or mode == placement.MODE or count <= 0:
+    if is_background() or mode == placement.MODE or count <= 0 or practice.is_paused(_engine(), g.person):
         return []
     choices = path_choices(g.person, session.get("session_items", 0), session.get("challenge", "normal"))
     ahead = path_ahead(_engine(), g.person, choices, pack.id, found.id, count)

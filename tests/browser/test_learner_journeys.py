@@ -383,8 +383,16 @@ def test_the_sounds_of_the_kept_questions_play_without_wifi(app, hub_with_number
     _open_first_item(page)
     upcoming = json.loads(page.get_attribute("#item-form", "data-upcoming"))
     wait_until(page, KEPT_AHEAD_JS, upcoming)  # the pages and every recording they play
+    first = current_item(app, page)
+    fill_answer(page, first)  # answered with the Wi-Fi: the hub's feedback page
+    page.get_by_role("button", name="Check my answer").click()
+    page.wait_for_selector(".verdict")
     base.drop()
     try:
+        page.get_by_role("link", name="Next").click()  # the hub cannot choose: a kept question instead
+        page.wait_for_function(f"() => location.pathname.startsWith('/learn/item/') && "
+                               f"!location.pathname.endsWith('/{first.id}')", timeout=PATIENCE_MS)
+        assert page.url.split(base, 1)[1] == upcoming[0], "the first activity kept"
         for n in range(3):
             item = current_item(app, page)
             assert item.audio and page.evaluate(PLAYS_JS) > 0, f"question {n + 1}: its recording plays"
