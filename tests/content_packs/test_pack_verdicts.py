@@ -13,10 +13,11 @@ import pytest
 
 from content_packs import grade, load_pack
 from content_packs.testing import key_response
-from content_packs.verdicts import MAX_ARRANGEMENTS, MAX_CHOICES, _WHITE, light_key, response_key, verdict_table
+from content_packs.verdicts import _WHITE, MAX_ARRANGEMENTS, MAX_CHOICES, light_key, response_key, verdict_table
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKS = {p.parent.name: load_pack(p.parent, check=False) for p in sorted((ROOT / "content_packs" / "library").glob("*/pack.json"))}
+LIBRARY = ROOT / "content_packs" / "library"
+PACKS = {p.parent.name: load_pack(p.parent, check=False) for p in sorted(LIBRARY.glob("*/pack.json"))}
 CASES = [(name, lang) for name, pack in PACKS.items() for lang in pack.languages]
 
 
