@@ -137,6 +137,9 @@ SETTINGS: tuple[Setting, ...] = (
             "sign-in pauses until the teacher lets them in again. See docs/security.md."),
     Setting("learner_wrong_tries_refill_hours", 72, _as_int(1, 24 * 365),
             "One wrong try comes back to a learner's allowance every this many hours."),
+    Setting("offline_activities", 10, _as_int(0, 50),
+            "Activities of a learner's path kept ready on their device, with every picture and sound they "
+            "use, so practice goes on when the Wi-Fi drops. 0 keeps none."),
     Setting("min_free_disk_mb", 50, _as_int(0, 1_000_000),
             "The hub refuses to start, and /healthz reports `degraded`, below this much free disk."),
     Setting("language", "en", _as_choice("en", "es", "fr"),

@@ -63,11 +63,23 @@
       return dashed(hex(b));
     }
   }
+  var CORRECTIONS = 'classroom-corrections-' + me;  /* the hub's verdicts that differ from the device's */
   function load() { try { return JSON.parse(localStorage.getItem(KEY) || '[]'); } catch (e) { return []; } }
   function save(q) { localStorage.setItem(KEY, JSON.stringify(q)); }
   function say(text) {
     if (status) { status.textContent = text || ''; }
     if (waiting) { waiting.textContent = String(load().length); }
+  }
+  /* On the offline page, once every answer is sent: the Wi-Fi is back, and the way on is the path. */
+  function wifiBack() {
+    var heading, saved, go;
+    if (!offlinePage || !offlinePage.getAttribute('data-back')) { return; }
+    heading = offlinePage.querySelector('h1');
+    saved = offlinePage.querySelector('p.saved');
+    go = offlinePage.querySelector('a.button');
+    if (heading) { heading.textContent = offlinePage.getAttribute('data-back'); }
+    if (saved) { saved.hidden = true; }
+    if (go) { go.textContent = offlinePage.getAttribute('data-back-go'); }
   }
   function words(name) { return (status && status.getAttribute('data-' + name)) || ''; }
   function encode(fields) {
@@ -92,6 +104,41 @@
   }
   function settled(code) { return (code >= 200 && code < 300) || code === 400 || code === 404 || code === 409; }
 
+  /* The hub grades every answer again, and its verdict is the one that counts: where the verdict
+   * given on this device without Wi-Fi was different, the learner is told once, kindly, on the
+   * page open when the answer arrives (or the next one). */
+  function compare(entry, body) {
+    var hub, list;
+    if (entry.local !== 0 && entry.local !== 1) { return; }  /* no verdict was given here */
+    try { hub = JSON.parse(body); } catch (e) { return; }
+    if (!hub || typeof hub.correct !== 'boolean' || (hub.correct ? 1 : 0) === entry.local) { return; }
+    try {
+      list = JSON.parse(localStorage.getItem(CORRECTIONS) || '[]');
+      list.push({question: entry.label || '', right: hub.correct});
+      localStorage.setItem(CORRECTIONS, JSON.stringify(list));
+    } catch (e) { return; }
+    showCorrections();
+  }
+  function showCorrections() {
+    var list, i, said;
+    if (!status) { return; }
+    try { list = JSON.parse(localStorage.getItem(CORRECTIONS) || '[]'); } catch (e) { list = []; }
+    if (!list.length) { return; }
+    for (i = 0; i < list.length; i++) {
+      said = document.createElement('p');
+      said.className = 'correction';
+      said.setAttribute('role', 'status');
+      said.textContent = words(list[i].right ? 'was-wrong' : 'was-right').split('{question}').join(list[i].question);
+      status.parentNode.insertBefore(said, status.nextSibling);
+    }
+    localStorage.removeItem(CORRECTIONS);  /* said once */
+  }
+  /* A few words of the question, to name it in a correction. */
+  function questionLabel() {
+    var stem = document.getElementById('stem'), text = stem ? (stem.textContent || '').replace(/\s+/g, ' ').replace(/^ | $/g, '') : '';
+    return text.length > 60 ? text.slice(0, 59).replace(/ \S*$/, '') + '…' : text;
+  }
+
   /* Send queued answers one by one, oldest first. The answer named `showId` asks for its
    * feedback page, which then replaces this page. `offline` runs when the hub is unreachable. */
   function flush(showId, offline) {
@@ -109,47 +156,162 @@
           xhr.getResponseHeader('X-Error-Code') === 'csrf') { code = 0; }
       if (!settled(code)) { if (offline) { offline(); } return; }
       var rest = load();
+      if (!wantPage && code === 200) { compare(head, xhr.responseText); }
       if (rest.length && rest[0].id === head.id) { rest.shift(); save(rest); }
       if (wantPage) {
         document.open(); document.write(xhr.responseText); document.close();
         return;
       }
-      if (!rest.length) { say(words('sent')); }
+      if (!rest.length) { say(words('sent')); wifiBack(); }
       flush(showId, offline);
     });
   }
 
-  function upcoming() {
-    try { return JSON.parse((form && form.getAttribute('data-upcoming')) || '[]'); } catch (e) { return []; }
-  }
-  function prefetch() {
-    var urls = upcoming(), i, xhr, prompt = document.getElementById('prompt-audio');
-    if (prompt && prompt.getAttribute('src')) { urls = urls.concat([prompt.getAttribute('src')]); }  /* plays offline */
-    for (i = 0; i < urls.length; i++) {
-      xhr = new XMLHttpRequest();
-      xhr.open('GET', urls[i]);
-      xhr.setRequestHeader('X-Prefetch', '1');  /* kept ready, not opened */
-      xhr.send();
-    }
-  }
+  /* The next activities of the path, kept on this device with their pictures and sounds by the
+   * service worker (sw.js), so practice goes on when the Wi-Fi drops. The list of the page the
+   * hub made last is kept too (AHEAD): a page the device kept names none of its own, and
+   * offline "Next" walks that list, skipping what was answered since. */
+  var AHEAD = 'classroom-ahead-' + me;
   function pathOf(url) { var a = document.createElement('a'); a.href = url; return a.pathname; }
-  /* Offline after an answer: on to the next question kept on this device, else to the offline
-   * page (kept by the service worker), never to the browser's "cannot be reached" page. */
+  function ahead() { try { return JSON.parse(localStorage.getItem(AHEAD) || '[]'); } catch (e) { return []; } }
+  function answered(path) {
+    try { localStorage.setItem(AHEAD, JSON.stringify(ahead().filter(function (u) { return pathOf(u) !== path; }))); }
+    catch (e) { /* nothing kept */ }
+  }
+  var FILES = '[src^="/content/"], [href^="/content/"]';
+  function keepAhead() {
+    var urls = [], files = [], offline = document.getElementById('offline-answer'), i;
+    files = files.concat(Array.prototype.slice.call(document.querySelectorAll('main ' + FILES.replace(', ', ', main '))));
+    if (offline && offline.content) {  /* the worked solution's pictures, shown offline */
+      files = files.concat(Array.prototype.slice.call(offline.content.querySelectorAll(FILES)));
+    }
+    try { urls = JSON.parse((form && form.getAttribute('data-upcoming')) || '[]'); } catch (e) { urls = []; }
+    if (urls.length) { try { localStorage.setItem(AHEAD, JSON.stringify(urls)); } catch (e) { /* full */ } }
+    urls = urls.slice();
+    for (i = files.length - 1; i >= 0; i--) {  /* this page's own sound and pictures first */
+      urls.unshift(files[i].getAttribute('src') || files[i].getAttribute('href'));
+    }
+    if (!urls.length || !navigator.serviceWorker || !window.Promise) { return; }
+    navigator.serviceWorker.ready.then(function (registration) {
+      if (registration.active) { registration.active.postMessage({keep: urls}); }
+    });
+  }
+  /* Offline: on to the next activity kept on this device, else to the offline page (kept by the
+   * service worker), never to the browser's "cannot be reached" page. */
   function goOfflineNext() {
-    var urls = upcoming(), seen = load(), left = [], i, j, used;
-    if (!window.caches || !navigator.serviceWorker || !navigator.serviceWorker.controller) { return; }
+    var here = location.pathname, queued = load(), left = [], i, j, used, urls = ahead();
+    if (!window.caches || !navigator.serviceWorker || !navigator.serviceWorker.controller) {
+      window.location.href = OFFLINE;
+      return;
+    }
     for (i = 0; i < urls.length; i++) {
-      used = false;
-      for (j = 0; j < seen.length; j++) { if (pathOf(seen[j].url) === pathOf(urls[i])) { used = true; } }
+      used = pathOf(urls[i]) === here;
+      for (j = 0; j < queued.length; j++) { if (pathOf(queued[j].url) === pathOf(urls[i])) { used = true; } }
       if (!used) { left.push(urls[i]); }
     }
     function tryNext(k) {
-      if (k >= left.length) { window.location.href = OFFLINE; return; }
+      if (k >= left.length) {
+        if (here !== OFFLINE && !offlinePage) { window.location.href = OFFLINE; }
+        return;
+      }
       window.caches.match(left[k]).then(function (hit) {
         if (hit) { window.location.href = left[k]; } else { tryNext(k + 1); }
       }, function () { tryNext(k + 1); });
     }
     tryNext(0);
+  }
+
+  /* Feedback without Wi-Fi (#19). A practice item's form carries its verdict table: the pack's
+   * grading, done ahead by the hub (content_packs/verdicts.py), from an answer's key to -1 (right)
+   * or to the number of its feedback (wrong). The key is built here exactly as there: */
+  function lightKey(text) {  /* a typed answer: NFC, white space made one space, trimmed, lower case */
+    if (text.normalize) { text = text.normalize('NFC'); }
+    return text.replace(/[ \t\n\r\f\v\u00a0\u202f]+/g, ' ').replace(/^ | $/g, '').toLowerCase();
+  }
+  function responseKey() {
+    var type = form.getAttribute('data-item-type'), parts = [], ranks = [], i, el;
+    for (i = 0; i < form.elements.length; i++) {
+      el = form.elements[i];
+      if (el.name === 'answer' && (type === 'numeric' || type === 'short_text')) { return lightKey(el.value); }
+      if (el.name === 'answer' && el.checked) { parts.push(el.value); }  /* choices, in the order shown */
+      if (el.name.indexOf('rank.') === 0) { ranks.push([parseInt(el.value, 10), el.name.slice(5)]); }
+      if (el.name.indexOf('match.') === 0) {
+        if (!el.value) { return null; }
+        parts.push(el.name.slice(6) + '=' + el.value);
+      }
+    }
+    if (ranks.length) {  /* the options by the number given each, when each number is used once */
+      ranks.sort(function (a, b) { return a[0] - b[0]; });
+      for (i = 0; i < ranks.length; i++) {
+        if (ranks[i][0] !== i + 1) { return null; }
+        parts.push(ranks[i][1]);
+      }
+    }
+    return parts.length ? parts.join(',') : null;
+  }
+  /* 'right', 'wrong' (with its feedback's number), 'unknown' (an answer the table leaves out: the
+   * hub will check it) or 'hub' (an item only the hub grades: a check, a review, a test-out). */
+  function localVerdict() {
+    var table = null, key, found;
+    try { table = JSON.parse(form.getAttribute('data-verdicts') || 'null'); } catch (e) { table = null; }
+    if (!table) { return {state: 'hub'}; }
+    key = responseKey();
+    found = key !== null && Object.prototype.hasOwnProperty.call(table, key) ? table[key] : null;
+    if (typeof found !== 'number') { return {state: 'unknown'}; }
+    return found === -1 ? {state: 'right'} : {state: 'wrong', feedback: String(found)};
+  }
+  /* The verdict under the question, which stays as answered; "Next" opens a kept activity. */
+  function showOffline(verdict) {
+    var template = document.getElementById('offline-answer'), holder = document.createElement('div');
+    var shown, parts, i, el, next, actions = form.querySelector('.actions');
+    if (!template) { goOfflineNext(); return; }
+    holder.innerHTML = template.innerHTML;
+    shown = holder.firstElementChild;
+    parts = shown.querySelectorAll('[data-when]');
+    for (i = 0; i < parts.length; i++) {
+      if (parts[i].getAttribute('data-when') !== verdict.state) { parts[i].parentNode.removeChild(parts[i]); }
+    }
+    parts = shown.querySelectorAll('[data-feedback]');
+    for (i = 0; i < parts.length; i++) {
+      if (parts[i].getAttribute('data-feedback') !== verdict.feedback) { parts[i].parentNode.removeChild(parts[i]); }
+    }
+    for (i = 0; i < form.elements.length; i++) {
+      el = form.elements[i];
+      if (el.type !== 'hidden') { el.disabled = true; }
+    }
+    if (actions) { actions.setAttribute('hidden', ''); }  /* answered: no second answer, no hint */
+    form.parentNode.insertBefore(shown, form.nextSibling);
+    next = shown.querySelector('[data-offline-next]');
+    next.addEventListener('click', function (event) { event.preventDefault(); goOfflineNext(); });
+    if (shown.scrollIntoView) { shown.scrollIntoView({block: 'nearest'}); }
+    next.focus({preventScroll: true});
+  }
+
+  /* What only the hub can do (start a test-out, a placement's next question) is asked of it
+   * as a plain form; without Wi-Fi the page says so in place of the browser's error page. */
+  function needsHub(hubForm) {
+    var waiting = false;
+    hubForm.addEventListener('submit', function (event) {
+      var xhr = new XMLHttpRequest();
+      event.preventDefault();
+      if (waiting) { return; }
+      waiting = true;
+      xhr.open('HEAD', OFFLINE);  /* never answered by the service worker: only the hub answers */
+      xhr.timeout = 5000;
+      xhr.onload = function () { hubForm.submit(); };
+      xhr.onerror = xhr.ontimeout = function () {
+        var said = hubForm.querySelector('.offline-note');
+        waiting = false;
+        if (!said) {
+          said = document.createElement('p');
+          said.className = 'error offline-note';
+          said.setAttribute('role', 'alert');
+          said.textContent = hubForm.getAttribute('data-offline');
+          hubForm.appendChild(said);
+        }
+      };
+      xhr.send();
+    });
   }
 
   /* Sign-out on a shared tablet: drop this learner's kept pages before leaving, so the next
@@ -174,7 +336,7 @@
       var gone = false;
       function leave() { if (!gone) { gone = true; signOut.submit(); } }
       event.preventDefault();
-      try { localStorage.removeItem(LAST); } catch (e) { /* nothing kept */ }
+      try { localStorage.removeItem(LAST); localStorage.removeItem(AHEAD); } catch (e) { /* nothing kept */ }
       forgetPages().then(leave, leave);
       setTimeout(leave, 2000);
     });
@@ -183,8 +345,12 @@
   if (me && window.localStorage && window.XMLHttpRequest && window.JSON) {
     window.addEventListener('online', function () { flush(); });
     setInterval(function () { if (load().length) { flush(); } }, 5000);
+    showCorrections();
     if (load().length) { say(words('saved')); flush(); } else if (waiting) { waiting.textContent = '0'; }
     if (navigator.serviceWorker) { navigator.serviceWorker.register('/learn/sw.js', {scope: '/learn/'}); }
+    /* "Next" on a feedback page shown before the Wi-Fi dropped asks the hub for /learn/next; the
+     * service worker answers with the offline page, which goes on to a kept activity instead. */
+    if (offlinePage && location.pathname === '/learn/next') { goOfflineNext(); }
   }
   /* A placement question (data-hub-only) is graded by the hub alone, which then asks the next
    * one: it posts as a plain form, never through the queue (offline, the offline page says so). */
@@ -193,7 +359,7 @@
     form.elements.event_id.value = uuid();  /* a cached page must never reuse an answer id */
     form.addEventListener('submit', function (event) {
       event.preventDefault();
-      var button = form.querySelector('button[type=submit]'), fields = [], i, el, q, entry;
+      var button = form.querySelector('button[type=submit]'), fields = [], i, el, q, entry, verdict;
       if (button.disabled) { return; }  /* a double tap sends one answer */
       button.disabled = true;
       for (i = 0; i < form.elements.length; i++) {
@@ -202,14 +368,21 @@
         fields.push([el.name, el.value]);
       }
       fields.push(['duration_ms', String(Date.now() - started)]);
-      entry = {id: form.elements.event_id.value, url: form.action, fields: fields};
+      verdict = localVerdict();
+      entry = {id: form.elements.event_id.value, url: form.action, fields: fields, label: questionLabel()};
+      if (verdict.state === 'right' || verdict.state === 'wrong') { entry.local = verdict.state === 'right' ? 1 : 0; }
       q = load(); q.push(entry); save(q);
+      answered(location.pathname);
       flush(entry.id, function () {
         say(words('saved'));
-        goOfflineNext();
+        showOffline(verdict);
       });
     });
-    prefetch();
+  }
+  if (form && me && window.localStorage && window.JSON) { keepAhead(); }
+  if (me && window.XMLHttpRequest) {
+    var hubOnly = document.querySelectorAll('form[data-hub-only]');
+    for (var h = 0; h < hubOnly.length; h++) { needsHub(hubOnly[h]); }
   }
 
   /* Feedback: "Next" takes the focus (Enter goes on) without scrolling, so the verdict and the

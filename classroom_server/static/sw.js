@@ -7,6 +7,9 @@
  * is fetched whole once, in the background, so it plays offline later.
  * Kept pages belong to one learner (the X-Learner header): when another learner's page arrives,
  * the previous learner's pages are dropped first, so a shared tablet never shows them offline.
+ * An item page names the next activities of the learner's path (practice.js posts them here):
+ * the worker keeps those pages, one after another, and every pack file a kept page uses (its
+ * pictures and sounds, read from the page's src and href), so practice goes on offline (#19).
  * The hub fills in VERSION and SHELL (the exact URLs pages ask for) when it serves this file.
  * ES5 syntax. */
 var VERSION = 'dev';
@@ -52,6 +55,74 @@ function keep(request, response) {
   }).catch(function () {});
   return writing;
 }
+
+/* Pack files are served at /content/<sha256>/<name> and never change: one copy serves every page. */
+var FILE_LINK = /\s(?:src|href)="(\/content\/[0-9a-f]{64}\/[^"]+)"/g;
+
+function filesOf(html) {
+  var found = [], m;
+  FILE_LINK.lastIndex = 0;
+  while ((m = FILE_LINK.exec(html)) !== null) {
+    found.push(m[1].replace(/&amp;/g, '&'));
+  }
+  return found;
+}
+
+/* Keep one pack file whole, unless it is already kept or too big to keep (a long video). */
+function keepFile(url) {
+  return caches.match(url).then(function (hit) {
+    if (hit) { return null; }
+    return fetch(url, {credentials: 'same-origin', headers: BACKGROUND}).then(function (response) {
+      var size = parseInt(response.headers.get('Content-Length') || '0', 10);
+      if (response.status !== 200 || size > MEDIA_KEEP) { return null; }
+      return caches.open(CACHE).then(function (cache) { return cache.put(url, response); });
+    });
+  }).catch(function () {});
+}
+
+/* Every pack file a kept page uses, one after another (the hub serves a whole class). */
+function keepFilesOf(page) {
+  var type = page.headers.get('Content-Type') || '';
+  if (type.indexOf('text/html') !== 0) { return Promise.resolve(); }
+  return page.text().then(function (html) {
+    return filesOf(html).reduce(function (done, url) {
+      return done.then(function () { return keepFile(new URL(url, self.location.href).href); });
+    }, Promise.resolve());
+  }).catch(function () {});
+}
+
+function keepPage(request, response) {
+  var copy = response.clone();
+  return keep(request, response).then(function () { return keepFilesOf(copy); });
+}
+
+/* One activity ahead (or a file of the page open now), unless it is kept already. */
+function keepAhead(address) {
+  var url = new URL(address, self.location.href);
+  if (url.origin !== self.location.origin) { return Promise.resolve(); }
+  if (url.pathname.indexOf('/content/') === 0) { return keepFile(url.href); }
+  if (!isPage(url.href)) { return Promise.resolve(); }
+  return caches.match(url.href).then(function (hit) {
+    if (hit) { return keepFilesOf(hit); }
+    return fetch(url.href, {credentials: 'same-origin', headers: BACKGROUND}).then(function (response) {
+      if (response.ok && !response.redirected) { return keepPage(url.href, response); }
+    });
+  }).catch(function () {});
+}
+
+var keepingAhead = Promise.resolve();
+self.addEventListener('message', function (event) {
+  var wanted = event.data && event.data.keep;
+  if (!wanted || !wanted.length) { return; }
+  /* One page after another, and a second list after the first: a class's devices must not ask
+   * the hub for hundreds of pages at once. */
+  keepingAhead = keepingAhead.then(function () {
+    return wanted.slice(0, 60).reduce(function (done, address) {
+      return done.then(function () { return keepAhead(String(address)); });
+    }, Promise.resolve());
+  });
+  event.waitUntil(keepingAhead);
+});
 
 /* "bytes=a-b", "bytes=a-" or "bytes=-n" of a file of `size` bytes: [first, last], or null. */
 function byteRange(header, size) {
@@ -145,7 +216,7 @@ self.addEventListener('fetch', function (event) {
   if (url.pathname.indexOf('/learn/') === 0) {
     event.respondWith(fetch(request).then(function (response) {
       if (response.ok && !response.redirected && url.pathname !== OFFLINE) {
-        event.waitUntil(keep(request, response.clone()));
+        event.waitUntil(keepPage(request, response.clone()));
       }
       return response;
     }).catch(function () {

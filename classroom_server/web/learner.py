@@ -78,12 +78,17 @@ def url_for_choice(choice: practice.Choice, why: bool = False) -> str | None:
     return None
 
 
+def path_choices(learner, items_done: int = 0, challenge: str = "normal") -> list[practice.Choice]:
+    """The learner's path as the engine gives it, with their teacher's assignments and accommodations."""
+    return practice.path_for(engine(), learner, g.lang, items_done, challenge,
+                             assignments=teaching.assigned_for(learner),
+                             accommodations=teaching.policy_accommodations(learner))
+
+
 def describe_path(learner, items_done: int = 0, challenge: str = "normal") -> list[dict]:
     """A learner's next options with title, link and reason in their words (the teacher sees the same)."""
     loaded = current_app.extensions["catalogue"].get()
-    choices = practice.path_for(engine(), learner, g.lang, items_done, challenge,
-                                assignments=teaching.assigned_for(learner),
-                                accommodations=teaching.policy_accommodations(learner))
+    choices = path_choices(learner, items_done, challenge)
     shown = []
     for choice in choices:
         title = ""

@@ -23,8 +23,10 @@ from classroom_server.errors import Invalid
 from classroom_server.i18n import gettext as _
 from classroom_server.numbers import MAX_ID, optional_int
 from classroom_server.services import placement, practice
+from classroom_server.services.offline import path_ahead
 from classroom_server.web import is_background
 from classroom_server.web.access import requires
+from classroom_server.web.local_grading import graded_on_device, local_grading, wrong_feedback
 from classroom_server.web.render import inline, render_markdown, render_resource
 
 bp = Blueprint("practice", __name__, url_prefix="/learn")
@@ -175,12 +177,20 @@ def shown_reason() -> dict[str, Any] | None:
     return {"words": reason_words(code, {"days_since": days}), "args": args}
 
 
-def _upcoming(pack, found, count: int = 3) -> list[str]:
-    """Items to keep ready in the browser, so practice goes on if the Wi-Fi drops."""
-    items = [i for i in _loaded().catalogue.items_for(pack.id, found.skill) if i.id != found.id]
-    start = next((n for n, i in enumerate(items) if i.id > found.id), 0)
-    ordered = items[start:] + items[:start]
-    return [url_for("practice.item", pack_id=pack.id, item_id=i.id) for i in ordered[:count]]
+def _upcoming(pack, found, mode: str) -> list[str]:
+    """The next activities of the learner's path, for their device to keep with every picture and
+    sound they use, so practice goes on if the Wi-Fi drops (services/offline.py). None on a page
+    the device is only keeping (its list would be the one the device keeps already: the policy
+    is not run ten times more for nothing), nor during a placement, which the hub leads, nor
+    while the teacher has paused the learner's practice."""
+    from classroom_server.web.learner import path_choices, url_for_choice  # it imports this module
+
+    count = current_app.config["SETTINGS"]["offline_activities"]
+    if is_background() or mode == placement.MODE or count <= 0 or practice.is_paused(_engine(), g.person):
+        return []
+    choices = path_choices(g.person, session.get("session_items", 0), session.get("challenge", "normal"))
+    ahead = path_ahead(_engine(), g.person, choices, pack.id, found.id, count)
+    return [url for url in (url_for_choice(c, why=True) for c in ahead) if url]
 
 
 @bp.route("/item/<pack_id>/<item_id>")
@@ -201,9 +211,13 @@ def item(pack_id: str, item_id: str) -> str:
                               "Answer without hints, as well as you can.", pack=pack.title.pick(lang),
                               n=going[0] + 1, most=going[1]), "args": {}}
     _stopped_at("item", pack.id, found.id, mode=mode, hints=hints)
+    local = None
+    if graded_on_device(mode):  # the feedback the browser shows if the answer cannot be sent
+        local = {**local_grading(pack, found, lang), "asked": answered_view(pack, found, None, lang),
+                 "solution": render_markdown(found.solution.pick(lang), pack.id)}
     return render_template(
         "learner/item.html", v=item_view(pack, found, lang, hints), hints_used=hints,
-        upcoming=_upcoming(pack, found),
+        upcoming=_upcoming(pack, found, mode), local=local,
         event_id=request.args.get("event_id") or event_ids.new(), started=int(time.time() * 1000),
         mode=mode, error=None, why=why,
     )
@@ -256,16 +270,7 @@ def answer(pack_id: str, item_id: str):
 def _feedback(outcome: practice.Outcome):
     pack, found, skill, struggle = outcome.pack, outcome.item, outcome.skill, outcome.struggle
     lang = practice.content_language(pack, g.lang)
-    generic = {
-        "unreadable": _("I could not read that answer. Check how you wrote it."),
-        "form": _("Right number, but write it the way the question asks."),
-        "not_simplest": _("Right value! Now write it in simplest form."),
-        "incomplete": _("Some of it is right. Look again at the rest."),
-    }
-    feedback = None
-    if not outcome.correct:
-        feedback = (render_markdown(outcome.feedback, pack.id) if outcome.feedback
-                    else generic.get(outcome.reason or "", _("Not yet. Look at the hint and try another one.")))
+    feedback = None if outcome.correct else wrong_feedback(outcome.feedback, outcome.reason, pack.id)
     celebrate = None
     if set(outcome.transitions) & MASTERED_CODES:
         celebrate = "mastered"

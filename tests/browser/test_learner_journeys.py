@@ -200,9 +200,62 @@ KEPT_JS = """() => caches.keys().then(names => Promise.all(names.map(n => caches
     .then(lists => lists.flat().map(r => new URL(r.url).pathname + new URL(r.url).search))"""
 
 
+KEPT_AHEAD_JS = """async (urls) => {
+    for (const url of urls) {
+        const page = await caches.match(url);
+        if (!page) { return false; }
+        const html = await page.clone().text();
+        for (const m of html.matchAll(/\\s(?:src|href)="(\\/content\\/[^"]+)"/g)) {
+            if (!await caches.match(m[1])) { return false; }
+        }
+    }
+    return true;
+}"""
+PICTURES_JS = """async () => {
+    const pictures = [...document.querySelectorAll('main img')];
+    pictures.forEach(p => { p.loading = 'eager'; });
+    const until = Date.now() + 30000;
+    while (pictures.some(p => !p.complete) && Date.now() < until) { await new Promise(r => setTimeout(r, 50)); }
+    return {shown: pictures.length, broken: pictures.filter(p => !(p.complete && p.naturalWidth > 0)).map(p => p.src)};
+}"""
+KEPT_SIZE_JS = """async (urls) => {
+    let pages = 0, files = 0;
+    const seen = new Set();
+    for (const url of urls) {
+        const html = await (await caches.match(url)).text();
+        pages += new Blob([html]).size;
+        for (const m of html.matchAll(/\\s(?:src|href)="(\\/content\\/[^"]+)"/g)) {
+            if (seen.has(m[1])) { continue; }
+            seen.add(m[1]);
+            files += (await (await caches.match(m[1])).arrayBuffer()).byteLength;
+        }
+    }
+    return {pages, files, count: seen.size};
+}"""
+OFFLINE_ITEMS = 10
+TAMPER_JS = """() => { const form = document.getElementById('item-form');
+    const table = JSON.parse(form.dataset.verdicts);
+    for (const key in table) { table[key] = -1; }
+    form.dataset.verdicts = JSON.stringify(table); }"""
+
+
+def _mistake_in_table(item):
+    """Is the wrong answer fill_answer gives one the item's verdict table holds?"""
+    return item.type not in ("numeric", "short_text") or bool(item.wrong_answers)
+
+
+def _open_first_item(page):
+    page.locator(".step.first").click()
+    if "/learn/lesson/" in page.url:
+        page.get_by_role("button", name="Done").click()
+    page.wait_for_url("**/learn/item/**")
+
+
 @pytest.mark.slow
-def test_answers_given_offline_are_recorded_once_each_in_order(app, hub_with_pack, browser, school):
-    base = hub_with_pack
+def test_answers_given_offline_are_recorded_once_each_in_order(app, hub_with_fractions, browser, school):
+    """#19: the path ahead is kept with its pictures; ten items answered without Wi-Fi, each
+    picture shown; then exactly those ten attempts are recorded, once each, in order."""
+    base = hub_with_fractions
     context = browser.new_context(viewport={"width": 320, "height": 568})
     page = context.new_page()
     sign_in(page, base, school)
@@ -212,32 +265,63 @@ def test_answers_given_offline_are_recorded_once_each_in_order(app, hub_with_pac
     wait_until(page, CACHED_JS, "/learn/offline")
     page.reload()
     _wait_for_service_worker(page)
-    page.locator(".step.first").click()
-    if "/learn/lesson/" in page.url:
-        page.get_by_role("button", name="Done").click()
-    page.wait_for_url("**/learn/item/**")
-    wait_until(page, """() => Promise.all(JSON.parse(document.getElementById('item-form').dataset.upcoming)
-        .map(u => caches.match(u))).then(hits => hits.every(Boolean))""")  # the next items are kept ready
+    _open_first_item(page)
+    upcoming = json.loads(page.get_attribute("#item-form", "data-upcoming"))
+    assert len(upcoming) == OFFLINE_ITEMS, "the hub's setting: ten activities kept"
+    assert len({u.split("?")[0].rsplit("/", 1)[1].split("-")[0] for u in upcoming}) > 1, \
+        "the path ahead goes on to the next skill, not only more of this one"
+    wait_until(page, KEPT_AHEAD_JS, upcoming)  # the pages, and every picture and sound they use
+    kept = page.evaluate(KEPT_SIZE_JS, upcoming)
+    print(f"kept for offline use: {len(upcoming)} pages, {kept['pages']} bytes; "
+          f"{kept['count']} pack files, {kept['files']} bytes")
     base.drop()  # the Wi-Fi drops
-    answered = []
-    for _ in range(8):
+    answered, pictures, pictured, mistakes, tampered_stem = [], 0, False, 0, None
+    for n in range(OFFLINE_ITEMS):
+        shown = page.evaluate(PICTURES_JS)
+        assert shown["broken"] == [], f"item {n + 1}: pictures not shown: {shown['broken']}"
+        pictures += shown["shown"]
         item = current_item(app, page)
         event_id = page.locator("input[name=event_id]").input_value()
-        fill_answer(page, item)
-        answered.append((item.id, event_id))
+        right = n % 2 == 0 or not _mistake_in_table(item)  # every other answer a known mistake
+        tampered = not right and mistakes == 1  # the second mistake: its page's table says right
+        if tampered:
+            page.evaluate(TAMPER_JS)
+            tampered_stem = " ".join(page.inner_text("#stem").split())
+        mistakes += not right
+        mistake = fill_answer(page, item, right=right)
+        answered.append((item.id, event_id, right))
         page.get_by_role("button", name="Check my answer").click()
-        page.wait_for_function(f"() => !location.pathname.endsWith('/{item.id}')", timeout=PATIENCE_MS)
-        page.wait_for_load_state()
-        if "/learn/offline" in page.url:
-            break
-        # the next question kept on the device; the message is at the top, seen without scrolling
-        page.wait_for_selector("#queue-status:not(:empty)")
-        box = page.locator("#queue-status").bounding_box()
-        assert box["y"] + box["height"] <= 568, "the saved message is below the fold"
-        if len(answered) == 1:
+        # The verdict from the page's table, under the question, which stays as answered.
+        page.wait_for_selector(".offline-answer .verdict")
+        said = "Right!" if right or tampered else "Not quite."
+        assert page.inner_text(".offline-answer .verdict").strip().endswith(said), item.id
+        right = right and not tampered  # what to look for below
+        assert page.locator("#stem").is_visible() and page.locator("#item-form input:enabled:not([type=hidden]), #item-form select:enabled").count() == 0
+        if not right and not tampered:
+            assert page.locator(".offline-answer .feedback").count() == 1, "the feedback for this mistake, only"
+            if mistake:
+                assert shown_text(mistake) in " ".join(page.inner_text(".offline-answer .feedback").split())
+            assert "Right answer" in page.inner_text(".offline-answer .answers")
+            assert page.locator(".offline-answer details.solution").count() == 1, "the worked solution"
+        # the saved message is at the top, seen without scrolling back
+        assert "Saved on this device" in page.locator("#queue-status").text_content()
+        assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+        if n == 0:
             screenshot(page, "16-offline-saved")
-    assert "/learn/offline" in page.url, "answering went past the kept questions"
-    assert len(answered) >= 4, "the three questions kept ready were answered first"
+        if not right and not tampered and not pictured:
+            screenshot(page, "16-offline-feedback")  # docs/learner-guide.md: Practising without Wi-Fi
+            pictured = True
+        if n < OFFLINE_ITEMS - 1:
+            page.locator(".offline-answer").get_by_role("link", name="Next").click()
+            page.wait_for_function(f"() => !location.pathname.endsWith('/{item.id}')", timeout=PATIENCE_MS)
+            page.wait_for_load_state()
+            assert "/learn/item/" in page.url, f"after {n + 1} answers: {page.url}, not a kept question"
+    assert pictures > 0, "the questions answered had pictures"
+    here = page.url
+    page.get_by_role("button", name="I already know this").click()  # only the hub starts a test-out
+    page.wait_for_selector("form.test-out .offline-note")
+    assert "needs the Wi-Fi" in page.inner_text("form.test-out .offline-note") and page.url == here
+    page.goto(base + "/learn/goals")  # a page not kept: the offline page
     assert page.locator("#offline-page").is_visible(), "the offline page, not the browser's error"
     assert page.inner_text("#waiting") == str(len(answered))
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(251, 250, 247)", \
@@ -249,8 +333,22 @@ def test_answers_given_offline_are_recorded_once_each_in_order(app, hub_with_pac
     page.wait_for_function(f"() => localStorage.getItem('classroom-answer-queue-{ana}') === '[]'", timeout=PATIENCE_MS)
     page.wait_for_function("() => document.getElementById('waiting').textContent === '0'")
     assert "All your answers are sent." in page.inner_text("#queue-status")
+    assert page.inner_text("#offline-page h1") == "The Wi-Fi is back", "not 'No Wi-Fi' once all is sent"
+    assert page.inner_text("#offline-page a.button") == "Back to my path"
+    # The hub's verdict counts: the answer the tampered table called right was not, and the
+    # learner is told so once, naming the question.
+    assert tampered_stem, "a mistake was answered on a tampered page"
+    page.wait_for_selector(".correction")
+    corrections = page.locator(".correction")
+    assert corrections.count() == 1
+    assert "was marked right" in corrections.inner_text() and "it was not quite right" in corrections.inner_text()
+    assert corrections.inner_text().split("“")[1].split("”")[0].rstrip("…") in tampered_stem
+    screenshot(page, "17-offline-correction")
+    page.goto(base + "/learn/")
+    page.wait_for_load_state()
+    assert page.locator(".correction").count() == 0, "said once"
     recorded = attempts(ana)
-    assert [(json.loads(e.payload)["item"], e.event_id) for e in recorded] == answered
+    assert [(json.loads(e.payload)["item"], e.event_id, json.loads(e.payload)["correct"]) for e in recorded] == answered
     # The device made the ids (static/practice.js, classroom_server/event_ids.py): its prefix,
     # kept on the device, and a counter that grows, so the sync sends each in about 3 bytes.
     ids = [uuid.UUID(e.event_id) for e in recorded]
@@ -258,6 +356,55 @@ def test_answers_given_offline_are_recorded_once_each_in_order(app, hub_with_pac
     assert {f"{i.int >> 64:016x}" for i in ids} == {page.evaluate("localStorage.getItem('classroom-id-prefix')")}
     counters = [(i.int & (2**62 - 1)) >> 16 for i in ids]
     assert counters == sorted(set(counters))
+    context.close()
+
+
+@pytest.fixture
+def hub_with_numbers(app, school, data_dir, live_hub):
+    """The real Numbers pack: every question has a recording."""
+    packs.import_pack(data_dir, LIBRARY / "numbers")
+    study(school)
+    return live_hub
+
+
+PLAYS_JS = """() => new Promise((done, fail) => {
+    const audio = document.getElementById('prompt-audio');
+    audio.addEventListener('loadedmetadata', () => done(audio.duration), {once: true});
+    audio.addEventListener('error', () => fail(new Error('media error ' + (audio.error && audio.error.code))), {once: true});
+    audio.preload = 'metadata'; audio.load();
+})"""
+
+
+def test_the_sounds_of_the_kept_questions_play_without_wifi(app, hub_with_numbers, browser, school):
+    base = hub_with_numbers
+    context = browser.new_context(viewport={"width": 320, "height": 568})
+    page = context.new_page()
+    sign_in(page, base, school)
+    page.reload()
+    _wait_for_service_worker(page)
+    _open_first_item(page)
+    upcoming = json.loads(page.get_attribute("#item-form", "data-upcoming"))
+    wait_until(page, KEPT_AHEAD_JS, upcoming)  # the pages and every recording they play
+    first = current_item(app, page)
+    fill_answer(page, first)  # answered with the Wi-Fi: the hub's feedback page
+    page.get_by_role("button", name="Check my answer").click()
+    page.wait_for_selector(".verdict")
+    base.drop()
+    try:
+        page.get_by_role("link", name="Next").click()  # the hub cannot choose: a kept question instead
+        page.wait_for_function(f"() => location.pathname.startsWith('/learn/item/') && "
+                               f"!location.pathname.endsWith('/{first.id}')", timeout=PATIENCE_MS)
+        assert page.url.split(base, 1)[1] == upcoming[0], "the first activity kept"
+        for n in range(3):
+            item = current_item(app, page)
+            assert item.audio and page.evaluate(PLAYS_JS) > 0, f"question {n + 1}: its recording plays"
+            fill_answer(page, item)
+            page.get_by_role("button", name="Check my answer").click()
+            page.locator(".offline-answer").get_by_role("link", name="Next").click()
+            page.wait_for_function(f"() => !location.pathname.endsWith('/{item.id}')", timeout=PATIENCE_MS)
+            assert "/learn/item/" in page.url
+    finally:
+        base.restore()
     context.close()
 
 
