@@ -23,6 +23,7 @@ from classroom_server.services import accounts
 from classroom_server.services import sync as hub_sync
 from sync.district import rosters, service
 from sync.district.models import Change, Learner, School
+from tests.interop.test_oneroster import CLASSES_HEADER, ENROLLMENTS_HEADER, USERS_HEADER
 from tests.sync.conftest import enrolled
 from tests.sync.test_dashboard import _post, _signed_in, _text
 
@@ -35,12 +36,6 @@ MANIFEST_11 = "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n
 ORGS = ("sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\n"
         f"d-1,active,{STAMP},Lakeside District,district,,\n"
         f"o-1,active,{STAMP},Hillside Primary,school,,d-1\n")
-CLASSES_HEADER = ("sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,"
-                  "schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods")
-USERS_HEADER = ("sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,"
-                "familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password")
-ENROLLMENTS_HEADER = ("sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,"
-                      "beginDate,endDate")
 
 
 def _user(uid: str, role: str, given: str, family: str, username: str = "", status: str = "active") -> str:
