@@ -203,7 +203,7 @@ def full_hub(tiny_disk, runner):
     hub = tiny_disk / "hub"
     result = runner.invoke(main, ["init", "--data", str(hub), "--admin-password", "first-admin-pw"])
     assert result.exit_code == 0, result.output
-    database.db.close()
+    database.close_all()  # really closed (pooled connections stay open), before the disk fills
     _fill(tiny_disk)
     return hub
 

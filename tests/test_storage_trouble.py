@@ -11,6 +11,7 @@ import pytest
 from content_packs.testing import make_pack
 
 from classroom_server.app import create_app
+from classroom_server import db as database
 from classroom_server.db import db
 from classroom_server.errors import storage_problem
 from classroom_server.models import Event, Person
@@ -118,7 +119,7 @@ def test_a_read_only_disk_is_503_with_plain_words_and_healthz_says_so(disk_hub):
     response, _ = _answer(app, client, 0)
     assert response.status_code == 200
     token = _token(app, client)
-    db.close()
+    database.close_all()  # pooled connections hold the file open: the remount needs it closed
     remount = subprocess.run(["mount", "-o", "remount,ro", str(disk)], capture_output=True, text=True)
     assert remount.returncode == 0, remount.stderr
     try:
@@ -132,7 +133,7 @@ def test_a_read_only_disk_is_503_with_plain_words_and_healthz_says_so(disk_hub):
         assert health.status_code == 503 and health.get_json()["status"] == "failing"
         assert health.get_json()["problems"] == ["disk_read_only"]
     finally:
-        db.close()
+        database.close_all()
         subprocess.run(["mount", "-o", "remount,rw", str(disk)], capture_output=True)
     with db.connection_context():
         assert Person.select().count() == 3

@@ -8,6 +8,7 @@ commands live in modules by subject (``hub``, ``demo``, ``packs``, ``users``) an
 from __future__ import annotations
 
 import os
+import sys
 
 import click
 
@@ -26,6 +27,14 @@ def main() -> None:
     # Everything the hub writes (database, backups, packs, bundles) is for its own user alone:
     # it holds learners' records and the hashes of small secrets (docs/security.md).
     os.umask(0o077)
+    click.get_current_context().call_on_close(_close_database)
+
+
+def _close_database() -> None:
+    """A command leaves no connection open (the hub's are pooled): SQLite then checkpoints the
+    write-ahead log into the database file and removes it, as a stopped hub should leave it."""
+    if "classroom_server.db" in sys.modules:
+        sys.modules["classroom_server.db"].close_all()
 
 
 for command in (hub.init, hub.serve, demo.demo, demo.demo_district, hub.backup, hub.restore, hub.migrate, hub.recompute,
