@@ -26,6 +26,9 @@ DB_FILENAME = "hub.sqlite3"
 # Connections move between waitress's threads (one at a time), hence check_same_thread=False.
 # An idle connection older than ten minutes is closed when next taken or given back.
 db = PooledSqliteDatabase(None, max_connections=None, stale_timeout=600, check_same_thread=False)
+# How many times ``configure`` ran in this process: what is kept about one file (services/setup_cache.py)
+# is never taken for another, nor for a file put in its place (a restore in a test).
+configured = 0
 log = logging.getLogger("classroom_server.db")
 
 
@@ -56,7 +59,9 @@ def private_file(path: Path) -> None:
 def configure(path: Path, synchronous: str = "full", cache_kb: int = 8000) -> PooledSqliteDatabase:
     """Point the shared database at a file, with the pragmas every connection needs. Every
     pooled connection to the file used before is closed first."""
+    global configured
     close_all()
+    configured += 1
     if Path(path).parent.is_dir():
         private_file(Path(path))
     db.init(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import mimetypes
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,12 +125,19 @@ def _plain(exc: BaseException) -> str:
 class CatalogueStore:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir)
+        self._marker = str(pack_storage.generation_marker(self.data_dir))
         self._lock = threading.Lock()
-        self._generation: str | None = None
+        self._generation: tuple[int, int, int] | None = None
         self._loaded: InstalledPacks | None = None
 
     def get(self) -> InstalledPacks:
-        current = pack_storage.generation(self.data_dir)
+        """The installed packs, loaded again when the generation marker changed (one ``stat``:
+        a learner's page asks a dozen times, once for each piece of Markdown it shows)."""
+        try:
+            found = os.stat(self._marker)
+            current = (found.st_ino, found.st_mtime_ns, found.st_size)
+        except OSError:
+            current = (0, 0, 0)
         if current != self._generation or self._loaded is None:
             with self._lock:
                 if current != self._generation or self._loaded is None:

@@ -24,7 +24,7 @@ from classroom_server.growth_rules import Course, course_skills, qualified_skill
 from classroom_server.growth_rules import installed as _installed
 from classroom_server.models import CANONICAL_ORDER, ClassCourse, Classroom, Enrollment, Event, InstalledPack, Person
 from classroom_server.numbers import optional_int
-from classroom_server.services import events, hub
+from classroom_server.services import events, hub, setup_cache
 
 GRADES = (0, 13)  # 0 is kindergarten, as in the pack format
 MAX_COURSES = 100
@@ -43,7 +43,12 @@ def courses_of(classroom: Classroom) -> list[Course]:
 
 
 def learner_courses(learner: Person) -> list[Course]:
-    """The courses of every class the learner is in (not archived), without repeats."""
+    """The courses of every class the learner is in (not archived), without repeats (kept
+    while the classes' setup is unchanged: services/setup_cache.py)."""
+    return list(setup_cache.for_learner("courses", learner.id, lambda: tuple(_read_learner_courses(learner))))
+
+
+def _read_learner_courses(learner: Person) -> list[Course]:
     rows = (ClassCourse.select(ClassCourse.courses)
             .join(Classroom, on=(Classroom.uid == ClassCourse.class_uid))
             .join(Enrollment, on=(Enrollment.classroom == Classroom.id))

@@ -45,14 +45,9 @@ def bump_generation(data_dir: Path) -> None:
     os.replace(temp, marker)
 
 
-def generation(data_dir: Path) -> str:
-    """Which set of installed packs is current: one stat of the marker (every request asks)."""
-    marker = Path(data_dir) / PACKS_DIR / GENERATION_FILE
-    try:
-        found = os.stat(marker)
-    except OSError:
-        return ""
-    return f"{found.st_ino}:{found.st_mtime_ns}:{found.st_size}"
+def generation_marker(data_dir: Path) -> Path:
+    """The file whose inode, time and size say which set of installed packs is current."""
+    return Path(data_dir) / PACKS_DIR / GENERATION_FILE
 
 
 def folder_size(root: Path) -> int:

@@ -23,7 +23,7 @@ from classroom_server.db import db
 from classroom_server.errors import Invalid, NotFound
 from classroom_server.models import CANONICAL_ORDER, ClassAssignment, Classroom, Event, LearnerAccommodations, Person
 from classroom_server.numbers import parse_int
-from classroom_server.services import accounts, courses, events, practice
+from classroom_server.services import accounts, courses, events, practice, setup_cache
 from classroom_server.services.learning import Engine, qualify, split
 
 OVERRIDE_ACTIONS = ("mark_mastered", "reset", "pause", "resume", "undo_mark_mastered")
@@ -376,7 +376,13 @@ def _assignments_of_learner(learner: Person) -> list[tuple[Assignment, Classroom
 def assigned_for(learner: Person) -> tuple[Any, ...]:
     """What the learner's teachers asked of them, most urgent first (as ``assignments_for``), as
     the policy reads it (``learning.Assigned``): each skill to practise once, each lesson and
-    check with the time it was given, so the policy knows whether the learner did it since."""
+    check with the time it was given, so the policy knows whether the learner did it since.
+    Kept while the classes' setup is unchanged (services/setup_cache.py): the times come from
+    the ``assignment.set`` events that the class's assignment row names."""
+    return setup_cache.for_learner("assigned", learner.id, lambda: _read_assigned(learner))
+
+
+def _read_assigned(learner: Person) -> tuple[Any, ...]:
     from classroom_server.learning import Assigned
 
     mine = _assignments_of_learner(learner)
@@ -429,7 +435,12 @@ def given_times(classroom: Classroom, ids: set[str]) -> dict[str, float]:
 
 
 def accommodations_of(learner: Person) -> dict[str, Any]:
-    """The learner's accommodations (the stored projection of ``learner.accommodations_set``)."""
+    """The learner's accommodations (the stored projection of ``learner.accommodations_set``),
+    read on every learner page: kept while the classes' setup is unchanged (services/setup_cache.py)."""
+    return setup_cache.for_learner("accommodations", learner.id, lambda: _read_accommodations(learner), copy=dict)
+
+
+def _read_accommodations(learner: Person) -> dict[str, Any]:
     row = LearnerAccommodations.get_or_none(LearnerAccommodations.learner_uid == learner.uid)
     if row is None:
         return dict(NO_ACCOMMODATIONS)
@@ -439,7 +450,8 @@ def accommodations_of(learner: Person) -> dict[str, Any]:
 
 def policy_accommodations(learner: Person) -> dict[str, Any]:
     """What the playlist policy reads: a shorter session and audio lessons first, when set."""
-    return policy_accommodations_of([learner])[learner.uid]
+    return setup_cache.for_learner("policy_accommodations", learner.id,
+                                   lambda: policy_accommodations_of([learner])[learner.uid], copy=dict)
 
 
 def policy_accommodations_of(learners: list[Person]) -> dict[str, dict[str, Any]]:
