@@ -17,8 +17,8 @@ import logging
 import os
 from pathlib import Path
 
-from playhouse.pool import PooledSqliteDatabase
 from playhouse.migrations import Runner
+from playhouse.pool import PooledSqliteDatabase
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 DB_FILENAME = "hub.sqlite3"

@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from peewee import EXCLUDED
-
 from classroom_server.db import db
 from classroom_server.growth_rules import ChangeLog
 from classroom_server.models import CANONICAL_ORDER, Event, MasteryRow, PackManifest
@@ -56,6 +54,16 @@ _FIELDS = (Event.id, Event.kind, Event.learner_uid, Event.recorded_at, Event.pay
 # once here instead of being built by peewee each time, and read in chunks.
 _AFTER_SQL = 'SELECT id, kind, learner_uid, recorded_at, payload, hlc FROM "event" WHERE id > ? ORDER BY id'
 _CHUNK = 1000
+
+
+_MASTERY_COLUMNS = ("learner_uid", "skill", "state", "p_fresh", "attempts", "needs_help", "algorithm", "event_id")
+# A row only replaces one stamped with an older (or the same) event.
+_UPSERT_SQL = (
+    f'INSERT INTO "mastery" ({", ".join(_MASTERY_COLUMNS)}) VALUES ({", ".join("?" * len(_MASTERY_COLUMNS))}) '
+    "ON CONFLICT (learner_uid, skill) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _MASTERY_COLUMNS[2:])
+    + ' WHERE excluded.event_id >= "mastery".event_id'
+)
 
 
 class _Row(NamedTuple):
@@ -176,7 +184,7 @@ class Engine:
             return Event.select(*_FIELDS).order_by(*CANONICAL_ORDER).iterator()
         return Event.select(*_FIELDS).where(Event.id > self.last_row_id).order_by(Event.id).iterator()
 
-    def _apply(self, rows: Iterable[Event]) -> set[tuple[str, str]]:
+    def _apply(self, rows: Iterable[Event] | Iterable[_Row]) -> set[tuple[str, str]]:
         from classroom_server.learning.adapter import apply_stored, mastery_row
 
         touched: set[tuple[str, str]] = set()
@@ -363,15 +371,10 @@ def write_projection(rows: list[dict[str, Any]], *, replace: bool = False) -> No
         with db.atomic():
             write_projection(rows, replace=replace)
         return
-    newer = {name: getattr(EXCLUDED, name) for name in
-             ("state", "p_fresh", "attempts", "needs_help", "algorithm", "event_id")}
     if replace:
         MasteryRow.delete().execute()
-    for start in range(0, len(rows), 200):
-        (MasteryRow.insert_many(rows[start:start + 200])
-         .on_conflict(conflict_target=[MasteryRow.learner_uid, MasteryRow.skill], update=newer,
-                      where=(EXCLUDED.event_id >= MasteryRow.event_id))
-         .execute())
+    if rows:  # one prepared statement for every row (every answer writes one or two)
+        db.connection().executemany(_UPSERT_SQL, [tuple(row[c] for c in _MASTERY_COLUMNS) for row in rows])
 
 
 def compare_with_stored(rows: dict[tuple[str, str], dict[str, Any]]) -> list[str]:
