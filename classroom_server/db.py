@@ -118,14 +118,20 @@ def init_app(app) -> None:
     """
     from flask import g
 
+    from classroom_server import request_memo
+
     @app.before_request
     def _db_connect() -> None:
         context = db.connection_context()
         context.__enter__()  # on a full disk this raises; then there is nothing to close
         g.db_context = context
+        g.request_memo = request_memo.begin()
 
     @app.teardown_request
     def _db_close(exc: BaseException | None) -> None:
+        memo = g.pop("request_memo", None)
+        if memo is not None:
+            request_memo.end(memo)
         context = g.pop("db_context", None)
         if context is not None:
             context.__exit__(None, None, None)

@@ -394,9 +394,8 @@ def sign_in_learner(
     )
     if not ok or learner is None:
         raise Invalid(GENERIC_FAILURE, field="secret", code="bad_credentials")
-    sessions.trust(device, learner.id)
-    events.record(
+    events.record(  # the device trusted in the event's own transaction: one commit for both
         "learner.signed_in", {"method": classroom.login_kind}, learner_uid=learner.uid,
-        class_uid=classroom.uid, actor_uid=learner.uid,
+        class_uid=classroom.uid, actor_uid=learner.uid, action=lambda: sessions.trust(device, learner.id),
     )
     return learner

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
+from classroom_server import request_memo
 from classroom_server.db import db
 from classroom_server.growth_rules import ChangeLog
 from classroom_server.models import CANONICAL_ORDER, Event, MasteryRow, PackManifest
@@ -299,10 +300,17 @@ class _Reading:
         self.engine = engine
 
     def __enter__(self) -> Snapshot:
-        self.engine.catch_up()
-        self.engine.lock.acquire()
-        assert self.engine.state is not None and self.engine.catalog is not None
-        return Snapshot(self.engine.state, self.engine.catalog)
+        engine = self.engine
+        caught_up = ("engine caught up", id(engine))
+        if not request_memo.done(caught_up):  # once a request: a page reads the engine several times
+            engine.catch_up()
+            request_memo.note(caught_up)
+        while True:
+            engine.lock.acquire()
+            if engine.state is not None and engine.catalog is not None:
+                return Snapshot(engine.state, engine.catalog)
+            engine.lock.release()  # dropped meanwhile (a failed commit, new packs): rebuild
+            engine.catch_up()
 
     def __exit__(self, *exc: object) -> None:
         self.engine.lock.release()

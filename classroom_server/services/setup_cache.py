@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from classroom_server import db as database
+from classroom_server import request_memo
 
 T = TypeVar("T")
 MOST = 2048  # entries kept (four kinds of value for 500 learners); past it the cache starts again
@@ -35,7 +36,7 @@ def generation() -> int:
 
 def for_learner(kind: str, learner_id: int, compute: Callable[[], T], copy: Callable[[T], T] | None = None) -> T:
     """``compute()``, or what it gave last time for this learner if nothing changed since."""
-    now = generation()
+    now = request_memo.remembered("class setup generation", generation)
     key = (database.configured, kind, learner_id)
     with _lock:
         hit = _kept.get(key)

@@ -63,9 +63,8 @@ def _start_session(person: accounts.Person) -> None:
     lang = session.get("lang")
     old = session.get("sid")
     session.clear()
-    sessions.end(old)
     session.permanent = True
-    session["sid"] = sessions.start(person, current_app.config["SETTINGS"]["session_hours"])
+    session["sid"] = sessions.start(person, current_app.config["SETTINGS"]["session_hours"], replacing=old)
     session["auth_version"] = person.auth_version
     if lang:
         session["lang"] = lang
