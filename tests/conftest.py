@@ -58,8 +58,7 @@ def real_disk(point: Path, size: str):  # type: ignore[no-untyped-def]
     try:
         yield point
     finally:
-        if not db.is_closed():
-            db.close()
+        db.close_all()  # pooled: every connection, not only this thread's
         if subprocess.run(["umount", str(point)], capture_output=True).returncode != 0:
             subprocess.run(["umount", "-l", str(point)], capture_output=True)
 
@@ -94,8 +93,7 @@ def app(data_dir: Path, migrated_template: Path):  # type: ignore[no-untyped-def
         hub.initialize_identity()
         accounts.create_staff("admin", "admin", "Ada Admin", ADMIN_PASSWORD)
     yield application
-    if not db.is_closed():
-        db.close()
+    db.close_all()  # pooled: every connection, not only this thread's
     security.use_fast_hashes(False)  # whatever runs next hashes for real unless it asks otherwise
 
 

@@ -38,7 +38,7 @@ def hub_dir(tmp_path, runner):
     assert result.exit_code == 0, result.output
     yield data
     if not database.db.is_closed():
-        database.db.close()
+        database.db.close_all()
 
 
 def _meta(data, key):
@@ -101,7 +101,7 @@ def test_backup_then_restore_gives_a_new_epoch_and_keeps_the_old_database(hub_di
     backup_file = next((tmp_path / "backups").glob("*.sqlite3"))
     assert _meta(hub_dir, "last_backup")
     old_epoch = _meta(hub_dir, "epoch")
-    database.db.close()
+    database.db.close_all()
     restored = runner.invoke(main, ["restore", "--data", str(hub_dir), str(backup_file), "--yes"])
     assert restored.exit_code == 0, restored.output
     assert _meta(hub_dir, "epoch") != old_epoch
@@ -114,7 +114,7 @@ def test_a_corrupt_backup_is_refused_and_nothing_is_overwritten(hub_dir, runner,
     bad = tmp_path / "bad.sqlite3"
     bad.write_bytes(content)
     before = database.database_path(hub_dir).read_bytes()
-    database.db.close()
+    database.db.close_all()
     result = runner.invoke(main, ["restore", "--data", str(hub_dir), str(bad), "--yes"])
     assert result.exit_code == 1
     assert "cannot be restored" in result.output and "Nothing was changed" in result.output
@@ -266,7 +266,7 @@ def test_restore_on_a_full_disk_changes_nothing(tiny_disk, runner, tmp_path):
     assert runner.invoke(main, ["init", "--data", str(hub), "--admin-password", "first-admin-pw"]).exit_code == 0
     backup = tmp_path / "b.sqlite3"
     assert runner.invoke(main, ["backup", "--data", str(hub), "--to", str(backup)]).exit_code == 0
-    database.db.close()
+    database.db.close_all()
     _fill(tiny_disk)
     before = sorted(p.name for p in hub.iterdir()), database.database_path(hub).read_bytes()
     output = _plain_failure(runner.invoke(main, ["restore", "--data", str(hub), str(backup), "--yes"]))
@@ -286,7 +286,7 @@ def test_restore_cleans_up_when_the_staging_copy_runs_out_of_space(hub_dir, runn
     from classroom_server.services import hub
 
     runner.invoke(main, ["backup", "--data", str(hub_dir), "--to", str(tmp_path / "b.sqlite3")])
-    database.db.close()
+    database.db.close_all()
     before = database.database_path(hub_dir).read_bytes()
     monkeypatch.setattr(hub.shutil, "copyfile", lambda src, dst: _half_written_then_full(dst))
     output = _plain_failure(runner.invoke(main, ["restore", "--data", str(hub_dir), str(tmp_path / "b.sqlite3"), "--yes"]))
@@ -299,7 +299,7 @@ def test_restore_cleans_up_when_keeping_the_old_database_runs_out_of_space(hub_d
     from classroom_server.services import hub
 
     runner.invoke(main, ["backup", "--data", str(hub_dir), "--to", str(tmp_path / "b.sqlite3")])
-    database.db.close()
+    database.db.close_all()
     before = database.database_path(hub_dir).read_bytes()
 
     def copy_until_full(source, target):
@@ -325,7 +325,7 @@ def test_backup_to_a_path_through_a_file_is_explained(hub_dir, runner, tmp_path,
 def test_backup_of_a_hub_on_a_read_only_disk_is_explained(tiny_disk, runner, tmp_path):
     hub = tiny_disk / "hub"
     assert runner.invoke(main, ["init", "--data", str(hub), "--admin-password", "first-admin-pw"]).exit_code == 0
-    database.db.close()
+    database.db.close_all()
     remounted = subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], capture_output=True, text=True)
     assert remounted.returncode == 0, remounted.stderr
     output = _plain_failure(runner.invoke(main, ["backup", "--data", str(hub), "--to", str(tmp_path / "b")]))
@@ -447,7 +447,7 @@ def _free_port():
 def test_serve_runs_as_a_real_process_and_stops_cleanly(hub_dir, stop):
     """Ctrl-C and a service manager's SIGTERM both stop the hub cleanly, even when the process
     was started with SIGINT ignored (as a shell's background job is)."""
-    database.db.close()
+    database.db.close_all()
     script = Path(sys.executable).with_name("classroom-server")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "classroom_server.cli"]
     port = _free_port()

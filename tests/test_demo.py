@@ -49,4 +49,4 @@ def test_demo_builds_a_school_whose_logins_work(tmp_path):
         client.post("/logout", data={"csrf_token": CSRF_RE.search(client.get("/learn/").get_data(as_text=True)).group(1)})
     banner = demo.describe(logins, tmp_path)
     assert "admin" in banner and logins["staff"][0]["password"] in banner
-    db.close()
+    db.close_all()

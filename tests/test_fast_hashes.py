@@ -20,7 +20,7 @@ REFUSED = "Setting 'insecure_fast_hashes' is on"
 def _closed_database():
     yield
     if not database.db.is_closed():
-        database.db.close()
+        database.db.close_all()
     security.use_fast_hashes(False)
 
 
@@ -35,7 +35,7 @@ def test_serve_exits_with_a_clear_message(tmp_path, monkeypatch, where):
     data = tmp_path / "hub"
     runner = CliRunner()
     assert runner.invoke(main, ["init", "--data", str(data), "--admin-password", "first-admin-pw"]).exit_code == 0
-    database.db.close()
+    database.db.close_all()
     if where == "environment":
         monkeypatch.setenv("CLASSROOM_INSECURE_FAST_HASHES", "true")
     else:
@@ -58,7 +58,7 @@ def test_tests_get_the_cheap_hash_and_a_real_hub_the_real_ones(app, school):
         ana = Person.get_by_id(school.learners["ana"].id)
     assert tess.password_hash.startswith(security.TEST_ONLY_PREFIX)
     assert ana.secret_hash.startswith(security.TEST_ONLY_PREFIX)
-    db.close()
+    db.close_all()
 
     real = create_app(app.config["DATA_DIR"], {"TESTING": True, "log_level": "warning"})
     with db.connection_context():
@@ -77,7 +77,7 @@ def test_a_cheap_hash_never_verifies_on_a_real_hub(app, school):
         learner = Person.get_by_id(school.learners["cleo"].id)
     assert security.check_password(stored, TEACHER_PASSWORD)
     assert security.check_learner_secret(learner.secret_hash, "pin", "1234")
-    db.close()
+    db.close_all()
 
     real = create_app(app.config["DATA_DIR"], {"log_level": "warning"})  # no TESTING: a real hub
     assert not security.check_password(stored, TEACHER_PASSWORD)

@@ -123,7 +123,7 @@ def test_an_empty_installed_pack_json_is_skipped_and_shown_to_the_admin(app, cli
     # importing the same version again repairs it
     assert not packs.import_pack(data_dir, pack_src).already_installed
     assert PACK in [p.id for p in app.extensions["catalogue"].get().catalogue.packs]
-    db.close()
+    db.close_all()
 
 
 # --- (7) (8) refusals in plain words, on the upload page and the command line ------------------------
@@ -165,7 +165,7 @@ def test_a_deeply_nested_pack_is_refused_on_the_command_line(tmp_path, pack_src)
         assert result.exit_code == 1, (args, result.output)
         assert "nested too deeply" in result.output and "Traceback" not in result.output
         assert not isinstance(result.exception, RecursionError)
-    db.close()
+    db.close_all()
 
 
 def test_a_lesson_that_is_not_utf8_is_refused_at_import(client, school, data_dir, pack_src, tmp_path):
@@ -299,7 +299,7 @@ def test_the_command_line_upgrades_only_with_upgrade(tmp_path, pack_src):
     edit_json(pack_src / "pack.json", lambda m: m.update(version="1.0.5"))
     older = runner.invoke(main, ["pack", "import", "--data", str(data), "--upgrade", str(pack_src)])
     assert older.exit_code == 1 and "older than the installed 1.1.0" in older.output
-    db.close()
+    db.close_all()
 
 
 def test_the_service_asks_for_upgrade_and_changes_nothing_meanwhile(app, data_dir, pack_src):

@@ -60,7 +60,7 @@ def hub(tmp_path):
         classroom = accounts.create_class("Sunflowers", "pin", [teacher.id], admin)
         learners = [accounts.create_learner(classroom, f"L{n}", "blue", f"{1000 + n}", teacher).id
                     for n in range(LEARNERS)]
-    database.db.close()
+    database.db.close_all()
     return data, classroom.id, learners, items
 
 

@@ -33,18 +33,18 @@ def test_upgrading_an_older_database_keeps_its_data_and_matches_a_fresh_one(tmp_
         applied = Runner(database.db, str(database.MIGRATIONS_DIR)).up(target="0001_initial")
         assert applied == ["0001_initial"]
         database.db.execute_sql("INSERT INTO hub_meta (key, value) VALUES ('hub_id', 'old-hub')")
-    database.db.close()
+    database.db.close_all()
 
     create_app(old_dir, {"log_level": "warning"})  # migrates at start
     with database.db.connection_context():
         assert database.schema_version() == LATEST_SCHEMA
         assert database.db.execute_sql("SELECT value FROM hub_meta WHERE key='hub_id'").fetchone() == ("old-hub",)
-    database.db.close()
+    database.db.close_all()
 
     fresh_dir = tmp_path / "fresh"
     fresh_dir.mkdir()
     create_app(fresh_dir, {"log_level": "warning"})
-    database.db.close()
+    database.db.close_all()
     assert _schema(database.database_path(old_dir)) == _schema(database.database_path(fresh_dir))
 
 
@@ -102,7 +102,7 @@ def test_a_hub_from_before_reproducible_projections_upgrades_in_place(tmp_path):
                 (f"00000000-0000-4000-8000-00000000000{seq}", seq, kind, learner,
                  json.dumps(payload, sort_keys=True, separators=(",", ":"))))
         sql("INSERT INTO origin_counter (origin, last_seq) VALUES ('old-hub.e1', 3)")
-    database.db.close()
+    database.db.close_all()
     (data / "secret_key").write_text("k" * 64)
 
     app = create_app(data, {"log_level": "warning"})  # migrates, backfills hashes and manifests
@@ -118,7 +118,7 @@ def test_a_hub_from_before_reproducible_projections_upgrades_in_place(tmp_path):
             assert gone.difficulty == 1.75 and "org.example.old:gone-1" not in {
                 i.id for items in snap.catalog.items_by_skill.values() for i in items}
             assert snap.state.peek("learner-1", f"org.example.old:{pack.skills[0].id}").attempts == 1
-    database.db.close()
+    database.db.close_all()
     shutil.rmtree(data / "packs" / ".retired")  # read once: the database holds it now
     result = CliRunner().invoke(main, ["recompute", "--check", "--data", str(data)])
     assert result.exit_code == 0, result.output

@@ -223,7 +223,7 @@ def test_cli_pack_commands(tmp_path, pack_src):
     assert runner.invoke(main, ["pack", "import", "--data", str(data), str(broken)]).exit_code == 1
     assert runner.invoke(main, ["pack", "remove", "--data", str(data), "org.example.test"], input="n\n").exit_code == 1
     assert runner.invoke(main, ["pack", "remove", "--data", str(data), "org.example.test", "--yes"]).exit_code == 0
-    db.close()
+    db.close_all()
 
 
 def test_cli_a_folder_without_checksums_validates_with_warnings_that_say_import_refuses_it(tmp_path, pack_src):
@@ -244,7 +244,7 @@ def test_cli_a_folder_without_checksums_validates_with_warnings_that_say_import_
     built = runner.invoke(main, ["pack", "build", str(pack_src), "-o", str(tmp_path / "p.zip")])
     assert built.exit_code == 0, built.output
     assert runner.invoke(main, ["pack", "import", "--data", str(data), str(tmp_path / "p.zip")]).exit_code == 0
-    db.close()
+    db.close_all()
 
 
 def _percentages(stderr):
@@ -275,7 +275,7 @@ def test_cli_import_progress_moves_file_by_file(tmp_path, as_zip):
     between = set(shown) - {0, 5, 20, 45, 60, 85, 90, 97, 100}
     assert len(between) >= 20, shown  # verifying (and copying a folder) moves the bar per file
     assert len(shown) <= 110, shown  # about one update per percent, not one per file
-    db.close()
+    db.close_all()
 
 
 # --- the whole broken-pack corpus, through the hub ------------------------------------------------

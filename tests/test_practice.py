@@ -232,7 +232,7 @@ def test_recompute_check_proves_the_projection(learner, app, data_dir, school):
     fixed = runner.invoke(main, ["recompute", "--data", str(data_dir)])
     assert fixed.exit_code == 0
     assert runner.invoke(main, ["recompute", "--data", str(data_dir), "--check"]).exit_code == 0
-    db.close()
+    db.close_all()
 
 
 # --- the audit of the learner's experience ---

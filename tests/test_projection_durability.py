@@ -79,7 +79,7 @@ def hub_with_class(app, data_dir, school, tmp_path):
 def test_recompute_check_passes_right_after_a_kill_9_mid_answer(hub_with_class, tmp_path):
     script = tmp_path / "answering.py"
     script.write_text(ANSWERING)
-    database.db.close()
+    database.db.close_all()
     rng = random.Random(15)
     acknowledged: list[str] = []
     for _round in range(3):

@@ -57,4 +57,4 @@ def test_due_reviews_reach_the_path_a_week_and_three_weeks_later(tmp_path):
         holding, seeing = review_on_path(engine, learners, today + dt.timedelta(days=21))
         assert holding >= 0.5 * len(mastered)
         assert seeing >= 0.9 * holding, f"{seeing} of {holding} learners with a due review see it"
-    db.close()
+    db.close_all()

@@ -255,7 +255,7 @@ def test_a_cookie_from_before_ended_sessions_is_signed_out(app, school):
 def _init(path, password="first-admin-pw"):
     result = CliRunner().invoke(main, ["init", "--data", str(path), "--admin-password", password])
     assert result.exit_code == 0, result.output
-    database.db.close()
+    database.db.close_all()
 
 
 def test_restore_refuses_another_hubs_backup_unless_asked(tmp_path):
@@ -264,7 +264,7 @@ def test_restore_refuses_another_hubs_backup_unless_asked(tmp_path):
     _init(theirs)
     runner = CliRunner()
     assert runner.invoke(main, ["backup", "--data", str(theirs), "--to", str(tmp_path / "theirs.sqlite3")]).exit_code == 0
-    database.db.close()
+    database.db.close_all()
     before = database.database_path(ours).read_bytes()
     refused = runner.invoke(main, ["restore", "--data", str(ours), str(tmp_path / "theirs.sqlite3"), "--yes"])
     assert refused.exit_code == 1 and "backup of another hub" in refused.output and "--other-hub" in refused.output
@@ -290,7 +290,7 @@ def test_restore_ends_every_session_and_never_reuses_a_persons_id(tmp_path):
     assert post(child, f"/login/learner/{classroom.id}/{learner.id}", {"pin": "1234"}).status_code == 302
     admin_browser = app.test_client()
     assert sign_in_staff(admin_browser, "admin", "first-admin-pw").status_code == 302
-    database.db.close()
+    database.db.close_all()
 
     restored = runner.invoke(main, ["restore", "--data", str(data), str(tmp_path / "old.sqlite3"), "--yes"])
     assert restored.exit_code == 0, restored.output
@@ -318,7 +318,7 @@ def test_the_database_and_backups_are_for_the_hubs_user_alone(tmp_path):
         os.umask(old)
     for path in (database.database_path(data), tmp_path / "b.sqlite3"):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
-    database.db.close()
+    database.db.close_all()
 
 
 def test_a_world_readable_database_is_made_private_when_the_hub_opens_it(tmp_path):

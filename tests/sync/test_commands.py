@@ -35,7 +35,7 @@ def hub_dir(tmp_path, runner):
     assert result.exit_code == 0, result.output
     yield data
     if not database.db.is_closed():
-        database.db.close()
+        database.db.close_all()
 
 
 def _plain(result) -> str:  # type: ignore[no-untyped-def]

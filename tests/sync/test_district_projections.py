@@ -267,7 +267,7 @@ def test_a_hub_rewound_and_fetched_back_still_equals_the_district(practised, dis
                                     {"read_aloud": "on"})
     with db.connection_context():
         assert hub_sync.run(transport).pushed > 0
-    db.close()
+    db.close_all()
     for suffix in ("-wal", "-shm"):
         (data_dir / f"{DB_FILENAME}{suffix}").unlink(missing_ok=True)
     shutil.copyfile(old_copy, data_dir / DB_FILENAME)
@@ -303,7 +303,7 @@ def test_an_engine_in_another_process_rebuilds_when_events_join_the_log_before_i
     assert _practise(practised, base + dt.timedelta(days=5), days=1, seed=6) > 0
     with db.connection_context():
         hub_sync.run(transport)
-    db.close()
+    db.close_all()
     for suffix in ("-wal", "-shm"):
         (data_dir / f"{DB_FILENAME}{suffix}").unlink(missing_ok=True)
     shutil.copyfile(old_copy, data_dir / DB_FILENAME)

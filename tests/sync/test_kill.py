@@ -144,7 +144,7 @@ def test_kill_9_of_either_side_at_any_moment_loses_and_doubles_nothing(app, scho
             for _ in range(800):
                 events.record("learner.signed_in", {"method": "pin"}, learner_uid=rng.choice(learners))
             total = Event.select().count()
-        db.close()
+        db.close_all()
         kills = _kill_again_and_again(8, procs, data_dir, url, district_url, port,
                                       held, rng, step=300, cap=total)
         with db.connection_context():
@@ -196,7 +196,7 @@ def test_kill_9_during_a_pull_applies_every_district_change_once(app, school, di
         _wait_until(lambda: _listening(port))
         with db.connection_context():
             hub_sync.enrol(HttpTransport(url), url, code, "Room 4")
-        db.close()
+        db.close_all()
         kills = _kill_again_and_again(6, procs, data_dir, url, district_url, port,
                                       cursor, rng, step=120, cap=head)
         with db.connection_context():

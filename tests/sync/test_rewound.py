@@ -23,8 +23,7 @@ def _sign_ins(learner_uid: str, count: int) -> list[str]:
 
 def _swap_in(data_dir, image) -> None:  # type: ignore[no-untyped-def]
     """Put an old copy of the database file in place, as a new file (like an SD card image)."""
-    if not db.is_closed():
-        db.close()
+    db.close_all()  # pooled: every connection, not only this thread's
     live = data_dir / DB_FILENAME
     for suffix in ("-wal", "-shm"):
         (data_dir / (DB_FILENAME + suffix)).unlink(missing_ok=True)
