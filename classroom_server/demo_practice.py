@@ -78,7 +78,7 @@ def simulate(engine: Engine, learners: list[Person], days: int = 3, steps_per_da
                             resource = practice.find_resource(loaded, pack_id, choice.resource_id)[1]
                             practice.record_learning_step(engine, learner, "lesson_viewed", {
                                 "pack": choice.pack_id, "resource": resource.id, "skill": choice.skill_id,
-                                "modality": {"printable": "printable"}.get(resource.kind, "text")})
+                                "modality": practice.KIND_TO_MODALITY.get(resource.kind, "text")})
                             continue
                         if choice.kind == "worked_example" or not choice.item_id:
                             practice.record_learning_step(engine, learner, "worked_example_viewed", {

@@ -49,7 +49,8 @@ def resource_from(data: dict) -> Resource:
     return Resource(
         id=_intern(data["id"]), skills=tuple(_intern(s) for s in data["skills"]), kind=_intern(data["kind"]),
         language=data.get("language"), title=Localized(data["title"]), path=data["path"],
-        sha256=data.get("sha256"), size=data.get("size"), duration_minutes=data.get("duration_minutes"))
+        sha256=data.get("sha256"), size=data.get("size"), duration_minutes=data.get("duration_minutes"),
+        transcript=data.get("transcript"))
 
 
 def item_from(data: dict) -> Item:

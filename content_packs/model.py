@@ -107,6 +107,7 @@ class Resource:
     sha256: str | None
     size: int | None
     duration_minutes: float | None
+    transcript: str | None = None  # an audio or video lesson's words (Markdown), in its language
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,8 @@ PICTURE = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 40">'
            '<path d="M20 2a18 18 0 0 1 0 36z" fill="#48c"/><circle cx="20" cy="20" r="18" fill="none" '
            'stroke="#333" stroke-width="2"/><path d="M20 2v36" stroke="#333" stroke-width="2"/></svg>\n')
 PICTURE_ALT = ("A circle cut into two equal halves", "Un círculo cortado en dos mitades iguales")
+TRANSCRIPT = ("Cut a circle into two equal parts: each one is **one half**.",
+              "Corta un círculo en dos partes iguales: cada una es **un medio**.")
 LANGS = ("en", "es")
 MEDIA_KINDS = ("image", "audio", "video", "pdf")  # what make_pack(media=...) may add to every skill
 TYPES = ("single_choice", "multiple_choice", "numeric", "short_text", "ordering", "matching")
@@ -207,6 +209,9 @@ def _media_resources(sid: str, kinds: tuple[str, ...], langs: tuple[str, ...]) -
             found += [{"id": f"{sid}-{name}-{lang}", "skills": [sid], "kind": kind, "language": lang,
                        "title": {lang: _loc(en, es, langs)[lang]}, "path": f"resources/{lang}/{sid}.{ext}",
                        "duration_minutes": 1} for lang in langs]
+            if kind == "audio":  # what the recording says, shown under its player
+                for resource in found[-len(langs):]:
+                    resource["transcript"] = _loc(*TRANSCRIPT, langs)[resource["language"]]
     return found
 
 

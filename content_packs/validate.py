@@ -206,6 +206,8 @@ def _check_resources(root: Path, manifest: dict, languages: list[str], skills: d
             missing = [x for x in need if x not in title]
             if missing:
                 report.error(MANIFEST, f"{ptr}/title", "missing language " + ", ".join(missing), "language")
+        if isinstance(res.get("transcript"), str):
+            _check_transcript(res, ptr, listed, on_disk, report)
         path = res.get("path")
         if not isinstance(path, str):
             continue
@@ -219,6 +221,20 @@ def _check_resources(root: Path, manifest: dict, languages: list[str], skills: d
         paths.setdefault(fold(path), i)
         _check_resource_file(root, res, ptr, path, on_disk, listed, built, report, checksums, progress)
     return taught
+
+
+def _check_transcript(res: dict, ptr: str, listed: set[str], on_disk: set[str], report: Report) -> None:
+    """A transcript is the words of a recording, shown under its player: only audio and video
+    have one, in the resource's one language; its pictures are the pack's, like an item's."""
+    if res.get("kind") not in ("audio", "video"):
+        report.warning(MANIFEST, f"{ptr}/transcript", f"only audio and video resources have a transcript; "
+                       f"this {res.get('kind')} resource's is ignored", "transcript")
+        return
+    if not isinstance(res.get("language"), str):
+        report.error(MANIFEST, f"{ptr}/transcript", "a resource with a transcript needs its `language`: "
+                     "the language of its words", "language")
+    for m in IMAGE_REF.finditer(res["transcript"]):
+        check_media_ref(m.group(1), "", MANIFEST, f"{ptr}/transcript", listed, on_disk, report)
 
 
 def _check_resource_file(root: Path, res: dict, ptr: str, path: str, on_disk: set[str], listed: set[str],

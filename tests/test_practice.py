@@ -550,8 +550,10 @@ def test_the_numbers_packs_read_aloud_prompts_are_not_its_lessons():
     assert sum(r.kind == "audio" for r in pack.resources) > 100, "the pack reads its questions aloud"
     for skill in pack.skills:
         for lang in pack.languages:
-            kinds = sorted(r.kind for r in lessons_for(loaded, pack, skill.id, lang))
-            assert kinds == ["printable", "text"], (skill.id, lang, kinds)
+            lessons = lessons_for(loaded, pack, skill.id, lang)
+            assert sorted(r.kind for r in lessons) == ["audio", "printable", "text"], (skill.id, lang)
+            spoken = next(r for r in lessons if r.kind == "audio")
+            assert spoken.id == f"{skill.id}-listen-{lang}" and spoken.transcript, "the audio lesson, not a prompt"
 
 
 def test_how_hard_is_kept_from_one_sign_in_to_the_next(learner, app, school):

@@ -16,8 +16,10 @@ Order of candidates (the first three distinct skills are offered; the learner ch
    the pack's order. A prerequisite that fails its check falls back to learning, which locks its
    dependents again until it is proficient. A proficient skill leaves the fringe: no more
    practice until its check. Repeated failure switches a skill's activity along the ladder:
-   hint, worked example, lesson in another modality, the weakest prerequisite (only one whose
-   evidence is below the threshold, at most `remediation_items` answers), re-check;
+   hint, worked example, a lesson in another modality than the last one the learner opened
+   (among the modalities the skill's lessons have for this learner, `lesson_modalities`; the
+   one there is, said to be the only one, when there is one), the weakest prerequisite (only
+   one whose evidence is below the threshold, at most `remediation_items` answers), re-check;
 5. if that leaves room: the other due reviews and checks, then extra practice on proficient
    skills waiting for their check, then early review.
 Within a skill the item is the one whose predicted success is nearest the target (0.75; "easier"
@@ -41,9 +43,11 @@ from .model import to_seconds
 from .projection import EngineState, LearnerActivity
 from .skill_graph import Item, SkillGraph
 
-ALGORITHM_VERSION = "policy-4"
+ALGORITHM_VERSION = "policy-5"
 CHALLENGE_TARGETS = {"easier": 0.85, "normal": 0.75, "harder": 0.6}
-DEFAULT_MODALITIES = ("text", "images", "audio", "video", "printable")
+# What a learner can learn from on their own, in order of preference. A printable is a plan for
+# the teacher (steps for a small group, what to listen for): never the learner's "other way".
+DEFAULT_MODALITIES = ("text", "images", "audio", "video")
 
 # Why an activity is offered: the one vocabulary of path reasons. The engine gives a code and its
 # parameters; the hub phrases each code in the learner's language (web/learner.REASON_WORDS,
@@ -60,7 +64,8 @@ REASON_CODES = (
     "review_missed",           # practise again after a missed review
     "hint_offered",            # after misses: another item, with the hint ready
     "worked_example",          # after more misses: a worked example first
-    "lesson_other_modality",   # a lesson in another modality: modality
+    "lesson_other_modality",   # a lesson in another modality: modality, previous_modality
+    "lesson_only_modality",    # the skill's lessons have one modality for this learner: modality
     "remediate_prerequisite",  # practise a prerequisite first: prerequisite, for_skill
     "recheck",                 # a skill that failed its check, again
     "keep_practising",         # extra practice while a check waits for its day
@@ -109,6 +114,9 @@ class PolicyOptions:
     decisive_item: str = "hardest"
     decisive_margin: float = 0.15
     modalities: tuple[str, ...] = DEFAULT_MODALITIES
+    # Skill id -> the modalities its lessons have for this learner (in their language), as the
+    # hub can serve them. None: unknown, every one of `modalities` is assumed (simulations).
+    lesson_modalities: Mapping[str, Collection[str]] | None = None
     accommodations: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -182,6 +190,19 @@ def _item_activity(kind: str, state: EngineState, catalog: SkillGraph, learner_i
                      predicted=p, support=support)
 
 
+def _lesson_modalities(skill_id: str, options: PolicyOptions) -> list[str]:
+    """The modalities a lesson of the skill may be offered in, best first: `modalities` (audio
+    first for a learner with read-aloud), those the skill's lessons have when the hub says."""
+    order = list(options.modalities)
+    if options.accommodations.get("read_aloud") and "audio" in order:
+        order.remove("audio")
+        order.insert(0, "audio")
+    if options.lesson_modalities is None:
+        return order
+    have = options.lesson_modalities.get(skill_id, ())
+    return [x for x in order if x in have]
+
+
 def _ladder_activity(state: EngineState, catalog: SkillGraph, learner_id: str, skill_id: str,
                      record: m.SkillRecord, options: PolicyOptions) -> Activity | None:
     """The remediation ladder's activity for a struggling skill, or None if not struggling."""
@@ -194,14 +215,21 @@ def _ladder_activity(state: EngineState, catalog: SkillGraph, learner_id: str, s
         return _activity("worked_example", skill_id, "worked_example", {"misses": misses},
                          options, item_id=item.id if item else None)
     if level == m.SUPPORT_LESSON:
-        modalities = list(options.modalities)
-        if options.accommodations.get("read_aloud") and "audio" in modalities:
-            modalities.remove("audio")
-            modalities.insert(0, "audio")
-        choice = next((x for x in modalities if x != record.last_modality), modalities[0])
-        return _activity("lesson", skill_id, "lesson_other_modality",
-                         {"modality": choice, "previous_modality": record.last_modality,
-                          "misses": misses}, options, modality=choice)
+        # Another way to learn it: a modality the learner did not open last. A skill whose
+        # lessons have one modality for this learner gets that one, and the reason says so
+        # (offering "another way" that is the same lesson again misled learners, #19); a
+        # skill without lessons gets another item with the hint ready.
+        modalities = _lesson_modalities(skill_id, options)
+        if not modalities:
+            return _item_activity("practice", state, catalog, learner_id, skill_id, "hint_offered",
+                                  {"misses": misses}, options, support="hint")
+        params = {"previous_modality": record.last_modality, "misses": misses}
+        if len(modalities) == 1:
+            return _activity("lesson", skill_id, "lesson_only_modality",
+                             {"modality": modalities[0], **params}, options, modality=modalities[0])
+        choice = next(x for x in modalities if x != record.last_modality)
+        return _activity("lesson", skill_id, "lesson_other_modality", {"modality": choice, **params},
+                         options, modality=choice)
     if level == m.SUPPORT_PREREQUISITE:
         prerequisites = catalog.skills[skill_id].prerequisites if skill_id in catalog.skills else ()
         # Only a prerequisite that is not yet solid is worth the time (remediation is capped).
@@ -356,9 +384,8 @@ def next_activities(
             continue
         assigned = min(open_asks, key=lambda a: ASSIGNMENT_KINDS.index(a.kind) if a.kind in ASSIGNMENT_KINDS
                        else len(ASSIGNMENT_KINDS))
-        if assigned.kind == "lesson":
-            read_aloud = options.accommodations.get("read_aloud") and "audio" in options.modalities
-            modality = "audio" if read_aloud else "text"
+        if assigned.kind == "lesson":  # the first the skill has: text, or audio for read-aloud
+            modality = next(iter(_lesson_modalities(skill_id, options)), "text")
             offer(_activity("lesson", skill_id, "teacher_assigned_lesson", {"skill": skill_id}, options,
                             modality=modality))
         elif assigned.kind == "check":

@@ -64,6 +64,8 @@ class InstalledPacks:
     # Pack Markdown rendered once (web/render.py): it depends only on the text and on these packs'
     # files, so it lives and goes with this catalogue.
     rendered: dict[tuple[str, str, str], Any] = field(default_factory=dict)
+    # Language -> qualified skill id -> its lessons' modalities (services/practice.lesson_modalities).
+    modalities: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def sha_for(self, pack_id: str, path: str) -> str | None:
         return self.urls.get((pack_id, path))

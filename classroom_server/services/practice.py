@@ -24,6 +24,9 @@ if TYPE_CHECKING:  # the learning engine is imported on first use (idle memory),
 
 MODALITY_KINDS = {"text": ("text",), "images": ("image", "text"), "audio": ("audio",), "video": ("video",),
                   "printable": ("printable",), "pdf": ("pdf",)}
+# The modality a lesson of each kind is recorded with (`lesson_viewed`) and offered as.
+KIND_TO_MODALITY = {"text": "text", "printable": "printable", "audio": "audio", "video": "video",
+                    "image": "images", "pdf": "text", "html5": "text"}
 MAX_HINTS = 10
 
 
@@ -87,6 +90,22 @@ def lessons_for(loaded: Any, pack: Any, skill_id: str, lang: str) -> list[Any]:
     found = [r for r in loaded.catalogue.resources_for(pack.id, skill_id) if is_lesson(r, prompts)]
     own = [r for r in found if r.language in (want, None)]
     return own or found
+
+
+def lesson_modalities(loaded: Any, lang: str) -> dict[str, tuple[str, ...]]:
+    """Qualified skill id -> the modalities of its lessons in ``lang`` (``lessons_for``), for the
+    policy's "learn it another way". Worked out once per installed catalogue and language."""
+    found = loaded.modalities.get(lang)
+    if found is None:
+        found = {}
+        for pack in loaded.catalogue.packs:
+            for skill in pack.skills:
+                modalities = tuple(dict.fromkeys(KIND_TO_MODALITY.get(r.kind, "text")
+                                                 for r in lessons_for(loaded, pack, skill.id, lang)))
+                if modalities:
+                    found[qualify(pack.id, skill.id)] = modalities
+        loaded.modalities[lang] = found
+    return found
 
 
 @dataclass
@@ -216,8 +235,10 @@ PATH_CHOICES = 5  # the learner chooses among the next 3 to 5 activities
 PATH_MINIMUM = 3
 
 
-def _lesson_choices(loaded: Any, chosen: list[Choice], lang: str, room: int) -> list[Choice]:
-    """Lessons for the skills already offered, so a learner with one ready skill still chooses."""
+def _lesson_choices(loaded: Any, chosen: list[Choice], lang: str, room: int,
+                    read_aloud: bool = False) -> list[Choice]:
+    """Lessons for the skills already offered, so a learner with one ready skill still chooses:
+    the text lesson, or the audio one for a learner with read-aloud."""
     extra: list[Choice] = []
     offered = {(c.pack_id, c.skill_id) for c in chosen if c.kind == "lesson"}
     for choice in chosen:
@@ -228,7 +249,9 @@ def _lesson_choices(loaded: Any, chosen: list[Choice], lang: str, room: int) -> 
             continue
         lessons = lessons_for(loaded, loaded.catalogue.pack(choice.pack_id), choice.skill_id, lang)
         if lessons:
-            pick = next((r for r in lessons if r.kind == "text"), lessons[0])
+            first = "audio" if read_aloud else "text"
+            pick = next((r for r in lessons if r.kind == first),
+                        next((r for r in lessons if r.kind == "text"), lessons[0]))
             offered.add(key)
             extra.append(Choice("lesson", choice.pack_id, choice.skill_id, None, pick.id,
                                 "read_lesson", {"skill": choice.skill_id}))
@@ -256,7 +279,7 @@ def path_for(engine: Engine, learner: Person, lang: str, items_done_in_session: 
     if not within:  # no class of theirs has a course yet: the page says so
         return []
     options = PolicyOptions(challenge=challenge, accommodations=dict(accommodations or {}),
-                            choices=PATH_CHOICES)
+                            choices=PATH_CHOICES, lesson_modalities=lesson_modalities(loaded, lang))
     with engine.reading() as snap:
         activities = next_activities(
             snap.state, snap.catalog, learner.uid, clock.now().timestamp(), assignments=assignments,
@@ -268,7 +291,8 @@ def path_for(engine: Engine, learner: Person, lang: str, items_done_in_session: 
     # An assigned lesson whose skill lost its lessons (a pack update) has nothing to open.
     chosen = [c for c in chosen if c.reason_code != "teacher_assigned_lesson" or c.resource_id]
     if 0 < len(chosen) < PATH_MINIMUM:
-        chosen += _lesson_choices(loaded, chosen, lang, PATH_MINIMUM - len(chosen))
+        chosen += _lesson_choices(loaded, chosen, lang, PATH_MINIMUM - len(chosen),
+                                  bool(options.accommodations.get("read_aloud")))
     return chosen
 
 
@@ -286,7 +310,8 @@ def next_for_skill(engine: Engine, learner: Person, lang: str, pack_id: str, ski
     within = courses.skills_studied_by(loaded.catalogue, learner)
     if wanted not in within:  # not a skill their classes study
         return None
-    options = PolicyOptions(challenge=challenge, accommodations=dict(accommodations or {}), choices=1)
+    options = PolicyOptions(challenge=challenge, accommodations=dict(accommodations or {}), choices=1,
+                            lesson_modalities=lesson_modalities(loaded, lang))
     with engine.reading() as snap:
         activities = next_activities(
             snap.state, snap.catalog, learner.uid, clock.now().timestamp(), assignments=(wanted,),

@@ -405,6 +405,30 @@
     });
   }
 
+  /* An audio lesson's big button: plays and pauses the player under it, and says which it does. */
+  var listen = document.querySelector('.listen'), play = listen && listen.querySelector('.play');
+  var player = listen && listen.querySelector('audio');
+  if (play && player) {
+    var label = play.querySelector('.label'), icon = play.querySelector('.icon');
+    var show = function () {
+      var playing = !player.paused && !player.ended;
+      label.textContent = play.getAttribute(playing ? 'data-pause' : 'data-listen');
+      icon.textContent = playing ? '\u275A\u275A' : '\u25B6';
+    };
+    play.removeAttribute('hidden');
+    play.addEventListener('click', function () {
+      if (player.paused || player.ended) {
+        var playing = player.play();  /* a promise in newer browsers: refused, the label stays */
+        if (playing && playing.catch) { playing.catch(show); }
+      } else {
+        player.pause();
+      }
+    });
+    player.addEventListener('play', show);
+    player.addEventListener('pause', show);
+    player.addEventListener('ended', show);
+  }
+
   /* Read aloud (when the pack has no recording): the question as shown on the page, so Markdown
    * marks and picture addresses are never spoken. */
   var reader = document.querySelector('.read-aloud'), stem = document.getElementById('stem');

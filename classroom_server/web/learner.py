@@ -40,6 +40,7 @@ REASON_WORDS = {  # REASON_CODES and practice.HUB_REASONS, in the learner's word
     "hint_offered": lambda p: _("Try another one, with a hint ready"),
     "worked_example": lambda p: _("See how to solve one first"),
     "lesson_other_modality": lambda p: _("Learn it another way"),
+    "lesson_only_modality": lambda p: _("Learn it with the lesson: this skill has only this one"),
     "remediate_prerequisite": lambda p: _("Practise this first: it helps"),
     "recheck": lambda p: _("Try this skill again"),
     "keep_practising": lambda p: _("Extra practice"),

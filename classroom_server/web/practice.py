@@ -34,8 +34,6 @@ MODES = ("practice", "check", "review", "test_out", "placement")
 PROFICIENT_CODES = {"became_proficient", "test_out_passed"}
 MASTERED_CODES = {"mastery_confirmed", "mastery_restored"}
 STOPPED_KEY = "stopped_at"  # the session's note of the activity opened and not finished
-KIND_TO_MODALITY = {"text": "text", "printable": "printable", "audio": "audio", "video": "video",
-                    "image": "images", "pdf": "text", "html5": "text"}
 
 
 def learner_header(response: Response) -> Response:
@@ -300,19 +298,22 @@ def lesson(pack_id: str, resource_id: str):
     if request.method == "POST":
         practice.record_learning_step(_engine(), g.person, "lesson_viewed", {
             "pack": pack.id, "resource": resource.id, "skill": skill_id,
-            "modality": KIND_TO_MODALITY.get(resource.kind, "text"),
+            "modality": practice.KIND_TO_MODALITY.get(resource.kind, "text"),
         }, event_id=request.form.get("event_id") or None)
         _finished("lesson", pack.id, resource.id)
         return redirect(url_for("learner.next_activity"))
     _stopped_at("lesson", pack.id, resource.id)
     lang = practice.content_language(pack, g.lang)
-    body = None
+    body = transcript = None
     if resource.kind in ("text", "printable"):
         body = render_resource(loaded.files[loaded.sha_for(pack.id, resource.path)].path, pack.id, resource.path)
+    elif resource.kind in ("audio", "video") and resource.transcript:
+        transcript = render_markdown(resource.transcript, pack.id)
     skill = loaded.catalogue.skill(pack.id, skill_id)
     others = [r for r in practice.lessons_for(loaded, pack, skill.id, lang) if r.id != resource.id]
     return render_template(
         "learner/lesson.html", pack=pack, resource=resource, title=resource.title.pick(lang), body=body,
+        transcript=transcript,
         file_url=_template_function("content_url")(pack.id, resource.path),
         content_lang=resource.language or lang, skill_title=skill.title.pick(lang), event_id=event_ids.new(),
         others=[(r, r.title.pick(lang)) for r in others], why=shown_reason(),

@@ -194,7 +194,7 @@ def build_hub(data: Path, attempts: int, *, classes: int = 2, class_size: int = 
                                 resource = practice.find_resource(loaded, pack_id, choice.resource_id)[1]
                                 practice.record_learning_step(engine, learner, "lesson_viewed", {
                                     "pack": pack_id, "resource": resource.id, "skill": choice.skill_id,
-                                    "modality": {"printable": "printable"}.get(resource.kind, "text")})
+                                    "modality": practice.KIND_TO_MODALITY.get(resource.kind, "text")})
                                 heapq.heappush(queue, (moment + dt.timedelta(seconds=rng.uniform(40, 200)), n, step))
                                 continue
                             if choice.kind == "worked_example" or not choice.item_id:

@@ -1,19 +1,23 @@
 #!/usr/bin/env python3
-"""Make the read-aloud audio prompts of a content pack from its item texts.
+"""Make a content pack's spoken audio from its texts: read-aloud prompts and audio lessons.
 
-    python scripts/packs/make_audio.py                 remake the prompts whose text changed (or are missing)
-    python scripts/packs/make_audio.py --all           remake every prompt
-    python scripts/packs/make_audio.py --check         exit 1, listing every stale prompt; needs no speech tools
-    python scripts/packs/make_audio.py --print [ID..]  show what each prompt says, make nothing
+    python scripts/packs/make_audio.py [PACK..]         remake the audio whose text changed (or is missing)
+    python scripts/packs/make_audio.py --all           remake every file
+    python scripts/packs/make_audio.py --check         exit 1, listing every stale file; needs no speech tools
+    python scripts/packs/make_audio.py --print [ID..]  show what each file says, make nothing
 
-The pack folder defaults to content_packs/library/numbers. Every item with an `audio` field gets,
-for each of its languages, the text a child who cannot read yet needs to hear (see
-`spoken_text`), spoken by espeak-ng at a slow rate and encoded as small mono Opus (opusenc, or
-ffmpeg when opusenc is missing). The files go where the items' `audio` fields say, pack.json
-gets their new sha256 and size, and a manifest beside the pack folder
-(`<pack folder>.audio-sources.json`: it cannot live inside the pack, where every file must be
-a listed resource) records the exact text of each prompt and its sha256, so `--check` can tell
-which prompts no longer say what the items say.
+The packs default to every pack in content_packs/library. Two kinds of audio are made from text:
+
+- a **prompt**: every item with an `audio` field gets, for each of its languages, the text a
+  child who cannot read yet needs to hear (see `spoken_text`), where the `audio` field says;
+- a **lesson**: every `audio` resource with a `transcript` is that transcript spoken
+  (`lesson_text`), where its `path` says; its `duration_minutes` is set from the recording.
+
+Both are spoken by espeak-ng at a slow rate and encoded as small mono Opus (opusenc, or ffmpeg
+when opusenc is missing). pack.json gets the files' new sha256 and size, and a manifest beside
+the pack folder (`<pack folder>.audio-sources.json`: it cannot live inside the pack, where every
+file must be a listed resource) records the exact text of each file and its sha256, so
+`--check` can tell which files no longer say what the items and transcripts say.
 
 Only `--check` and `--print` are used by the tests: they need nothing but the standard library.
 """
@@ -32,7 +36,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_PACK = ROOT / "content_packs" / "library" / "numbers"
+LIBRARY = ROOT / "content_packs" / "library"
 
 # How prompts are spoken and encoded. Changing any of this makes every prompt stale.
 # Spanish: espeak-ng's Latin American voice, whose seseo ("doce", "cinco", "decenas" with an s, not
@@ -188,9 +192,70 @@ def spoken_text(item: dict[str, Any], lang: str) -> str:
     return "\n\n".join(p for p in paragraphs if p) + "\n"
 
 
+def lesson_text(transcript: str, lang: str) -> str:
+    """What an audio lesson says: its transcript, each paragraph a sentence or more and a blank
+    line apart (espeak-ng pauses there), without Markdown marks, pictures, heading and list signs."""
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", transcript.strip()):
+        lines = [re.sub(r"^\s*(?:#+|[-*+]|\d+[.)])\s+", "", line) for line in block.splitlines()]
+        said = speech(" ".join(lines), lang)
+        if said:
+            paragraphs.append(_sentence(said))
+    return "\n\n".join(paragraphs) + "\n"
+
+
+def _pack(pack_dir: Path) -> dict[str, Any]:
+    return json.loads((pack_dir / "pack.json").read_text(encoding="utf-8"))
+
+
+def audio_lessons(pack_dir: Path) -> dict[str, dict[str, str]]:
+    """{audio path in the pack: {"resource", "lang", "text"}} for every audio lesson made from its
+    transcript (an `audio` resource with a `transcript`)."""
+    lessons: dict[str, dict[str, str]] = {}
+    for res in _pack(pack_dir).get("resources", []):
+        if res.get("kind") != "audio" or not res.get("transcript"):
+            continue
+        lang = res.get("language")
+        if lang not in VOICES:
+            raise AudioError(f"{res['id']}: no voice for language {lang!r}; add one to VOICES")
+        lessons[res["path"]] = {"resource": res["id"], "lang": lang, "text": lesson_text(res["transcript"], lang)}
+    return lessons
+
+
+def audio_sources(pack_dir: Path) -> dict[str, dict[str, str]]:
+    """Every audio file of the pack made from text: prompts and lessons, by path."""
+    prompts, lessons = audio_prompts(pack_dir), audio_lessons(pack_dir)
+    both = sorted(set(prompts) & set(lessons))
+    if both:
+        raise AudioError(f"{both[0]} is both the prompt of {prompts[both[0]]['item']} and the lesson "
+                         f"{lessons[both[0]]['resource']}")
+    return {**prompts, **lessons}
+
+
+def _label(source: dict[str, str]) -> str:
+    return source.get("item") or source["resource"]
+
+
+def opus_seconds(path: Path) -> float:
+    """How long an Ogg Opus file plays: its last page's granule position (48 kHz samples) less
+    the pre-skip its OpusHead names. Standard library only, like `--check`."""
+    data = path.read_bytes()
+    head, last = data.find(b"OpusHead"), data.rfind(b"OggS")
+    if head < 0 or last < 0 or len(data) < last + 14:
+        raise AudioError(f"{path.name} is not an Ogg Opus file")
+    pre_skip = int.from_bytes(data[head + 10:head + 12], "little")
+    granule = int.from_bytes(data[last + 6:last + 14], "little", signed=True)
+    return max(0.0, (granule - pre_skip) / 48000)
+
+
+def minutes(seconds: float) -> float:
+    """A lesson's `duration_minutes`: to a tenth of a minute (never 0: the schema needs more)."""
+    return max(0.1, round(seconds / 60, 1))
+
+
 def audio_prompts(pack_dir: Path) -> dict[str, dict[str, str]]:
     """{audio path in the pack: {"item", "lang", "text"}} for every audio prompt of the pack's items."""
-    pack = json.loads((pack_dir / "pack.json").read_text(encoding="utf-8"))
+    pack = _pack(pack_dir)
     prompts: dict[str, dict[str, str]] = {}
     for rel in pack["item_files"]:
         for item in json.loads((pack_dir / rel).read_text(encoding="utf-8")):
@@ -215,29 +280,39 @@ def read_manifest(pack_dir: Path) -> dict[str, Any]:
 
 
 def stale(pack_dir: Path) -> list[str]:
-    """Every audio prompt that does not say what its item says now, one line each (empty: all good).
+    """Every audio file that does not say what its item or transcript says now, one line each
+    (empty: all good).
 
-    A prompt is stale when its file is missing, when the manifest has no entry for it, when the
-    text it was made from differs from the item's current text, when the file is not the one
-    made from that text, or when the voice settings changed. Needs no speech tools."""
+    A file is stale when it is missing, when the manifest has no entry for it, when the text it
+    was made from differs from the current text, when the file is not the one made from that
+    text, or when the voice settings changed; a lesson also when its `duration_minutes` is not
+    the recording's. Needs no speech tools."""
     manifest = read_manifest(pack_dir)
     files = manifest.get("files", {})
+    sources = audio_sources(pack_dir)
+    if not sources and not files:
+        return []  # a pack without audio made from text
+    durations = {res.get("path"): res.get("duration_minutes") for res in _pack(pack_dir).get("resources", [])}
     problems = []
     if manifest.get("settings") != SETTINGS:
         problems.append(f"{manifest_path(pack_dir).name}: made with other voice settings than {SETTINGS}")
-    for path, prompt in sorted(audio_prompts(pack_dir).items()):
+    for path, source in sorted(sources.items()):
         entry = files.get(path)
-        where = f"{path} ({prompt['item']}, {prompt['lang']})"
+        where = f"{path} ({_label(source)}, {source['lang']})"
+        what = "the item's text" if "item" in source else "the transcript"
         if not (pack_dir / path).is_file():
             problems.append(f"{where}: file missing")
         elif entry is None:
             problems.append(f"{where}: not in the manifest")
-        elif entry.get("text_sha256") != sha256_text(prompt["text"]):
-            problems.append(f"{where}: the item's text changed since the audio was made")
+        elif entry.get("text_sha256") != sha256_text(source["text"]):
+            problems.append(f"{where}: {what} changed since the audio was made")
         elif entry.get("audio_sha256") != sha256_file(pack_dir / path):
             problems.append(f"{where}: the file is not the one made from its text")
-    for path in sorted(set(files) - set(audio_prompts(pack_dir))):
-        problems.append(f"{path}: in the manifest but no item uses it")
+        elif "resource" in source and durations.get(path) != minutes(opus_seconds(pack_dir / path)):
+            problems.append(f"{where}: duration_minutes is {durations.get(path)}, the recording lasts "
+                            f"{minutes(opus_seconds(pack_dir / path))}")
+    for path in sorted(set(files) - set(sources)):
+        problems.append(f"{path}: in the manifest but no item or transcript uses it")
     return problems
 
 
@@ -259,66 +334,101 @@ def _synthesize(text: str, lang: str, out: Path) -> None:
         os.replace(tmp_out, out)
 
 
+def _set_durations(pack_dir: Path, seconds: dict[str, float]) -> None:
+    """Each audio lesson's `duration_minutes`, from its recording (pack.json as the tools write it)."""
+    sys.path.insert(0, str(ROOT))
+    from content_packs.build import dump_manifest
+
+    pack = _pack(pack_dir)
+    for res in pack.get("resources", []):
+        if res.get("path") in seconds:
+            res["duration_minutes"] = minutes(seconds[res["path"]])
+    text = dump_manifest(pack)
+    if (pack_dir / "pack.json").read_text(encoding="utf-8") != text:
+        (pack_dir / "pack.json").write_text(text, encoding="utf-8", newline="\n")
+
+
 def make(pack_dir: Path, everything: bool) -> list[str]:
-    """Remake stale prompts (or all of them), refresh pack.json checksums and the manifest."""
+    """Remake stale audio (or all of it), refresh lessons' durations, pack.json checksums and the
+    manifest."""
     missing = [tool for tool in ("espeak-ng",) if not shutil.which(tool)]
     if not shutil.which("opusenc") and not shutil.which("ffmpeg"):
         missing.append("opusenc (opus-tools) or ffmpeg")
     if missing:
         raise AudioError("missing tools: " + ", ".join(missing) + " (Debian: apt-get install espeak-ng opus-tools)")
-    prompts = audio_prompts(pack_dir)
+    sources = audio_sources(pack_dir)
     manifest = read_manifest(pack_dir)
+    if not sources and not manifest.get("files"):
+        return []
     old = manifest.get("files", {}) if manifest.get("settings") == SETTINGS else {}
-    files, made = {}, []
-    for path, prompt in sorted(prompts.items()):
-        text_sha = sha256_text(prompt["text"])
+    files, made, seconds = {}, [], {}
+    for path, source in sorted(sources.items()):
+        text_sha = sha256_text(source["text"])
         entry = old.get(path)
         target = pack_dir / path
         fresh = (entry is not None and entry.get("text_sha256") == text_sha and target.is_file()
                  and entry.get("audio_sha256") == sha256_file(target))
         if everything or not fresh:
-            _synthesize(prompt["text"], prompt["lang"], target)
+            _synthesize(source["text"], source["lang"], target)
             made.append(path)
-        files[path] = {"item": prompt["item"], "lang": prompt["lang"], "text_sha256": text_sha,
-                       "audio_sha256": sha256_file(target), "text": prompt["text"]}
+        if "item" in source:
+            files[path] = {"item": source["item"], "lang": source["lang"]}
+        else:
+            seconds[path] = opus_seconds(target)
+            files[path] = {"resource": source["resource"], "lang": source["lang"], "seconds": round(seconds[path], 2)}
+        files[path].update({"text_sha256": text_sha, "audio_sha256": sha256_file(target), "text": source["text"]})
+    _set_durations(pack_dir, seconds)
     sys.path.insert(0, str(ROOT))
     from content_packs.build import write_checksums  # the same code `python -m content_packs checksums` runs
 
     report = write_checksums(pack_dir)
     if not report.ok:
         raise AudioError(report.format())
-    text = json.dumps({"about": "Made by scripts/packs/make_audio.py: the exact text of each audio prompt. "
-                                "Do not edit by hand.", "settings": SETTINGS, "files": files},
+    text = json.dumps({"about": "Made by scripts/packs/make_audio.py: the exact text of each audio prompt "
+                                "and audio lesson. Do not edit by hand.", "settings": SETTINGS, "files": files},
                       indent=2, ensure_ascii=False) + "\n"
     manifest_path(pack_dir).write_text(text, encoding="utf-8", newline="\n")
     return made
 
 
+def library_packs() -> list[Path]:
+    return sorted(p.parent for p in LIBRARY.glob("*/pack.json"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("pack", nargs="?", default=str(DEFAULT_PACK), help="pack folder (default: %(default)s)")
+    parser.add_argument("packs", nargs="*", metavar="PACK", help="pack folders (default: every pack in "
+                        "content_packs/library)")
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--check", action="store_true", help="list stale prompts, exit 1 if there are any")
-    mode.add_argument("--all", action="store_true", help="remake every prompt, not only stale ones")
-    mode.add_argument("--print", nargs="*", metavar="ITEM", help="print the text of the prompts (of these items)")
+    mode.add_argument("--check", action="store_true", help="list stale audio, exit 1 if there is any")
+    mode.add_argument("--all", action="store_true", help="remake every file, not only stale ones")
+    mode.add_argument("--print", nargs="*", metavar="ID",
+                      help="print what the files say (of these items or resources)")
     args = parser.parse_args(argv)
-    pack_dir = Path(args.pack)
+    pack_dirs = [Path(p) for p in args.packs] or library_packs()
     try:
         if args.check:
-            problems = stale(pack_dir)
+            problems = [line for pack_dir in pack_dirs for line in stale(pack_dir)]
             for line in problems:
                 print(line)
-            print(f"{len(problems)} stale audio prompt(s)" if problems else "audio prompts are up to date",
+            print(f"{len(problems)} stale audio file(s)" if problems else "audio prompts and lessons are up to date",
                   file=sys.stderr)
             return 1 if problems else 0
-        if args.print is not None:
-            for path, prompt in sorted(audio_prompts(pack_dir).items()):
-                if not args.print or prompt["item"] in args.print:
-                    print(f"== {path}\n{prompt['text']}")
-            return 0
-        made = make(pack_dir, args.all)
-        total = sum((pack_dir / p).stat().st_size for p in audio_prompts(pack_dir))
-        print(f"made {len(made)} audio prompt(s); all prompts: {total} bytes", file=sys.stderr)
+        for pack_dir in pack_dirs:
+            if args.print is not None:
+                for path, source in sorted(audio_sources(pack_dir).items()):
+                    if not args.print or _label(source) in args.print:
+                        print(f"== {path}\n{source['text']}")
+                continue
+            made = make(pack_dir, args.all)
+            sources = audio_sources(pack_dir)
+            for kind in ("item", "resource"):
+                paths = [p for p, source in sources.items() if kind in source]
+                if paths:
+                    total = sum((pack_dir / p).stat().st_size for p in paths)
+                    print(f"{pack_dir.name}: {len(paths)} {'prompts' if kind == 'item' else 'lessons'}, "
+                          f"{total} bytes", file=sys.stderr)
+            print(f"{pack_dir.name}: made {len(made)} audio file(s)", file=sys.stderr)
         return 0
     except (AudioError, OSError, subprocess.CalledProcessError, json.JSONDecodeError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -670,6 +670,14 @@ def test_an_audio_lesson_plays_from_the_hub_on_a_320_px_phone(app, hub_with_medi
     assert overflow <= 0, f"the audio lesson scrolls sideways by {overflow}px"
     box = audio.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 320 and box["height"] >= 44, box
+    play = page.locator("main .listen button.play")
+    assert play.is_visible() and play.inner_text().endswith("Listen"), "a big button a child can find"
+    big = play.bounding_box()
+    assert big["x"] >= 0 and big["x"] + big["width"] <= 320 and big["height"] >= 56 and big["y"] < box["y"], big
+    words = page.locator("main .transcript .lesson")
+    assert words.is_visible() and words.inner_text() == "Corta un círculo en dos partes iguales: cada una es un medio."
+    assert words.bounding_box()["y"] > box["y"], "the words under the player"
+    assert words.get_attribute("lang") == "es"
 
     src = audio.evaluate("e => e.src")
     assert src.startswith(hub_with_media + "/content/") and src.endswith("/skill-0000.opus")
@@ -685,6 +693,9 @@ def test_an_audio_lesson_plays_from_the_hub_on_a_320_px_phone(app, hub_with_medi
         e.preload = 'metadata'; e.load();
     })""")
     assert 0.4 < duration < 0.6, "the browser reads the hub's file as half a second of sound"
+    play.click()  # the big button plays the player: it starts, or has already played the half second
+    page.wait_for_function("() => { const a = document.querySelector('main .listen audio');"
+                           " return a.currentTime > 0 || a.ended; }", timeout=5000)
 
     page.get_by_role("button", name="Listo").click()
     page.wait_for_url(lambda url: "/learn/lesson/" not in url)

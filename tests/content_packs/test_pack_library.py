@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import shutil
 from collections import defaultdict
 from pathlib import Path
@@ -136,9 +137,11 @@ def test_numbers_every_item_has_an_audio_prompt_in_each_language(numbers: Pack) 
 
 # --- audio prompts: made from the current item texts ------------------------------------------
 
-def test_numbers_audio_prompts_say_what_the_items_say() -> None:
-    """What `python scripts/packs/make_audio.py --check` checks (no espeak-ng needed)."""
-    assert make_audio.stale(LIBRARY / "numbers") == []
+@pytest.mark.parametrize("root", PACKS, ids=lambda p: p.name)
+def test_audio_made_from_text_says_what_the_pack_says_now(root: Path) -> None:
+    """What `python scripts/packs/make_audio.py --check` checks (no espeak-ng needed): every
+    prompt says its item's text, every audio lesson its transcript."""
+    assert make_audio.stale(root) == []
 
 
 def test_matching_prompts_read_the_number_names(numbers: Pack) -> None:
@@ -171,6 +174,67 @@ def test_check_reports_a_prompt_whose_item_text_changed(tmp_path: Path) -> None:
     assert problems[0].startswith("media/audio/en/c120-01.opus ") and "not the one made" in problems[0]
     assert problems[1].startswith("media/audio/fr/n20-04.opus ") and "text changed" in problems[1]
     assert make_audio.main(["--check", str(pack_dir)]) == 1
+
+
+def test_check_reports_a_lesson_whose_transcript_or_duration_changed(tmp_path: Path) -> None:
+    pack_dir = tmp_path / "fractions"
+    shutil.copytree(LIBRARY / "fractions", pack_dir)
+    shutil.copy(make_audio.manifest_path(LIBRARY / "fractions"), make_audio.manifest_path(pack_dir))
+    manifest = json.loads((pack_dir / "pack.json").read_text(encoding="utf-8"))
+    lessons = {r["id"]: r for r in manifest["resources"]}
+    lessons["equal-parts-listen-fr"]["transcript"] += "\nUne phrase de plus.\n"
+    lessons["add-unlike-listen-en"]["duration_minutes"] = 9
+    (pack_dir / "pack.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+
+    problems = make_audio.stale(pack_dir)
+
+    assert len(problems) == 2, problems
+    assert problems[0].startswith("resources/en/add-unlike.opus (add-unlike-listen-en, en): duration_minutes is 9")
+    assert problems[1] == ("resources/fr/equal-parts.opus (equal-parts-listen-fr, fr): the transcript changed "
+                           "since the audio was made")
+
+
+# --- a second way to learn every skill: audio lessons (#19) -------------------------------------
+
+LEARNER_KINDS = {"text", "audio", "video", "pdf", "html5"}  # a printable is the teacher's plan
+
+
+@pytest.mark.parametrize("root", PACKS, ids=lambda p: p.name)
+def test_every_skill_has_two_learner_modalities_in_english_spanish_and_french(root: Path) -> None:
+    """So the remediation ladder's "learn it another way" is another way, not the same lesson."""
+    pack = load_pack(root, check=False)
+    prompts = {path for item in pack.items if item.audio for path in item.audio.values()}
+    for skill in pack.skills:
+        for lang in ("en", "es", "fr"):
+            kinds = {r.kind for r in pack.resources if skill.id in r.skills and r.language == lang
+                     and r.kind in LEARNER_KINDS and r.path not in prompts}
+            assert len(kinds) >= 2, (root.name, skill.id, lang, kinds)
+
+
+def _shingles(text: str, n: int = 5) -> set[tuple[str, ...]]:
+    words = re.findall(r"[^\W\d_]+|\d+", text.lower())
+    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+@pytest.mark.parametrize("root", PACKS, ids=lambda p: p.name)
+def test_audio_lessons_are_another_explanation_spoken_in_about_a_minute(root: Path) -> None:
+    pack = load_pack(root, check=False)
+    lessons = [r for r in pack.resources if r.kind == "audio" and r.transcript]
+    assert len(lessons) == 3 * len(pack.skills)
+    for lesson in lessons:
+        skill = lesson.skills[0]
+        assert lesson.id == f"{skill}-listen-{lesson.language}" and len(lesson.skills) == 1, lesson.id
+        seconds = make_audio.opus_seconds(root / lesson.path)
+        assert 45 <= seconds <= 95 and lesson.duration_minutes == make_audio.minutes(seconds), (lesson.id, seconds)
+        assert "/" not in lesson.transcript, f"{lesson.id}: fractions in words, as they are said"
+        if root.name == "fractions":
+            assert not re.search(r"\d", lesson.transcript), f"{lesson.id}: numbers in words"
+        text = next(r for r in pack.resources if r.kind == "text" and skill in r.skills
+                    and r.language == lesson.language)
+        written = (root / text.path).read_text(encoding="utf-8")
+        spoken = _shingles(lesson.transcript)
+        shared = len(spoken & _shingles(written)) / len(spoken)
+        assert shared < 0.25, f"{lesson.id}: {shared:.0%} of it is the text lesson read aloud"
 
 
 # --- answer keys the audit found too lenient, graded by the real grading code -----------------

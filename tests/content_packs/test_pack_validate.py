@@ -134,6 +134,15 @@ CASES = {
                              "/resources/1/language", "'fr' is not in the pack's languages"),
     "difficulty-out-of-range": (items(_set([0, "difficulty"], 9)), "error", ITEMS, "/0/difficulty", "from -3"),
     "bad-format": (manifest(_set(["format"], 2)), "error", "pack.json", "/format", "format must be 1"),
+    "transcript-on-a-text-lesson": (manifest(_set(["resources", 1, "transcript"], "Words.")), "warning",
+                                    "pack.json", "/resources/1/transcript", "only audio and video resources"),
+    "transcript-without-language": (manifest(lambda m: m["resources"][0].update(kind="video", transcript="Words.")),
+                                    "error", "pack.json", "/resources/0/transcript", "needs its `language`"),
+    "transcript-picture-missing": (manifest(lambda m: m["resources"][0].update(
+        kind="video", language="en", transcript="Look: ![x](media/gone.svg)")), "error", "pack.json",
+        "/resources/0/transcript", "not found: no file media/gone.svg"),
+    "transcript-too-long": (manifest(_set(["resources", 1, "transcript"], "x" * 20_001)), "error", "pack.json",
+                            "/resources/1/transcript", "1 to 20,000 characters"),
 }
 
 
