@@ -671,7 +671,7 @@ def test_an_audio_lesson_plays_from_the_hub_on_a_320_px_phone(app, hub_with_medi
     box = audio.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 320 and box["height"] >= 44, box
     play = page.locator("main .listen button.play")
-    assert play.is_visible() and play.inner_text().endswith("Listen"), "a big button a child can find"
+    assert play.is_visible() and play.inner_text().endswith("Escucha"), "a big button a child can find, in Spanish"
     big = play.bounding_box()
     assert big["x"] >= 0 and big["x"] + big["width"] <= 320 and big["height"] >= 56 and big["y"] < box["y"], big
     words = page.locator("main .transcript .lesson")
