@@ -143,3 +143,24 @@ def test_a_change_to_a_learners_setup_is_seen_at_the_next_request(learner_client
         teaching.set_accommodations(school.teachers["tess"], school.classes["pictures"], school.learners["ana"],
                                     {"larger_text": False})
     assert "larger-text" not in learner_client.get("/learn/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("pack_id, item_id", [
+    ("org.openclassroom.fractions", "unit-fractions-03"), ("org.example.x", "ITEMID"), ("ITEMIDPACKID", "a b/c"),
+    ("pack", "é?&#%=+"), ("p", "q"),
+])
+@pytest.mark.parametrize("query", [
+    {}, {"mode": "practice"}, {"hints": 1, "mode": "review", "why": "review_due", "days": 12},
+    {"hints": None, "mode": "check", "why": "a b&c=d/é"},
+])
+def test_an_item_address_is_the_one_url_for_builds(app, pack_id, item_id, query):
+    """The item addresses a page names by the dozen are built without werkzeug's URL builder
+    (web/learner.item_url): the same text, whatever the ids and the reason carry."""
+    from flask import url_for
+
+    from classroom_server.web.learner import item_url
+
+    with app.test_request_context("/learn/"):
+        assert item_url(pack_id, item_id, query) == url_for("practice.item", pack_id=pack_id, item_id=item_id, **query)
+    with app.test_request_context("/learn/", environ_base={"SCRIPT_NAME": "/hub"}):
+        assert item_url(pack_id, item_id, query) == url_for("practice.item", pack_id=pack_id, item_id=item_id, **query)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -58,6 +59,27 @@ def reason_words(code: str, params: dict) -> str:
     return phrase(params) if phrase else _("Keep practising")
 
 
+_PATH_SAFE = "!$&'()*+,/:;=@"  # what werkzeug leaves unquoted in a path segment, and in a query
+_QUERY_SAFE = "!$'()*,/:;?@"
+
+
+def item_url(pack_id: str, item_id: str, query: dict[str, Any]) -> str:
+    """``url_for("practice.item", pack_id=..., item_id=..., **query)``, the same address built
+    without werkzeug's URL builder: a page names up to a dozen items (the path ahead kept for
+    offline use), and each ``url_for`` cost more than the rest of the item's work (#21).
+    The route's address is asked of ``url_for`` once per application and script root."""
+    key = ("practice.item", request.script_root)
+    shapes = current_app.extensions.setdefault("url_shapes", {})
+    shape = shapes.get(key)
+    if shape is None:
+        before, rest = url_for("practice.item", pack_id="PACKID", item_id="ITEMID").split("PACKID", 1)
+        shape = shapes[key] = (before, *rest.split("ITEMID", 1))
+    address = (f"{shape[0]}{quote(str(pack_id), safe=_PATH_SAFE)}{shape[1]}"
+               f"{quote(str(item_id), safe=_PATH_SAFE)}{shape[2]}")
+    pairs = [(k, v) for k, v in query.items() if v is not None]
+    return f"{address}?{urlencode(pairs, safe=_QUERY_SAFE)}" if pairs else address
+
+
 def url_for_choice(choice: practice.Choice, why: bool = False) -> str | None:
     """The page of an option. ``why``: the address also carries the path's reason, for a page
     reached without seeing My path ("Next", a skill tapped, a test-out), which then says why it
@@ -67,9 +89,9 @@ def url_for_choice(choice: practice.Choice, why: bool = False) -> str | None:
         reason["why"] = choice.reason_code
         if "days_since" in choice.reason_params:
             reason["days"] = choice.reason_params["days_since"]
-    if choice.kind in ("practice", "check", "review") and choice.item_id:
-        return url_for("practice.item", pack_id=choice.pack_id, item_id=choice.item_id,
-                       hints=1 if choice.support == "hint" else None, mode=choice.kind, **reason)
+    if choice.kind in ("practice", "check", "review") and choice.pack_id and choice.item_id:
+        return item_url(choice.pack_id, choice.item_id,
+                        {"hints": 1 if choice.support == "hint" else None, "mode": choice.kind, **reason})
     if choice.kind == "lesson" and choice.resource_id:
         if choice.reason_code == "teacher_assigned_lesson":  # the view counts for this skill
             reason["skill"] = choice.skill_id                 # (a lesson may teach several)
