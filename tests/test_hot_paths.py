@@ -28,7 +28,9 @@ LIMITS = {
     "sign in": (43, 4),
     "my path": (8, 0),  # the first after signing in: it also looks for a placement to offer
     "item page": (3, 0),  # the session's person, new events for the engine, the classes' setup count
-    "answer and its feedback page": (7, 1),
+    # the session's person, BEGIN, the sequence number, the event, its mastery rows, COMMIT, then
+    # for "Next" (the path as it is after the answer): new events, the classes' setup count
+    "answer and its feedback page": (8, 1),
 }
 
 

@@ -348,9 +348,10 @@
     showCorrections();
     if (load().length) { say(words('saved')); flush(); } else if (waiting) { waiting.textContent = '0'; }
     if (navigator.serviceWorker) { navigator.serviceWorker.register('/learn/sw.js', {scope: '/learn/'}); }
-    /* "Next" on a feedback page shown before the Wi-Fi dropped asks the hub for /learn/next; the
-     * service worker answers with the offline page, which goes on to a kept activity instead. */
-    if (offlinePage && location.pathname === '/learn/next') { goOfflineNext(); }
+    /* "Next" on a feedback page shown before the Wi-Fi dropped asks the hub for the next item
+     * (or /learn/next); when the device did not keep that page, the service worker answers with
+     * the offline page, which goes on to a kept activity instead. */
+    if (offlinePage && /^\/learn\/(next$|item\/)/.test(location.pathname)) { goOfflineNext(); }
   }
   /* A placement question (data-hub-only) is graded by the hub alone, which then asks the next
    * one: it posts as a plain form, never through the queue (offline, the offline page says so). */

@@ -196,13 +196,20 @@ def _placements() -> list[dict[str, str]]:
 @bp.route("/next")
 @requires("learner")
 def next_activity() -> ResponseReturnValue:
-    """Go straight to the best next activity (the "Next" button after feedback), with its
-    reason; at a break, to My path, which offers to keep going."""
-    for shown in choices_for_page():
-        url = url_for_choice(shown["choice"], why=True)
+    """Go straight to the best next activity (after a lesson, a worked example, "Keep going"),
+    with its reason; at a break, to My path, which offers to keep going."""
+    return redirect(next_url())
+
+
+def next_url() -> str:
+    """Where "Next" leads now: the path's first activity that has a page, the address carrying
+    its reason; at a break, My path. The feedback page names it itself (web/practice.py), so an
+    answer is one request and "Next" goes straight to the next item, without a redirect (#21)."""
+    for choice in path_choices(g.person, session.get("session_items", 0), session.get("challenge", "normal")):
+        url = url_for_choice(choice, why=True)
         if url:
-            return redirect(url)
-    return redirect(url_for("learner.home"))
+            return url
+    return url_for("learner.home")
 
 
 @bp.route("/keep-going", methods=["POST"])

@@ -278,8 +278,11 @@ def _feedback(outcome: practice.Outcome):
     if wants_json:
         return {"correct": outcome.correct, "feedback": str(feedback) if feedback else None,
                 "event_id": outcome.event_id, "duplicate": outcome.duplicate, "celebrate": celebrate}
+    from classroom_server.web.learner import next_url  # it imports this module
+
     return render_template(
         "learner/feedback.html", correct=outcome.correct, feedback=feedback, celebrate=celebrate,
+        next_url=next_url(),
         skill_title=skill.title.pick(lang), show_solution=not outcome.correct and struggle >= 2,
         solution=render_markdown(found.solution.pick(lang), pack.id), duplicate=outcome.duplicate,
         pack=pack, item=found, asked=answered_view(pack, found, outcome.response, lang),
