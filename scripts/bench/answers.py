@@ -12,12 +12,15 @@ What it does:
    Every simulated learner is then a different learner.
 4. Login storm: all learners are released together and sign in as a child does: class, name, then
    3 picture taps (3 POSTs) or a PIN, each form with its CSRF token.
-5. Load phase, for --seconds: each learner loops GET /learn/ (my path), follows the first practice
+5. Load phase, for --seconds: each learner opens My path (GET /learn/), follows its first practice
    item link, GETs the item page, POSTs an answer built from the pack's own key (right, with
-   probability --right) or a plausible wrong answer, and reads the feedback page. A learner pauses
-   for the think time after every page (so one answer is 3 requests and 3 pauses). When the path
-   offers a lesson or worked example instead, the learner opens it and marks it done. When the
-   path says "time for a break" (15 items a session), the learner signs out and in again.
+   probability --right) or a plausible wrong answer, and reads the feedback page; then, as a child
+   does, taps its "Next", which leads straight to the next item (the feedback page names it), so
+   one answer is 2 requests: the item page and the answer. My path is opened again only when
+   "Next" leads there (a lesson, a worked example, a break). A learner pauses for the think time
+   before each answer and each new page. When the path offers a lesson or worked example instead,
+   the learner opens it and marks it done. When the path says "time for a break" (15 items a
+   session), the learner signs out and in again.
 6. Checks: every answer the clients got a 200 for is in the event log exactly once (compared by
    event id), no other attempt appeared, the per-origin sequence is gapless, and
    `classroom-server recompute --check` finds the stored mastery equal to a rebuild.
@@ -113,6 +116,7 @@ class Page(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.forms: list[dict[str, Any]] = []
         self.path_links: list[str] = []
+        self.go_link: str | None = None  # the page's main way on ("Next" on a feedback page)
         self.links: list[tuple[str, str]] = []  # (href, text)
         self.data_secret: str | None = None
         self._in_path = False
@@ -131,6 +135,8 @@ class Page(HTMLParser):
         elif tag == "a" and "href" in a:
             if self._in_path:
                 self.path_links.append(a["href"])
+            if "go" in a.get("class", "").split() and self.go_link is None:
+                self.go_link = a["href"]
             self._link = [a["href"], ""]
         if "data-secret" in a:
             self.data_secret = a["data-secret"]
@@ -311,6 +317,7 @@ class Learner:
         self.rng = random.Random(seed)
         self.session = new_session(port)
         self.signed_in = False
+        self.next_item: str | None = None  # where the last feedback page's "Next" leads, if an item
 
     def sign_in(self, label: str = "login") -> None:
         """Class, name, then 3 picture taps or a PIN: the same forms a child's tablet submits."""
@@ -350,8 +357,13 @@ class Learner:
         return time.monotonic() < deadline
 
     def step(self, deadline: float) -> None:
-        """My path, then one activity from it."""
+        """The item the last "Next" leads to; else My path, then one activity from it."""
         stats, session = self.stats, self.session
+        if self.next_item and self.signed_in:
+            link, self.next_item = self.next_item, None
+            self.answer_item(link, deadline)
+            return
+        self.next_item = None
         home = Page(timed(stats, session, "GET /learn/ (my path)", "GET", "/learn/").text)
         items = [h for h in home.path_links if h.startswith("/learn/item/")]
         others = [h for h in home.path_links if h.startswith(("/learn/lesson/", "/learn/example/"))]
@@ -377,7 +389,12 @@ class Learner:
             with stats.lock:
                 stats.lessons += 1
             return
-        link = items[0]
+        self.answer_item(items[0], deadline)
+
+    def answer_item(self, link: str, deadline: float) -> None:
+        """The item page, a think, the answer (its reply the feedback page, whose "Next" is kept)."""
+        stats, session = self.stats, self.session
+        link = html.unescape(link)
         pack_id, item_id = link.split("?")[0].split("/")[3:5]
         page = Page(timed(stats, session, "GET item page", "GET", link).text)
         form = page.form(id="item-form")
@@ -403,6 +420,10 @@ class Learner:
                 verdict = response.json()
                 if verdict.get("correct") is not is_right or verdict.get("event_id") != event_id:
                     stats.verdicts_wrong += 1
+        if self.accept != "json":
+            going = Page(response.text).go_link
+            if going and going.startswith("/learn/item/"):
+                self.next_item = going
 
     def run(self, storm: threading.Barrier, start: threading.Event, deadline_box: list[float]) -> None:
         try:
