@@ -15,12 +15,13 @@ What it does:
 5. Load phase, for --seconds: each learner opens My path (GET /learn/), follows its first practice
    item link, GETs the item page, POSTs an answer built from the pack's own key (right, with
    probability --right) or a plausible wrong answer, and reads the feedback page; then, as a child
-   does, taps its "Next", which leads straight to the next item (the feedback page names it), so
-   one answer is 2 requests: the item page and the answer. My path is opened again only when
-   "Next" leads there (a lesson, a worked example, a break). A learner pauses for the think time
-   before each answer and each new page. When the path offers a lesson or worked example instead,
-   the learner opens it and marks it done. When the path says "time for a break" (15 items a
-   session), the learner signs out and in again.
+   does, taps its "Next", which leads straight to the path's next activity (the feedback page
+   names it), so one answer is 2 requests: the item page and the answer. A lesson or worked
+   example it leads to is opened and marked done, and "Done" is followed as a browser does
+   (/learn/next, then the activity it sends to). My path is opened again only when "Next" leads
+   there: at "time for a break" (15 items a session) the learner chooses "Keep going"; with
+   nothing on the path, signs out and in again. A learner pauses for the think time before each
+   answer and each new page.
 6. Checks: every answer the clients got a 200 for is in the event log exactly once (compared by
    event id), no other attempt appeared, the per-origin sequence is gapless, and
    `classroom-server recompute --check` finds the stored mastery equal to a rebuild.
@@ -180,6 +181,7 @@ class Stats:
         self.answers_failed: list[str] = []  # event ids whose POST failed on the client
         self.verdicts_wrong = 0
         self.relogins = 0
+        self.breaks = 0  # "Keep going" chosen at a break
         self.lessons = 0
         self.logins: list[float] = []
         self.login_failures = 0
@@ -317,7 +319,7 @@ class Learner:
         self.rng = random.Random(seed)
         self.session = new_session(port)
         self.signed_in = False
-        self.next_item: str | None = None  # where the last feedback page's "Next" leads, if an item
+        self.next_link: str | None = None  # where the last page's "Next" (or "Done") leads
 
     def sign_in(self, label: str = "login") -> None:
         """Class, name, then 3 picture taps or a PIN: the same forms a child's tablet submits."""
@@ -359,15 +361,25 @@ class Learner:
     def step(self, deadline: float) -> None:
         """The item the last "Next" leads to; else My path, then one activity from it."""
         stats, session = self.stats, self.session
-        if self.next_item and self.signed_in:
-            link, self.next_item = self.next_item, None
+        link, self.next_link = self.next_link, None
+        if link and self.signed_in and link.startswith("/learn/item/"):
             self.answer_item(link, deadline)
             return
-        self.next_item = None
+        if link and self.signed_in and link.startswith(("/learn/lesson/", "/learn/example/")):
+            self.open_other(link, deadline)
+            return
         home = Page(timed(stats, session, "GET /learn/ (my path)", "GET", "/learn/").text)
         items = [h for h in home.path_links if h.startswith("/learn/item/")]
         others = [h for h in home.path_links if h.startswith(("/learn/lesson/", "/learn/example/"))]
-        if not items and not others:  # "time for a break": sign out and in again
+        going = home.form(action="/learn/keep-going")
+        if not items and not others and going is not None:  # "time for a break": the learner keeps going
+            if self.think(deadline):
+                self.follow(timed(stats, session, "POST keep going", "POST", "/learn/keep-going", expect=(302,),
+                                  data=dict(going["hidden"])))
+                with stats.lock:
+                    stats.breaks += 1
+            return
+        if not items and not others:  # nothing to do: sign out and in again
             timed(stats, session, "relogin POST", "POST", "/logout", expect=(302,),
                   data={"csrf_token": home.csrf()})
             with stats.lock:
@@ -379,17 +391,31 @@ class Learner:
         if not self.think(deadline):
             return
         if not items:
-            link = others[0]
-            page = Page(timed(stats, session, "GET lesson or example", "GET", link).text)
-            if not self.think(deadline):
-                return
-            done = page.form(**{"class": "actions"})
-            timed(stats, session, "POST lesson or example done", "POST", link, expect=(302,),
-                  data=dict(done["hidden"]) if done else {})
-            with stats.lock:
-                stats.lessons += 1
+            self.open_other(others[0], deadline)
             return
         self.answer_item(items[0], deadline)
+
+    def open_other(self, link: str, deadline: float) -> None:
+        """A lesson or worked example: open it, a think, "Done", on to where that leads."""
+        stats, session = self.stats, self.session
+        link = html.unescape(link)
+        page = Page(timed(stats, session, "GET lesson or example", "GET", link).text)
+        if not self.think(deadline):
+            return
+        done = page.form(**{"class": "actions"})
+        self.follow(timed(stats, session, "POST lesson or example done", "POST", link.split("?")[0], expect=(302,),
+                          data=dict(done["hidden"]) if done else {}))
+        with stats.lock:
+            stats.lessons += 1
+
+    def follow(self, response: requests.Response) -> None:
+        """Where a "Done" or "Keep going" leads: /learn/next, which sends the browser on to the
+        path's next activity (one more request, as in a browser)."""
+        going = response.headers.get("Location", "")
+        if going.endswith("/learn/next"):
+            going = timed(self.stats, self.session, "GET /learn/next", "GET", "/learn/next",
+                          expect=(302,)).headers.get("Location", "")
+        self.next_link = going or None
 
     def answer_item(self, link: str, deadline: float) -> None:
         """The item page, a think, the answer (its reply the feedback page, whose "Next" is kept)."""
@@ -421,9 +447,7 @@ class Learner:
                 if verdict.get("correct") is not is_right or verdict.get("event_id") != event_id:
                     stats.verdicts_wrong += 1
         if self.accept != "json":
-            going = Page(response.text).go_link
-            if going and going.startswith("/learn/item/"):
-                self.next_item = going
+            self.next_link = Page(response.text).go_link
 
     def run(self, storm: threading.Barrier, start: threading.Event, deadline_box: list[float]) -> None:
         try:
@@ -676,7 +700,7 @@ def main() -> None:
         "requests": load_requests, "requests_per_s": round(load_requests / wall, 1),
         "all_p50_ms": _ms(_percentile(everything, 50)), "all_p95_ms": _ms(_percentile(everything, 95)),
         "all_p99_ms": _ms(_percentile(everything, 99)), "all_max_ms": _ms(max(everything) if everything else None),
-        "errors": errors, "login_failures": stats.login_failures, "relogins": stats.relogins,
+        "errors": errors, "login_failures": stats.login_failures, "relogins": stats.relogins, "breaks": stats.breaks,
         "lessons_or_examples": stats.lessons, "verdicts_wrong": stats.verdicts_wrong if args.accept == "json" else None,
         "login_storm_s": round(storm_seconds, 2), "login_p50_ms": _ms(_percentile(storm_times, 50)),
         "login_p95_ms": _ms(_percentile(storm_times, 95)),

@@ -687,7 +687,7 @@ def main(argv: list[str] | None = None) -> None:
                                    "loadgen_cpu_pct", "rss_mb")},
         "rss_idle_mb": round(idle_kb / 1024, 1), "hwm_mb": round(hwm_kb / 1024, 1),
         "start_s": server.ready_s["/healthz"], "requests": figures["requests"], "answers": figures["answers"],
-        "relogins": stats.relogins, "stuck_clients": run.stuck, "throttled": throttled,
+        "relogins": stats.relogins, "breaks": stats.breaks, "stuck_clients": run.stuck, "throttled": throttled,
         "endpoints": {label: {k: row[k] for k in ("count", "per_s", "p50_ms", "p95_ms", "p99_ms", "errors")}
                       for label, row in endpoint_table(run.spans, run.errors, run.load_started, run.wall).items()
                       if not label.startswith("login")},
