@@ -392,5 +392,18 @@ def schema_status() -> tuple[str, list[str]]:
     return schema_version(), pending_migrations()
 
 
+# Under this much free space SQLite cannot grow its write-ahead log by even a few pages: the disk
+# is full for the hub, whatever a read served by an open (pooled) connection would suggest.
+FULL_DISK_BYTES = 64 * 1024
+
+
+def require_room(data_dir: Path) -> None:
+    """Fail as SQLite does on a full disk ("database or disk is full": a 507 with problems
+    ``["disk_full"]`` from /healthz) when the disk under the hub has almost nothing free."""
+    free = disk_free_bytes(data_dir)
+    if free < FULL_DISK_BYTES:
+        raise sqlite3.OperationalError(f"database or disk is full ({free} bytes free)")
+
+
 def disk_free_bytes(path: Path) -> int:
     return shutil.disk_usage(path).free

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify
@@ -59,16 +58,9 @@ def sync_report() -> dict[str, object]:
     }
 
 
-# Under this much free space SQLite cannot grow its write-ahead log by even a few pages: the
-# disk is full for the hub, whatever a read served from an open connection would suggest.
-FULL_DISK_BYTES = 64 * 1024
-
-
 @bp.route("/healthz")
 def healthz() -> Response:
-    free = hub.disk_free_bytes(current_app.config["DATA_DIR"])
-    if free < FULL_DISK_BYTES:  # answered as a failed write is: 507, problems ["disk_full"]
-        raise sqlite3.OperationalError(f"database or disk is full ({free} bytes free)")
+    hub.require_room(current_app.config["DATA_DIR"])  # a full disk is answered as a failed write is
     report = health_report()
     response = jsonify(report)
     response.headers["Cache-Control"] = "no-store"
