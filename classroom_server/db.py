@@ -9,12 +9,21 @@ back, open, with its pragmas set and its page cache warm. Opening a connection w
 pragmas and closing it on every request cost 8 to 23 % of a request's CPU (#21), and with WAL
 the last connection's close checkpoints the log and deletes the -wal file, which the next
 request makes again. A connection given back inside a transaction is rolled back first.
+
+Writers of this process queue on a lock of their own before ``BEGIN IMMEDIATE`` (#21). SQLite's
+busy handler makes a writer that finds the lock taken sleep and try again, sleeping longer each
+time (up to 100 ms a try); under a class signing in together, waitress's threads slept there
+while the lock stood free and the requests queued behind them (200 sign-ins took 6.6 s for
+2.7 s of CPU). Queued on a Python lock, the next writer starts the moment the last one commits.
+Another process (a command, a second server) still meets SQLite's own lock and busy handler, and
+a writer that has queued for ``WRITER_QUEUE_SECONDS`` goes on to wait there as before.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
 
 from playhouse.migrations import Runner
@@ -23,9 +32,70 @@ from playhouse.pool import PooledSqliteDatabase
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 DB_FILENAME = "hub.sqlite3"
 
+# A writer queues this long at most, then waits in SQLite's busy handler instead: the queue only
+# makes writers faster, SQLite's lock alone keeps them apart.
+WRITER_QUEUE_SECONDS = 5.0
+
+
+class HubDatabase(PooledSqliteDatabase):
+    """Peewee's pooled SQLite database, whose immediate transactions take this process's
+    writer lock first (the module's docstring says why)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._writer = threading.Lock()
+        self._writing = threading.local()
+
+    def begin(self, lock_type: str | None = None) -> None:
+        lock_type = lock_type or self._lock_type
+        if not lock_type or lock_type.upper() not in ("IMMEDIATE", "EXCLUSIVE") or self._holds_writer():
+            return super().begin(lock_type)
+        if not self._writer.acquire(timeout=WRITER_QUEUE_SECONDS):
+            # The queue stands still: its first writer waits for SQLite's lock, which another
+            # process holds. Wait there too (busy_timeout), as every writer did before the queue.
+            return super().begin(lock_type)
+        self._writing.held = True
+        try:
+            super().begin(lock_type)
+        except BaseException:
+            self._let_go()
+            raise
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            conn = self._state.conn
+            if conn is None or not conn.in_transaction:  # a failed COMMIT leaves it open: the rollback lets go
+                self._let_go()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._let_go()
+
+    def _close(self, conn, close_conn: bool = False) -> None:
+        super()._close(conn, close_conn)  # a connection given back mid-transaction is rolled back
+        self._let_go()
+
+    def _holds_writer(self) -> bool:
+        return getattr(self._writing, "held", False)
+
+    def _let_go(self) -> None:
+        if self._holds_writer():
+            self._writing.held = False
+            self._writer.release()
+
+    def forget_writers(self) -> None:
+        """After a fork: the child's writer lock starts free, whatever the parent held."""
+        self._writer = threading.Lock()
+        self._writing = threading.local()
+
+
 # Connections move between waitress's threads (one at a time), hence check_same_thread=False.
 # An idle connection older than ten minutes is closed when next taken or given back.
-db = PooledSqliteDatabase(None, max_connections=None, stale_timeout=600, check_same_thread=False)
+db = HubDatabase(None, max_connections=None, stale_timeout=600, check_same_thread=False)
 # How many times ``configure`` ran in this process: what is kept about one file (services/setup_cache.py)
 # is never taken for another, nor for a file put in its place (a restore in a test).
 configured = 0
@@ -56,7 +126,7 @@ def private_file(path: Path) -> None:
         os.close(fd)
 
 
-def configure(path: Path, synchronous: str = "full", cache_kb: int = 8000) -> PooledSqliteDatabase:
+def configure(path: Path, synchronous: str = "full", cache_kb: int = 8000) -> HubDatabase:
     """Point the shared database at a file, with the pragmas every connection needs. Every
     pooled connection to the file used before is closed first."""
     global configured
@@ -87,6 +157,7 @@ def close_all() -> None:
 def _forget_after_fork() -> None:
     """A child process must never use its parent's SQLite connections: it opens its own."""
     db.dispose()  # forgets them without closing them: they are the parent's
+    db.forget_writers()
 
 
 if hasattr(os, "register_at_fork"):

@@ -87,3 +87,26 @@ def test_a_cheap_hash_never_verifies_on_a_real_hub(app, school):
         assert refused.status_code == 400, username
     refused = sign_in_learner(real.test_client(), school, "cleo")
     assert refused.status_code == 400 and "That did not match" in refused.get_data(as_text=True)
+
+
+def test_a_learner_hash_of_the_old_cost_verifies_and_is_made_again_at_sign_in(app, school):
+    """Learner hashes were PBKDF2 of 60,000 rounds before #21: a hub upgraded keeps signing its
+    learners in, and each right sign-in stores the secret again at today's cost."""
+    from werkzeug.security import generate_password_hash
+
+    old = generate_password_hash("pin:1234", method="pbkdf2:sha256:60000")
+    with db.connection_context():
+        Person.update(secret_hash=old).where(Person.id == school.learners["cleo"].id).execute()
+    db.close_all()
+    real = create_app(app.config["DATA_DIR"], {"TESTING": True, "log_level": "warning"})
+    assert security.learner_hash_outdated(old) and not security.learner_hash_outdated(
+        security.hash_learner_secret("pin", "1234"))
+    client = real.test_client()
+    assert sign_in_learner(client, school, "cleo").status_code == 302
+    with db.connection_context():
+        stored = Person.get_by_id(school.learners["cleo"].id).secret_hash
+    assert stored.startswith(security.LEARNER_HASH + "$") and stored != old
+    assert security.check_learner_secret(stored, "pin", "1234")
+    assert not security.check_learner_secret(stored, "pin", "4321")
+    client.post("/logout")
+    assert sign_in_learner(real.test_client(), school, "cleo").status_code == 302  # and again, with the new hash

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from peewee import fn
@@ -16,7 +17,7 @@ from classroom_server import clock
 from classroom_server.db import db
 from classroom_server.errors import Conflict, Forbidden, Invalid, NotFound
 from classroom_server.models import Classroom, ClassTeacher, Enrollment, Event, GuessBudget, LoginThrottle, Person
-from classroom_server.services import events, security, sessions
+from classroom_server.services import events, security, sessions, setup_cache
 
 AVATAR_COLOURS = (
     "red", "orange", "yellow", "green", "teal", "blue",
@@ -162,9 +163,11 @@ def classes_for(person: Person) -> list[Classroom]:
         return list(Classroom.select().join(ClassTeacher)
                     .where(ClassTeacher.teacher == person, Classroom.archived == False)  # noqa: E712
                     .order_by(Classroom.name))
-    return list(Classroom.select().join(Enrollment)
-                .where(Enrollment.learner == person, Classroom.archived == False)  # noqa: E712
-                .order_by(Classroom.name))
+    # a learner's classes change when a class or an enrolment does: kept between requests (#21)
+    return setup_cache.for_learner("classes", person.id, lambda: list(
+        Classroom.select().join(Enrollment)
+        .where(Enrollment.learner == person, Classroom.archived == False)  # noqa: E712
+        .order_by(Classroom.name)), list)
 
 
 def get_class_for(person: Person, class_id: int) -> Classroom:
@@ -376,26 +379,39 @@ def sign_in_staff(
 
 def sign_in_learner(
     classroom: Classroom, learner_id: int, secret: str | list[str], client_addr: str, policy: SignInPolicy,
-    device: str | None = None,
+    device: str | None = None, then: Callable[[Person], object] | None = None,
 ) -> Person:
     """Check a learner's pictures or PIN. Besides the delays, every wrong try spends one of the
     learner's allowance (across devices); when it is spent, sign-in pauses until the teacher
-    lets them in again (``let_sign_in_again``)."""
+    lets them in again (``let_sign_in_again``).
+
+    A right secret is taken back from the count, its ``learner.signed_in`` event recorded, the
+    device trusted and ``then(learner)`` run (the caller starts the session there) in one
+    transaction: a sign-in is two commits, the count before the check and this one (#21)."""
     learner = (
         Person.select().join(Enrollment)
         .where(Enrollment.classroom == classroom, Person.id == learner_id, Person.active == True)  # noqa: E712
         .first()
     )
     keys, clear = _keys(f"acct:learner:{learner_id}", client_addr, learner, device)
+
+    def signed_in() -> None:
+        assert learner is not None  # a right secret needs an account (the check of none is always wrong)
+        events.record(
+            "learner.signed_in", {"method": classroom.login_kind}, learner_uid=learner.uid,
+            class_uid=classroom.uid, actor_uid=learner.uid, action=lambda: sessions.trust(device, learner.id),
+        )
+        if security.learner_hash_outdated(learner.secret_hash):  # a hash from before 4,000 rounds
+            learner.secret_hash = security.hash_learner_secret(classroom.login_kind, secret)
+            Person.update(secret_hash=learner.secret_hash).where(Person.id == learner.id).execute()
+        if then is not None:
+            then(learner)
+
     ok = security.guarded(
         policy.throttle(), keys, clear,
         lambda: security.check_learner_secret(learner.secret_hash if learner else None, classroom.login_kind, secret),
-        policy.allowance(), learner.id if learner else None,
+        policy.allowance(), learner.id if learner else None, on_success=signed_in,
     )
     if not ok or learner is None:
         raise Invalid(GENERIC_FAILURE, field="secret", code="bad_credentials")
-    events.record(  # the device trusted in the event's own transaction: one commit for both
-        "learner.signed_in", {"method": classroom.login_kind}, learner_uid=learner.uid,
-        class_uid=classroom.uid, actor_uid=learner.uid, action=lambda: sessions.trust(device, learner.id),
-    )
     return learner

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from classroom_server.errors import Invalid, NotFound
-from classroom_server.models import Classroom, Enrollment, Event, Person
-from classroom_server.services import courses, events
+from classroom_server.models import Classroom, Event, Person
+from classroom_server.services import accounts, courses, events
 from classroom_server.services.learning import Engine, qualify
 
 MODE = "placement"
@@ -171,8 +171,7 @@ def offered(engine: Engine, learner: Person) -> list[str]:
         pack = json.loads(row.payload).get("pack")
         target = started if row.kind == "placement.started" else finished
         target[pack] = max(target.get(pack, 0), int(row.id))
-    classes = [e.classroom.uid for e in Enrollment.select(Enrollment, Classroom).join(Classroom)
-               .where(Enrollment.learner == learner, Classroom.archived == False)]  # noqa: E712
+    classes = [c.uid for c in accounts.classes_for(learner)]
     requested: dict[str, int] = {}
     if classes:
         for row in Event.select(Event.id, Event.payload).where(Event.kind == "placement.requested",

@@ -142,12 +142,12 @@ def learner_secret(class_id: int, learner_id: int) -> ResponseReturnValue:
         if ready:
             try:
                 person = accounts.sign_in_learner(
-                    classroom, learner.id, secret, request.remote_addr or "-", _policy(), _device()
+                    classroom, learner.id, secret, request.remote_addr or "-", _policy(), _device(),
+                    then=_start_session,  # in the sign-in's own transaction: one commit for all
                 )
             except Invalid as exc:
                 error, status, chosen = _(exc.template, **exc.params), 400, []
             else:
-                _start_session(person)
                 session["challenge"] = goals.challenge_of(person)  # "How hard?" as they left it
                 return redirect(url_for("learner.home"))
     return render_template(

@@ -11,7 +11,8 @@ What it does:
    the real "Add a learner" form, reading each new picture password or PIN from the card it shows.
    Every simulated learner is then a different learner.
 4. Login storm: all learners are released together and sign in as a child does: class, name, then
-   3 picture taps (3 POSTs) or a PIN, each form with its CSRF token.
+   3 picture taps (one POST where the page's script keeps the first taps on the device, as a
+   browser does; 3 POSTs on a hub without it) or a PIN, each form with its CSRF token.
 5. Load phase, for --seconds: each learner opens My path (GET /learn/), follows its first practice
    item link, GETs the item page, POSTs an answer built from the pack's own key (right, with
    probability --right) or a plausible wrong answer, and reads the feedback page; then, as a child
@@ -322,15 +323,22 @@ class Learner:
         self.next_link: str | None = None  # where the last page's "Next" (or "Done") leads
 
     def sign_in(self, label: str = "login") -> None:
-        """Class, name, then 3 picture taps or a PIN: the same forms a child's tablet submits."""
+        """Class, name, then 3 picture taps or a PIN: the same forms a child's tablet submits (one
+        POST for the pictures where the page's script keeps the first taps, one a tap where not)."""
         self.session.cookies.clear()
         started = time.perf_counter()
         who = self.who
         timed(self.stats, self.session, f"{label} GET", "GET", "/login/learner")
         timed(self.stats, self.session, f"{label} GET", "GET", f"/login/learner/{who['class_id']}")
         path = f"/login/learner/{who['class_id']}/{who['id']}"
-        page = Page(timed(self.stats, self.session, f"{label} GET", "GET", path).text)
-        if who["kind"] == "picture":
+        text = timed(self.stats, self.session, f"{label} GET", "GET", path).text
+        page = Page(text)
+        if who["kind"] == "picture" and "signin.js" in text:
+            # what the page's script does in a browser: the first taps stay on the device, the last posts them all
+            *first, last_pick = who["secret"]
+            response = timed(self.stats, self.session, f"{label} POST", "POST", path, expect=(302,),
+                             data={"csrf_token": page.csrf(), "so_far": ",".join(first), "pick": last_pick})
+        elif who["kind"] == "picture":  # a hub without that script: each tap posts, as a form does
             so_far: list[str] = []
             for pick in who["secret"]:
                 last = len(so_far) == len(who["secret"]) - 1

@@ -15,7 +15,8 @@ What it does:
    (cgroup v1 `cpu.cfs_quota_us`/`cpu.cfs_period_us`, or cgroup v2 `cpu.max`), removed
    afterwards: 10 % of a core of this machine is about one core of a Raspberry Pi 3.
 3. Login storm: all learners are released together and sign in as a child does (class, name,
-   then 3 picture taps or a PIN, each form with its CSRF token), timed.
+   then 3 picture taps, posted once as the page's script does, or a PIN; each form with its
+   CSRF token), timed.
 4. Load phase, for --seconds: each learner loops like a learner (scripts/bench/answers.py's
    learner): my path, the first practice item's page, the answer POST whose reply is the
    feedback page; a lesson or worked example when the path offers one; sign out and in again at

@@ -15,9 +15,16 @@ def test_learner_signs_in_with_the_picture_password_on_a_phone(live_hub, phone, 
     phone.get_by_role("link", name="Sunflowers").click()
     phone.get_by_role("link", name="Ana").click()
     screenshot(phone, "02-picture-password")
-    for picture in school.secrets["ana"]:
+    posts: list[str] = []
+    phone.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    dots = phone.locator(".dots")
+    for n, picture in enumerate(school.secrets["ana"]):
         phone.locator(f'button[data-picture="{picture}"]').click()
+        if n < 2:  # the first taps stay on the device: a dot fills and says so
+            assert phone.locator(".dot.on").count() == n + 1
+            assert dots.get_attribute("aria-label") == f"Pictures chosen: {n + 1} of 3"
     phone.wait_for_url("**/learn/")
+    assert len(posts) == 1, posts  # one request to sign in, not one a tap (#21)
     assert phone.get_by_role("heading", name="Hello, Ana!").is_visible()
     screenshot(phone, "03-learner-home")
     # nothing on the page scrolls sideways at 360 px
@@ -31,6 +38,26 @@ def test_a_wrong_picture_gets_a_friendly_message(live_hub, phone, school):
     for _ in range(3):
         phone.locator(f'button[data-picture="{wrong}"]').click()
     assert "That did not match" in phone.locator("#login-error").inner_text()
+
+
+def test_the_picture_password_works_without_javascript(live_hub, browser, school):
+    """Each tap posts the pictures chosen so far, and the third signs in."""
+    context = browser.new_context(viewport={"width": 360, "height": 640}, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        classroom, ana = school.classes["pictures"], school.learners["ana"]
+        page.goto(f"{live_hub}/login/learner/{classroom.id}/{ana.id}")
+        posts: list[str] = []
+        page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+        for n, picture in enumerate(school.secrets["ana"]):
+            page.locator(f'button[data-picture="{picture}"]').click()
+            if n < 2:
+                page.wait_for_load_state()
+                assert page.locator(".dot.on").count() == n + 1
+        page.wait_for_url("**/learn/")
+        assert len(posts) == 3
+    finally:
+        context.close()
 
 
 def test_teacher_signs_in_and_sees_their_class(live_hub, phone):
