@@ -85,3 +85,26 @@ def test_the_favicon_is_served_not_a_404(client):
     assert b"<svg" in response.data
     page = client.get("/login").get_data(as_text=True)
     assert 'rel="icon" href="/static/favicon.svg?v=' in page
+
+
+def test_a_deep_waitress_queue_is_logged_at_its_peaks_not_at_every_request(app):
+    """Waitress warns "Task queue depth is N" for each request that finds every thread busy: the
+    hub keeps, in each 10 s, only the lines that go deeper than any before them."""
+    from classroom_server.weblog import QueueDepthReport
+
+    queue = logging.getLogger("waitress.queue")
+    assert sum(isinstance(f, QueueDepthReport) for f in queue.filters) == 1  # configured once, however many apps
+    now = [0.0]
+    report = QueueDepthReport(window=10, clock=lambda: now[0])
+
+    def passes(depth: int) -> bool:
+        return report.filter(logging.LogRecord("waitress.queue", logging.WARNING, __file__, 1,
+                                               "Task queue depth is %d", (depth,), None))
+
+    assert [passes(d) for d in (1, 2, 2, 1, 5, 3, 5)] == [True, True, False, False, True, False, False]
+    now[0] = 9.9
+    assert not passes(4)
+    now[0] = 10.0  # a new window: its first line passes, then its peaks
+    assert [passes(d) for d in (2, 1, 3)] == [True, False, True]
+    other = logging.LogRecord("waitress.queue", logging.WARNING, __file__, 1, "something else", None, None)
+    assert report.filter(other)
