@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from classroom_server import clock, event_ids
+from classroom_server import clock, event_ids, eventkinds
 from classroom_server.eventkinds import canonical_json
 from sync import protocol
 from sync.protocol import ProtocolError
@@ -108,6 +108,10 @@ def test_every_field_comes_back_exactly_whatever_it_holds():
     assert as_rows(decoded) == plain(events)
     assert [e.payload_hash for e in decoded] == [protocol.WireEvent(**{**e, "origin": ORIGIN}).payload_hash
                                                  for e in plain(events)]
+    # the district hashes a whole batch at once (the part naming the kind and people made once):
+    # the same hashes as the hub's rule, event by event, with nobody, a teacher, odd text
+    assert protocol.payload_hashes(decoded) == [eventkinds.payload_hash(e.kind, e.payload, e.learner_uid, e.actor_uid,
+                                                                         e.class_uid) for e in decoded]
 
 
 @pytest.mark.parametrize("devices", [False, True], ids=["random ids", "device ids"])
@@ -115,7 +119,9 @@ def test_every_field_comes_back_exactly_whatever_it_holds():
 def test_a_class_of_answers_comes_back_exactly(version, devices):
     events = classroom(3000, devices=devices)
     body = protocol.encode_batch(ORIGIN, events, version=version)
-    assert as_rows(protocol.decode_batch(body)[2]) == plain(events)
+    decoded = protocol.decode_batch(body)[2]
+    assert as_rows(decoded) == plain(events)
+    assert protocol.payload_hashes(decoded) == [event.payload_hash for event in decoded]
 
 
 def test_an_answer_costs_under_32_bytes_in_a_full_batch_even_with_random_ids():

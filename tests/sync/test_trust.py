@@ -154,3 +154,41 @@ def test_a_wrong_clock_changes_nothing_the_district_holds(app, school, district,
 
 def test_a_registration_can_be_made_for_a_second_school(district):
     assert register(district, school="Riverside", hub_name="Library")
+
+
+def test_an_event_id_is_held_once_across_schools_and_never_for_another_event(district):
+    """A push looks every event id up in every school's events (on PostgreSQL the unique index
+    holds only within a school): the same event pushed by another school's hub is held once, and
+    an id used there for other content is quarantined, in a batch whose other events are stored."""
+    from sync.district import service
+
+    def row(origin: str, seq: int, event_id: str, name: str) -> dict[str, Any]:
+        return {"origin": origin, "seq": seq, "event_id": event_id, "kind": "class.updated", "learner_uid": None,
+                "actor_uid": "teacher-t", "class_uid": None, "hlc": 1_000_000 + seq,
+                "occurred_at": "2026-12-06T10:00:00.000+00:00", "recorded_at": "2026-12-06T10:00:00.000+00:00",
+                "payload": json.dumps({"name": name, "uid": "class-c"}, separators=(",", ":"))}
+
+    ids = [f"00000000-0000-4000-8000-{n:012d}" for n in range(1, 5)]
+    with district.extensions["district_database"].connection_context():
+        hubs = []
+        for n, name in enumerate(("Hillside", "Riverside")):
+            registration, code = service.register_hub(service.add_school(name), "Room 4")
+            service.enrol(code, f"hub-of-school-{n}", "Room 4")
+            hubs.append(service.hub_by_reference(str(registration.id)))
+        first, second = (f"{registration.hub_id}.epoch0001" for registration in hubs)
+        mine = [row(first, 1, ids[0], "4A"), row(first, 2, ids[1], "4B")]
+        assert service.push(hubs[0], protocol.encode_batch(first, mine)).reply() == {"acked_through": 2}
+        theirs = [row(second, 1, ids[0], "4A"), row(second, 2, ids[1], "Forged"), row(second, 3, ids[2], "5A"),
+                  row(second, 4, ids[3], "5B")]
+        result = service.push(hubs[1], protocol.encode_batch(second, theirs))
+        assert result.acked_through == 4
+        assert [(q["seq"], q["reason"]) for q in result.quarantined] == [
+            (2, "conflict: this event id was used for another event")]
+        held = sorted((e.event_id, e.origin, e.seq, e.payload_hash) for e in DistrictEvent.select())
+        assert [(event_id, origin, seq) for event_id, origin, seq, _ in held] == [
+            (ids[0], first, 1), (ids[1], first, 2), (ids[2], second, 3), (ids[3], second, 4)]
+        assert [digest for *_, digest in held] == [protocol.WireEvent(**r).payload_hash
+                                                  for r in (mine[0], mine[1], theirs[2], theirs[3])]
+        # sent again: nothing changes, the same answer
+        again = service.push(hubs[1], protocol.encode_batch(second, theirs))
+        assert again.reply() == result.reply() and DistrictEvent.select().count() == 4
