@@ -1,5 +1,6 @@
 """Lessons and worked examples without Wi-Fi (#19): the path's lessons and worked examples are kept
-on the device with the items (services/offline.py)."""
+on the device with the items, and their "Done", queued on the device like an answer, is recorded
+once, in its turn, when it reaches the hub (static/practice.js, web/practice.py)."""
 
 import html
 import json
@@ -9,14 +10,17 @@ from pathlib import Path
 import pytest
 
 from classroom_server.db import db
+from classroom_server.models import Event
 from classroom_server.services import packs, practice
 from classroom_server.services.offline import kept_as, path_ahead
 from classroom_server.services.practice import Choice
-from tests.conftest import sign_in_learner, study
+from content_packs.testing import edit_json, make_pack
+from tests.conftest import post, sign_in_learner, study
 from tests.test_practice import _answer_response
 
 LIBRARY = Path(__file__).resolve().parents[1] / "content_packs" / "library"
 FRACTIONS = "org.openclassroom.fractions"
+JSON = {"Accept": "application/json"}
 
 
 @pytest.fixture
@@ -127,4 +131,77 @@ def test_an_item_page_names_the_worked_example_and_the_lesson_the_path_gives(app
     lesson = _struggle_until(app, ana, "equal-parts", "lesson")
     ahead = _upcoming(client, f"/learn/item/{FRACTIONS}/{here}")
     assert ahead[0] == f"/learn/lesson/{FRACTIONS}/{lesson.resource_id}?why={lesson.reason_code}"
-    assert client.get(ahead[0], headers={"X-Prefetch": "1"}).status_code == 200
+    page = client.get(ahead[0], headers={"X-Prefetch": "1"}).get_data(as_text=True)
+    assert re.search(r'<form method="post" class="row actions" id="done-form" data-next="/learn/next">', page), \
+        "its Done, for the device's queue"
+
+
+def _event_id(page):
+    return re.search(r'name="event_id" value="([^"]+)"', page).group(1)
+
+
+def _views(kind):
+    with db.connection_context():
+        found = Event.select().where(Event.kind == kind).order_by(Event.id)
+        return [(e.event_id, json.loads(e.payload)) for e in found]
+
+
+@pytest.mark.parametrize("kind", ["lesson", "example"])
+def test_a_done_sent_by_the_queue_is_answered_in_json_and_recorded_once(app, client, school, fractions, kind):
+    sign_in_learner(client, school, "ana")
+    url = (f"/learn/lesson/{FRACTIONS}/equal-parts-listen-en" if kind == "lesson"
+           else f"/learn/example/{FRACTIONS}/{_items(fractions, 'equal-parts')[2]}")
+    event_id = _event_id(client.get(url + "?why=worked_example").get_data(as_text=True))
+    done = post(client, url + "?why=worked_example", {"event_id": event_id}, headers=JSON)
+    assert done.status_code == 200 and done.is_json
+    assert done.get_json() == {"done": "lesson" if kind == "lesson" else "worked_example", "event_id": event_id}
+    again = post(client, url, {"event_id": event_id}, headers=JSON)  # the Wi-Fi cut the first answer short
+    assert again.status_code == 200 and again.get_json()["event_id"] == event_id
+    recorded = _views("lesson_viewed" if kind == "lesson" else "worked_example_viewed")
+    assert [e for e, _ in recorded] == [event_id], "a resend of the same event id is recorded once"
+    if kind == "lesson":
+        assert recorded[0][1]["modality"] == "audio" and recorded[0][1]["resource"] == "equal-parts-listen-en"
+    plain = post(client, url, {"event_id": _event_id(client.get(url).get_data(as_text=True))})
+    assert plain.status_code == 302 and plain.headers["Location"].endswith("/learn/next"), \
+        "the plain form, without JavaScript, as before"
+
+
+def test_a_done_whose_event_id_was_an_answer_is_refused_once_and_for_all(app, client, school, fractions):
+    sign_in_learner(client, school, "ana")
+    item = fractions.item(FRACTIONS, _items(fractions, "equal-parts")[0])
+    page = client.get(f"/learn/item/{FRACTIONS}/{item.id}").get_data(as_text=True)
+    answer_id = _event_id(page)
+    form = {"event_id": answer_id, "answer": _answer_response(item, "en")}
+    assert post(client, f"/learn/item/{FRACTIONS}/{item.id}", form, headers=JSON).status_code == 200
+    refused = post(client, f"/learn/lesson/{FRACTIONS}/equal-parts-read-en", {"event_id": answer_id}, headers=JSON)
+    assert refused.status_code == 400 and refused.get_json()["error"]["field"] == "event_id", \
+        "a 400, which the queue takes as settled: never sent again"
+    assert _views("lesson_viewed") == []
+
+
+def test_a_done_for_a_lesson_a_pack_update_removed_is_settled_not_retried(app, client, school, data_dir, tmp_path):
+    """Queued offline, sent after the pack lost the lesson (or the item): a 404 with the one error
+    shape, which the queue takes as settled (practice.js `settled`), and nothing recorded."""
+    pack_id = "org.example.gone"
+    src = make_pack(tmp_path / "pack", skills=2, items_per_skill=4, pack_id=pack_id, media=("audio",))
+    packs.import_pack(data_dir, src)
+    study(school)
+    sign_in_learner(client, school, "ana")
+    lesson, example = f"/learn/lesson/{pack_id}/skill-0001-listen-en", f"/learn/example/{pack_id}/skill-0001-003"
+    queued = {url: _event_id(client.get(url).get_data(as_text=True)) for url in (lesson, example)}
+
+    def drop(manifest):
+        manifest["version"] = "1.1.0"
+        manifest["resources"] = [r for r in manifest["resources"] if r["id"] != "skill-0001-listen-en"]
+
+    def drop_item(items):
+        items[:] = [i for i in items if i["id"] != "skill-0001-003"]
+    edit_json(src / "pack.json", drop)
+    (src / "resources" / "en" / "skill-0001.opus").unlink()
+    edit_json(src / "items" / "skill-0001.json", drop_item)
+    packs.import_pack(data_dir, src)
+    for url, event_id in queued.items():
+        gone = post(client, url, {"event_id": event_id}, headers=JSON)
+        assert gone.status_code == 404 and gone.is_json, url
+        assert gone.get_json()["error"]["code"] == "not_found", url
+    assert _views("lesson_viewed") == [] and _views("worked_example_viewed") == []
