@@ -5,6 +5,8 @@ while the learner is online, each item page names the next few activities of the
 the browser keeps those pages with every picture and sound they use (static/sw.js). Offline,
 "Next" walks that list in order. The list is a guess at what the path would do, never a record:
 answers given offline go to the hub, which grades them again and folds them like any other.
+The path's lessons and worked examples are kept too: their "Done" is queued on the device like
+an answer (static/practice.js) and recorded once, by its event id, when the hub is back.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from classroom_server.services.learning import Engine, qualify
 from classroom_server.services.practice import Choice, find_item, skill_states
 
 ITEM_KINDS = ("practice", "check", "review")  # the path's activities that are items (answered with the queue)
+SUPPORT_KINDS = ("lesson", "worked_example")  # kept too: their "Done" goes through the same queue
+BESIDE = "read_lesson"  # a lesson offered beside practice: the learner's other choice, not the path's way
 DONE = ("mastered", "proficient")  # a skill in these states opens the skills that need it
 
 
@@ -27,16 +31,36 @@ def _after(items: tuple[Any, ...], item_id: str) -> list[Any]:
     return [i for i in items[at + 1:] + items[:max(at, 0)] if i.id != item_id]
 
 
+def kept_as(choice: Choice) -> tuple[str, str | None, str | None]:
+    """What a kept activity is, to keep it once: a lesson by its resource, a worked example or an
+    item by the item (an item and the worked example showing its solution are two activities)."""
+    if choice.kind == "lesson":
+        return ("lesson", choice.pack_id, choice.resource_id)
+    return ("example" if choice.kind == "worked_example" else "item", choice.pack_id, choice.item_id)
+
+
+def _is_support(choice: Choice) -> bool:
+    """A lesson or worked example the path leads to, with the page to open."""
+    if choice.kind not in SUPPORT_KINDS or choice.reason_code == BESIDE:
+        return False
+    return bool(choice.resource_id if choice.kind == "lesson" else choice.item_id)
+
+
 def path_ahead(engine: Engine, learner: Person, choices: Iterable[Choice], pack_id: str, item_id: str,
                count: int) -> list[Choice]:
-    """The next ``count`` items of the learner's path after this one, in the order to take them
-    offline: more of the skill being practised (up to half the list), then the first items of the
-    path's other skills and of the skills practising this one opens, one per skill in turn.
+    """The next ``count`` activities of the learner's path after this item, in the order to take
+    them offline: more of the skill being practised (up to half the list), then the first
+    activities of the path's other skills and of the skills practising this one opens, one per
+    skill in turn.
 
-    ``choices``: the path as My path shows it now (services/practice.path_for). The skills opened
-    are the dependents of the skills on the path whose every prerequisite is known or on the
-    path, and that the learner's classes study: the way the path goes once the learner knows what
-    they practise now. Lessons and worked examples are not kept: their "Done" needs the hub.
+    ``choices``: the path as My path shows it now (services/practice.path_for). A lesson or worked
+    example the path gives a skill (the teacher's lesson, or the formative loop's worked example
+    or lesson in another way) comes first in that skill's turn, the skill's items after it (after
+    a worked example, from the item after the one it solves); one for the skill practised now
+    comes first of all. A lesson offered beside practice (``read_lesson``) is the learner's other
+    choice, not the way the path goes: not kept. The skills opened are the dependents of the
+    skills on the path whose every prerequisite is known or on the path, and that the learner's
+    classes study: the way the path goes once the learner knows what they practise now.
     """
     if count <= 0:
         return []
@@ -46,17 +70,28 @@ def path_ahead(engine: Engine, learner: Person, choices: Iterable[Choice], pack_
     within = courses.skills_studied_by(catalogue, learner)
     states = skill_states(engine, learner)
     here = (pack.id, current.skill)
-    queues: dict[tuple[str, str], list[Choice]] = {here: [
-        Choice("practice", pack.id, current.skill, i.id, None, "continue")
-        for i in _after(catalogue.items_for(pack.id, current.skill), current.id)]}
+
+    def practise(key: tuple[str, str], items: Iterable[Any], why: str = "continue") -> list[Choice]:
+        return [Choice("practice", key[0], key[1], i.id, None, why) for i in items]
+
+    queues: dict[tuple[str, str], list[Choice]] = {
+        here: practise(here, _after(catalogue.items_for(pack.id, current.skill), current.id))}
+    supported: set[tuple[str, str]] = set()  # the skills whose queue starts with a lesson or worked example
     for choice in choices:
-        if choice.kind not in ITEM_KINDS or not (choice.pack_id and choice.skill_id and choice.item_id):
+        if not (choice.pack_id and choice.skill_id) or choice.pack_id in loaded.damaged:
             continue
         key = (choice.pack_id, choice.skill_id)
-        if key == here or key in queues or choice.pack_id in loaded.damaged:
-            continue
-        queues[key] = [choice] + [Choice("practice", key[0], key[1], i.id, None, "continue")
-                                  for i in _after(catalogue.items_for(*key), choice.item_id)]
+        if _is_support(choice):
+            if key in supported:
+                continue
+            supported.add(key)
+            if key in queues:  # the skill practised now, or one whose item came first on the path
+                queues[key].insert(0, choice)
+                continue
+            items = catalogue.items_for(*key)
+            queues[key] = [choice] + practise(key, _after(items, choice.item_id) if choice.item_id else items)
+        elif choice.kind in ITEM_KINDS and choice.item_id and key not in queues:
+            queues[key] = [choice] + practise(key, _after(catalogue.items_for(*key), choice.item_id))
     on_path = set(queues)
     for key in list(on_path):
         for skill in catalogue.dependents(*key):
@@ -64,17 +99,16 @@ def path_ahead(engine: Engine, learner: Person, choices: Iterable[Choice], pack_
             if opened in queues or qualify(*opened) not in within or states.get(qualify(*opened)) in DONE:
                 continue
             if all((key[0], p) in on_path or states.get(qualify(key[0], p)) in DONE for p in skill.prerequisites):
-                queues[opened] = [Choice("practice", key[0], skill.id, i.id, None, "ready")
-                                  for i in catalogue.items_for(*opened)]
+                queues[opened] = practise(opened, catalogue.items_for(*opened), "ready")
     ahead = queues.pop(here)
     kept = ahead[:(count + 1) // 2]
     turns = list(queues.values()) + [ahead[len(kept):]]
-    seen = {(pack.id, current.id)} | {(c.pack_id, c.item_id) for c in kept}
+    seen = {("item", pack.id, current.id)} | {kept_as(c) for c in kept}
     while len(kept) < count and any(turns):
         for queue in turns:
-            while queue and (queue[0].pack_id, queue[0].item_id) in seen:  # kept once, at its first place
+            while queue and kept_as(queue[0]) in seen:  # kept once, at its first place
                 queue.pop(0)
             if queue and len(kept) < count:
-                seen.add((queue[0].pack_id, queue[0].item_id))
+                seen.add(kept_as(queue[0]))
                 kept.append(queue.pop(0))
     return kept

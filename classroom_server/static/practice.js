@@ -2,7 +2,8 @@
  * place, read-aloud, and forgetting this learner's kept pages on sign-out.
  *
  * Every answer gets an id made here, is kept in localStorage until the hub has it, and is sent
- * in order; the hub records an id once, so a resend can never count an answer twice.
+ * in order; the hub records an id once, so a resend can never count an answer twice. A lesson's
+ * or worked example's "Done" goes through the same queue (#19).
  * ES5 only, no framework, no build step. Without JavaScript the form posts as plain HTML.
  */
 (function () {
@@ -13,10 +14,12 @@
   var me = document.body.getAttribute('data-learner');
   var tokenMeta = document.querySelector('meta[name=csrf-token]');
   var form = document.getElementById('item-form');
+  var doneForm = document.getElementById('done-form');  /* a lesson's or worked example's "Done" */
   var status = document.getElementById('queue-status');
   var waiting = document.getElementById('waiting');
   var started = Date.now();
   var sending = false;
+  var wanted = null;  /* the entry this page sent, {id, offline}: its way on once sent, or offline */
   try {
     /* The offline page carries no name: it sends the queue of the learner last signed in here. */
     if (me) { localStorage.setItem(LAST, me); } else if (offlinePage) { me = localStorage.getItem(LAST); }
@@ -66,9 +69,15 @@
   var CORRECTIONS = 'classroom-corrections-' + me;  /* the hub's verdicts that differ from the device's */
   function load() { try { return JSON.parse(localStorage.getItem(KEY) || '[]'); } catch (e) { return []; } }
   function save(q) { localStorage.setItem(KEY, JSON.stringify(q)); }
+  /* The answers waiting (a lesson's "Done" waits in the same queue, but is not an answer). */
+  function answersWaiting() {
+    var q = load(), n = 0, i;
+    for (i = 0; i < q.length; i++) { if (!q[i].go) { n++; } }
+    return n;
+  }
   function say(text) {
     if (status) { status.textContent = text || ''; }
-    if (waiting) { waiting.textContent = String(load().length); }
+    if (waiting) { waiting.textContent = String(answersWaiting()); }
   }
   /* On the offline page, once every answer is sent: the Wi-Fi is back, and the way on is the path. */
   function wifiBack() {
@@ -139,31 +148,44 @@
     return text.length > 60 ? text.slice(0, 59).replace(/ \S*$/, '') + '…' : text;
   }
 
-  /* Send queued answers one by one, oldest first. The answer named `showId` asks for its
-   * feedback page, which then replaces this page. `offline` runs when the hub is unreachable. */
+  /* Send queued answers one by one, oldest first. The entry named `showId` is this page's own:
+   * an answer asks for its feedback page, which then replaces this page; a "Done" (entry.go)
+   * opens the next activity once sent. `offline` runs when the hub is unreachable. A page's own
+   * entry queued while an earlier send is still under way (a dropped Wi-Fi often hangs for the
+   * whole timeout) is remembered, and that send goes on to it, or runs its `offline`. */
   function flush(showId, offline) {
-    var q = load(), head, wantPage;
+    var q = load(), head, mine, wantPage;
+    if (showId) { wanted = {id: showId, offline: offline}; }
     if (sending) { return; }
     if (!q.length) { return; }  /* nothing left: "All your answers are sent." stays */
     sending = true;
     head = q[0];
-    wantPage = head.id === showId;
+    mine = wanted !== null && head.id === wanted.id;
+    wantPage = mine && !head.go;
     post(head, wantPage ? 'text/html' : 'application/json', function (code, xhr) {
+      var rest, away;
       sending = false;
       /* Signed out meanwhile? The hub answered with the sign-in page: keep the answer queued. */
       var landed = xhr.responseURL || '', type = xhr.getResponseHeader('Content-Type') || '';
       if (landed.indexOf('/login') !== -1 || (!wantPage && code === 200 && type.indexOf('json') === -1) ||
           xhr.getResponseHeader('X-Error-Code') === 'csrf') { code = 0; }
-      if (!settled(code)) { if (offline) { offline(); } return; }
-      var rest = load();
+      if (!settled(code)) {
+        away = wanted;
+        wanted = null;
+        if (away && away.offline) { away.offline(); }
+        return;
+      }
+      rest = load();
       if (!wantPage && code === 200) { compare(head, xhr.responseText); }
       if (rest.length && rest[0].id === head.id) { rest.shift(); save(rest); }
-      if (wantPage) {
+      if (mine) {
+        wanted = null;
+        if (head.go) { window.location.href = head.go; return; }
         document.open(); document.write(xhr.responseText); document.close();
         return;
       }
       if (!rest.length) { say(words('sent')); wifiBack(); }
-      flush(showId, offline);
+      flush();
     });
   }
 
@@ -348,10 +370,10 @@
     showCorrections();
     if (load().length) { say(words('saved')); flush(); } else if (waiting) { waiting.textContent = '0'; }
     if (navigator.serviceWorker) { navigator.serviceWorker.register('/learn/sw.js', {scope: '/learn/'}); }
-    /* "Next" on a feedback page shown before the Wi-Fi dropped asks the hub for the next item
-     * (or /learn/next); when the device did not keep that page, the service worker answers with
-     * the offline page, which goes on to a kept activity instead. */
-    if (offlinePage && /^\/learn\/(next$|item\/)/.test(location.pathname)) { goOfflineNext(); }
+    /* "Next" on a feedback page shown before the Wi-Fi dropped asks the hub for the next item,
+     * lesson or worked example (or /learn/next); when the device did not keep that page, the
+     * service worker answers with the offline page, which goes on to a kept activity instead. */
+    if (offlinePage && /^\/learn\/(next$|item\/|lesson\/|example\/)/.test(location.pathname)) { goOfflineNext(); }
   }
   /* A placement question (data-hub-only) is graded by the hub alone, which then asks the next
    * one: it posts as a plain form, never through the queue (offline, the offline page says so). */
@@ -378,6 +400,23 @@
         say(words('saved'));
         showOffline(verdict);
       });
+    });
+  }
+  /* A lesson's or worked example's "Done" is queued like an answer and sent in its turn; sent,
+   * it opens the next activity as the plain form does (/learn/next); without Wi-Fi, the next
+   * activity kept on this device, as "Next" does after an answer. */
+  if (doneForm && me && window.localStorage && window.XMLHttpRequest && window.JSON) {
+    doneForm.elements.event_id.value = uuid();  /* a kept page must never reuse an event id */
+    doneForm.addEventListener('submit', function (event) {
+      var button = doneForm.querySelector('button[type=submit]'), entry, q;
+      event.preventDefault();
+      if (button.disabled) { return; }  /* a double tap sends one "Done" */
+      button.disabled = true;
+      entry = {id: doneForm.elements.event_id.value, url: doneForm.action, go: doneForm.getAttribute('data-next'),
+               fields: [['csrf_token', doneForm.elements.csrf_token.value], ['event_id', doneForm.elements.event_id.value]]};
+      q = load(); q.push(entry); save(q);
+      answered(location.pathname);
+      flush(entry.id, goOfflineNext);
     });
   }
   if (form && me && window.localStorage && window.JSON) { keepAhead(); }

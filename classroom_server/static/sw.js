@@ -9,7 +9,9 @@
  * the previous learner's pages are dropped first, so a shared tablet never shows them offline.
  * An item page names the next activities of the learner's path (practice.js posts them here):
  * the worker keeps those pages, one after another, and every pack file a kept page uses (its
- * pictures and sounds, read from the page's src and href), so practice goes on offline (#19).
+ * pictures and sounds, read from the page's src and href: an audio lesson's recording too), so
+ * practice goes on offline (#19). Items, lessons and worked examples alike: their answers and
+ * "Done" are posted by the page's queue, never through the worker.
  * The hub fills in VERSION and SHELL (the exact URLs pages ask for) when it serves this file.
  * ES5 syntax. */
 var VERSION = 'dev';

@@ -289,6 +289,17 @@ def _feedback(outcome: practice.Outcome):
     )
 
 
+def _done(kind: str, event_id: str | None) -> ResponseReturnValue:
+    """After a lesson's or worked example's "Done": on to the path's next activity. The device's
+    queue (static/practice.js) sends a Done the way it sends an answer, kept on the device while
+    the Wi-Fi is away (#19), and opens the next activity itself: it is answered in JSON. Sent
+    again with its event id, a Done is recorded once (services/events.py); the lesson or item of
+    a Done that a pack update removed meanwhile is a 404, which the queue takes as settled."""
+    if request.accept_mimetypes.best == "application/json":
+        return {"done": kind, "event_id": event_id}
+    return redirect(url_for("learner.next_activity"))
+
+
 @bp.route("/lesson/<pack_id>/<resource_id>", methods=["GET", "POST"])
 @requires("learner")
 def lesson(pack_id: str, resource_id: str):
@@ -299,12 +310,13 @@ def lesson(pack_id: str, resource_id: str):
     wanted = request.args.get("skill")
     skill_id = wanted if wanted in resource.skills else resource.skills[0]
     if request.method == "POST":
+        event_id = request.form.get("event_id") or None
         practice.record_learning_step(_engine(), g.person, "lesson_viewed", {
             "pack": pack.id, "resource": resource.id, "skill": skill_id,
             "modality": practice.KIND_TO_MODALITY.get(resource.kind, "text"),
-        }, event_id=request.form.get("event_id") or None)
+        }, event_id=event_id)
         _finished("lesson", pack.id, resource.id)
-        return redirect(url_for("learner.next_activity"))
+        return _done("lesson", event_id)
     _stopped_at("lesson", pack.id, resource.id)
     lang = practice.content_language(pack, g.lang)
     body = transcript = None
@@ -328,11 +340,11 @@ def lesson(pack_id: str, resource_id: str):
 def example(pack_id: str, item_id: str):
     pack, found = practice.find_item(_loaded(), pack_id, item_id)
     if request.method == "POST":
+        event_id = request.form.get("event_id") or None
         practice.record_learning_step(_engine(), g.person, "worked_example_viewed",
-                               {"pack": pack.id, "item": found.id, "skill": found.skill},
-                               event_id=request.form.get("event_id") or None)
+                                      {"pack": pack.id, "item": found.id, "skill": found.skill}, event_id=event_id)
         _finished("example", pack.id, found.id)
-        return redirect(url_for("learner.next_activity"))
+        return _done("worked_example", event_id)
     _stopped_at("example", pack.id, found.id)
     lang = practice.content_language(pack, g.lang)
     return render_template("learner/example.html", v=item_view(pack, found, lang, 0),
