@@ -136,9 +136,14 @@ def kind(name: str) -> Kind:
         raise ValueError(f"unknown event kind {name!r}") from None
 
 
+# One encoder made once: json.dumps with these options makes a new one at every call, and this
+# runs once or twice for every event on the hub and at the district (#16).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
 def canonical_json(value: Any) -> str:
     """Sorted keys, no spaces, no NaN: one text for one value."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return _CANONICAL.encode(value)
 
 
 def check(name: str, payload: Any, learner_uid: str | None) -> str:
