@@ -19,6 +19,9 @@
   var waiting = document.getElementById('waiting');
   var started = Date.now();
   var sending = false;
+  var PATIENCE_MS = 4000;  /* how long the learner waits for the hub before the device answers */
+  var inflight = null;  /* the request under way, if any */
+  var patience = null;  /* the timer that gives it up for the learner's own answer */
   var wanted = null;  /* the entry this page sent, {id, offline}: its way on once sent, or offline */
   try {
     /* The offline page carries no name: it sends the queue of the learner last signed in here. */
@@ -108,8 +111,9 @@
     xhr.setRequestHeader('Accept', accept);
     xhr.timeout = 10000;  /* a dropped Wi-Fi often hangs rather than fails */
     xhr.onload = function () { done(xhr.status, xhr); };
-    xhr.onerror = xhr.ontimeout = function () { done(0, xhr); };
+    xhr.onerror = xhr.ontimeout = xhr.onabort = function () { done(0, xhr); };
     xhr.send(encode(entry.fields));
+    return xhr;
   }
   function settled(code) { return (code >= 200 && code < 300) || code === 400 || code === 404 || code === 409; }
 
@@ -151,25 +155,43 @@
   /* Send queued answers one by one, oldest first. The entry named `showId` is this page's own:
    * an answer asks for its feedback page, which then replaces this page; a "Done" (entry.go)
    * opens the next activity once sent. `offline` runs when the hub is unreachable. A page's own
-   * entry queued while an earlier send is still under way (a dropped Wi-Fi often hangs for the
-   * whole timeout) is remembered, and that send goes on to it, or runs its `offline`. */
+   * entry queued while an earlier send is still under way is remembered, and that send goes on
+   * to it, or runs its `offline`.
+   * A Wi-Fi that hangs (the hub gone while the network stays up) answers nothing until a
+   * request's timeout (10 s). So the learner waits PATIENCE_MS at most from their tap: then the
+   * send under way, theirs or an earlier one, is given up, and their answer or "Done" goes on
+   * from the device, as offline. Whatever was given up stays queued and is sent again later; the
+   * hub records an id once. */
+  function giveUp() {
+    var away;
+    if (inflight) { inflight.abort(); return; }  /* its callback runs `offline` */
+    away = wanted;
+    wanted = null;
+    if (away && away.offline) { away.offline(); }
+  }
   function flush(showId, offline) {
     var q = load(), head, mine, wantPage;
-    if (showId) { wanted = {id: showId, offline: offline}; }
+    if (showId) {
+      wanted = {id: showId, offline: offline};
+      clearTimeout(patience);
+      patience = setTimeout(giveUp, PATIENCE_MS);
+    }
     if (sending) { return; }
     if (!q.length) { return; }  /* nothing left: "All your answers are sent." stays */
     sending = true;
     head = q[0];
     mine = wanted !== null && head.id === wanted.id;
     wantPage = mine && !head.go;
-    post(head, wantPage ? 'text/html' : 'application/json', function (code, xhr) {
+    inflight = post(head, wantPage ? 'text/html' : 'application/json', function (code, xhr) {
       var rest, away;
+      inflight = null;
       sending = false;
       /* Signed out meanwhile? The hub answered with the sign-in page: keep the answer queued. */
       var landed = xhr.responseURL || '', type = xhr.getResponseHeader('Content-Type') || '';
       if (landed.indexOf('/login') !== -1 || (!wantPage && code === 200 && type.indexOf('json') === -1) ||
           xhr.getResponseHeader('X-Error-Code') === 'csrf') { code = 0; }
       if (!settled(code)) {
+        clearTimeout(patience);
         away = wanted;
         wanted = null;
         if (away && away.offline) { away.offline(); }
@@ -179,6 +201,7 @@
       if (!wantPage && code === 200) { compare(head, xhr.responseText); }
       if (rest.length && rest[0].id === head.id) { rest.shift(); save(rest); }
       if (mine) {
+        clearTimeout(patience);
         wanted = null;
         if (head.go) { window.location.href = head.go; return; }
         document.open(); document.write(xhr.responseText); document.close();

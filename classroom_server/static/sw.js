@@ -1,6 +1,6 @@
 /* Offline shell for learner pages: a dropped Wi-Fi must not blank the screen.
- * Pages: network first, cached copy when the hub cannot be reached, else the offline page (which
- * says the answers are saved on this device). Static files and pack files (content-addressed,
+ * Pages: network first, cached copy when the hub cannot be reached or is silent for 4 s (a Wi-Fi
+ * that hangs), else the offline page (which says the answers are saved on this device). Static files and pack files (content-addressed,
  * never changing): cache first. Answers are never cached: they go through the page's answer queue.
  * Audio and video players ask for byte ranges (206), which a cache cannot keep: a range of a file
  * kept whole is cut from the cached copy, and a file of at most MEDIA_KEEP bytes seen in a range
@@ -216,18 +216,42 @@ self.addEventListener('fetch', function (event) {
     return;
   }
   if (url.pathname.indexOf('/learn/') === 0) {
-    event.respondWith(fetch(request).then(function (response) {
-      if (response.ok && !response.redirected && url.pathname !== OFFLINE) {
-        event.waitUntil(keepPage(request, response.clone()));
-      }
-      return response;
-    }).catch(function () {
-      return caches.match(request).then(function (hit) {
-        return hit || caches.match(url.pathname);
-      }).then(function (page) {
-        if (page || request.mode !== 'navigate') { return page || Response.error(); }
-        return caches.match(OFFLINE).then(function (offline) { return offline || Response.error(); });
-      });
-    }));
+    event.respondWith(learnerPage(event, request, url));
   }
 });
+
+/* A learner page: the hub's, kept when it comes; the kept copy when the hub cannot be reached;
+ * else, for a page opened, the offline page. A Wi-Fi that hangs (the hub gone, the network up)
+ * fails nothing until the browser gives up, minutes later: so the kept copy is shown once the
+ * hub has been silent PATIENCE_MS (as practice.js shows its own verdict then), and a page not
+ * kept gives way to the offline page after GIVE_UP_MS, which goes on to a kept activity. */
+var PATIENCE_MS = 4000;
+var GIVE_UP_MS = 10000;
+function kept(request, url) {
+  return caches.match(request).then(function (hit) { return hit || caches.match(url.pathname); });
+}
+function notHere(request, url) {
+  return kept(request, url).then(function (page) {
+    if (page || request.mode !== 'navigate') { return page || Response.error(); }
+    return caches.match(OFFLINE).then(function (offline) { return offline || Response.error(); });
+  });
+}
+function learnerPage(event, request, url) {
+  return new Promise(function (resolve) {
+    var done = false;
+    function answer(response) { if (!done) { done = true; resolve(response); } }
+    fetch(request).then(function (response) {
+      if (response.ok && !response.redirected && url.pathname !== OFFLINE) {
+        var keeping = keepPage(request, response.clone());
+        try { event.waitUntil(keeping); } catch (e) { /* answered from the cache already: kept anyway */ }
+      }
+      answer(response);
+    }, function () { notHere(request, url).then(answer); });
+    setTimeout(function () {
+      if (!done) { kept(request, url).then(function (page) { if (page) { answer(page); } }); }
+    }, PATIENCE_MS);
+    if (request.mode === 'navigate') {
+      setTimeout(function () { if (!done) { notHere(request, url).then(answer); } }, GIVE_UP_MS);
+    }
+  });
+}

@@ -34,9 +34,12 @@ def browser():
 class _Refuser:
     """Holds a dropped hub's port: every connection is reset at once, as on a dead link, and no
     other test's server (another worker's, whose port 0 may be given this very number) can take
-    the port before the hub comes back on it."""
+    the port before the hub comes back on it. With ``stall``, a connection is taken and never
+    answered instead: a Wi-Fi that hangs rather than fails (the hub gone, the network up)."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, stall: bool = False) -> None:
+        self.stall = stall
+        self.held: list[socket.socket] = []
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", port))
@@ -55,11 +58,16 @@ class _Refuser:
             except OSError:
                 return
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # reset, not FIN
+            if self.stall:
+                self.held.append(conn)  # read nothing, answer nothing
+                continue
             conn.close()
 
     def close(self) -> None:
         self.stopping.set()
         self.thread.join(timeout=5)
+        for conn in self.held:
+            conn.close()
         self.sock.close()
 
 
@@ -83,12 +91,14 @@ class LiveHub(str):
 
         return start_waitress(app, port)
 
-    def drop(self) -> None:
+    def drop(self, stall: bool = False) -> None:
+        """The Wi-Fi drops: connections are refused at once, or with ``stall`` taken and never
+        answered, until ``restore``."""
         from tests.conftest import stop_waitress
 
         stop_waitress(self.server, self.thread)  # kept-alive connections drop too
         self.server = None
-        self.refuser = _Refuser(int(self.port))
+        self.refuser = _Refuser(int(self.port), stall=stall)
 
     def restore(self) -> None:
         self.refuser.close()

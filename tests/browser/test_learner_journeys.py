@@ -122,6 +122,7 @@ def test_the_whole_journey_to_mastery_of_a_skill(app, hub_with_fractions, phone,
     if "/learn/lesson/" in phone.url:
         screenshot(phone, "11-lesson", full_page=False)  # the top of a long page is enough for the guide
         phone.get_by_role("button", name="Done").click()
+        phone.wait_for_url("**/learn/item/**")  # the Done sent by the page's queue, then the next activity
     assert "/learn/item/" in phone.url
     screenshot(phone, "12-item", full_page=False)  # as the screen shows it: the answer button at its foot
     phone.get_by_role("link", name="Show a hint").click()
@@ -356,6 +357,52 @@ def test_answers_given_offline_are_recorded_once_each_in_order(app, hub_with_fra
     assert {f"{i.int >> 64:016x}" for i in ids} == {page.evaluate("localStorage.getItem('classroom-id-prefix')")}
     counters = [(i.int & (2**62 - 1)) >> 16 for i in ids]
     assert counters == sorted(set(counters))
+    context.close()
+
+
+def test_a_wifi_that_hangs_gives_the_feedback_in_seconds_and_the_answer_later(app, hub_with_fractions, browser,
+                                                                                school):
+    """A Wi-Fi that hangs (the hub gone, the network up) answers nothing until a request's
+    timeout (10 s): the learner has the device's verdict within PATIENCE_MS (4 s), and the
+    answer, kept, is recorded once when the hub is back."""
+    base = hub_with_fractions
+    context = browser.new_context(viewport={"width": 320, "height": 568})
+    page = context.new_page()
+    sign_in(page, base, school)
+    _wait_for_service_worker(page)
+    _open_first_item(page)
+    upcoming = json.loads(page.get_attribute("#item-form", "data-upcoming"))
+    wait_until(page, KEPT_AHEAD_JS, upcoming)
+    item = current_item(app, page)
+    event_id = page.locator("input[name=event_id]").input_value()
+    base.drop(stall=True)
+    try:
+        fill_answer(page, item, right=True)
+        tapped = page.evaluate("() => performance.now()")
+        page.get_by_role("button", name="Check my answer").click()
+        page.wait_for_selector(".offline-answer .verdict", timeout=8_000)
+        waited = page.evaluate("() => performance.now()") - tapped
+        assert 3_500 <= waited < 8_000, f"the device's verdict after {waited:.0f} ms"
+        assert page.inner_text(".offline-answer .verdict").strip().endswith("Right!")
+        assert "Saved on this device" in page.locator("#queue-status").text_content()
+        # The next kept question opens from the device, and its answer is not held up by the
+        # first one's resend hanging meanwhile.
+        page.locator(".offline-answer").get_by_role("link", name="Next").click()
+        page.wait_for_function(f"() => !location.pathname.endsWith('/{item.id}')", timeout=PATIENCE_MS)
+        page.wait_for_load_state()
+        second = current_item(app, page)
+        second_id = page.locator("input[name=event_id]").input_value()
+        fill_answer(page, second, right=True)
+        tapped = page.evaluate("() => performance.now()")
+        page.get_by_role("button", name="Check my answer").click()
+        page.wait_for_selector(".offline-answer .verdict", timeout=8_000)
+        assert page.evaluate("() => performance.now()") - tapped < 8_000
+        assert attempts() == [], "nothing reached the hub"
+    finally:
+        base.restore()
+    ana = school.learners["ana"].uid
+    page.wait_for_function(f"() => localStorage.getItem('classroom-answer-queue-{ana}') === '[]'", timeout=PATIENCE_MS)
+    assert [e.event_id for e in attempts(ana)] == [event_id, second_id], "each once, in order"
     context.close()
 
 

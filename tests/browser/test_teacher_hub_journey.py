@@ -340,6 +340,7 @@ def test_a_new_teachers_day_from_the_roster_to_the_reports(app, school, hub, bro
         expect(learner.locator("p.crumb")).to_have_text("Equal parts")
         screenshot(learner, "teacher-journey-09-learner-reads-the-assigned-lesson")
         learner.get_by_role("button", name="Done").click()
+        learner.wait_for_url(lambda url: "/learn/lesson/" not in url)  # sent, then on to the next activity
         assert read not in path_of(learner)
     finally:
         for context in tablets:
