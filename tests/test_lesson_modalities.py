@@ -19,16 +19,16 @@ FRACTIONS = "org.openclassroom.fractions"
 LESSON_CODES = ("lesson_other_modality", "lesson_only_modality")
 
 
-def struggle(app, learner, pack_id, skill_id, lang):
-    """Miss the skill's items (opening its worked example when offered) until the path offers a
-    lesson for it; return that choice."""
+def struggle(app, learner, pack_id, skill_id, lang, kind="lesson"):
+    """Miss the skill's items (opening its worked example when offered, unless that is ``kind``)
+    until the path offers ``kind`` for it (a lesson unless told); return that choice."""
     engine = app.extensions["engine"]
     loaded = app.extensions["catalogue"].get()
     with db.connection_context():
-        for _ in range(12):
+        for _ in range(15):
             choice = practice.next_for_skill(engine, learner, lang, pack_id, skill_id)
             assert choice is not None
-            if choice.kind == "lesson":
+            if choice.kind == kind:
                 return choice
             if choice.kind == "worked_example":
                 practice.record_learning_step(engine, learner, "worked_example_viewed",
@@ -37,7 +37,7 @@ def struggle(app, learner, pack_id, skill_id, lang):
             item = loaded.catalogue.item(pack_id, choice.item_id)
             practice.record_attempt(engine, learner, pack_id, item.id, _answer_response(item, lang, right=False),
                                     event_id=None, lang=lang)
-    raise AssertionError("no lesson offered")
+    raise AssertionError(f"no {kind} offered for {skill_id}")
 
 
 def lesson_views():

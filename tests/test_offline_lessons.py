@@ -16,6 +16,7 @@ from classroom_server.services.offline import kept_as, path_ahead
 from classroom_server.services.practice import Choice
 from content_packs.testing import edit_json, make_pack
 from tests.conftest import post, sign_in_learner, study
+from tests.test_lesson_modalities import struggle
 from tests.test_practice import _answer_response
 
 LIBRARY = Path(__file__).resolve().parents[1] / "content_packs" / "library"
@@ -98,22 +99,7 @@ def _upcoming(client, url):
 
 
 def _struggle_until(app, learner, skill, kind):
-    """Miss the skill's items (opening each support offered first) until its path gives ``kind``."""
-    engine = app.extensions["engine"]
-    loaded = app.extensions["catalogue"].get()
-    with db.connection_context():
-        for _ in range(15):
-            choice = practice.next_for_skill(engine, learner, "en", FRACTIONS, skill)
-            if choice.kind == kind:
-                return choice
-            if choice.kind == "worked_example":
-                practice.record_learning_step(engine, learner, "worked_example_viewed",
-                                              {"pack": FRACTIONS, "item": choice.item_id, "skill": skill})
-                continue
-            item = loaded.catalogue.item(FRACTIONS, choice.item_id)
-            practice.record_attempt(engine, learner, FRACTIONS, item.id, _answer_response(item, "en", right=False),
-                                    event_id=None, lang="en")
-    raise AssertionError(f"no {kind} offered")
+    return struggle(app, learner, FRACTIONS, skill, "en", kind)
 
 
 def test_an_item_page_names_the_worked_example_and_the_lesson_the_path_gives(app, client, school, fractions):

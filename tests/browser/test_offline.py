@@ -23,7 +23,7 @@ from tests.browser.test_learner_journeys import (
     wait_until,
 )
 from tests.conftest import study
-from tests.test_practice import _answer_response
+from tests.test_lesson_modalities import struggle
 
 pytestmark = pytest.mark.browser
 PACK = "org.example.offline"
@@ -53,21 +53,7 @@ def hub_with_lessons(app, school, data_dir, tmp_path, live_hub):
 
 
 def _struggle_until(app, learner, skill, kind):
-    """Miss the skill's items (opening each worked example offered) until its path offers ``kind``."""
-    engine, loaded = app.extensions["engine"], app.extensions["catalogue"].get()
-    with db.connection_context():
-        for _ in range(15):
-            choice = practice.next_for_skill(engine, learner, "en", PACK, skill)
-            if choice.kind == kind:
-                return choice
-            if choice.kind == "worked_example":
-                practice.record_learning_step(engine, learner, "worked_example_viewed",
-                                              {"pack": PACK, "item": choice.item_id, "skill": skill})
-                continue
-            item = loaded.catalogue.item(PACK, choice.item_id)
-            practice.record_attempt(engine, learner, PACK, item.id, _answer_response(item, "en", right=False),
-                                    event_id=None, lang="en")
-    raise AssertionError(f"no {kind} offered for {skill}")
+    return struggle(app, learner, PACK, skill, "en", kind)
 
 
 def _events_after(marker, learner_uid):
