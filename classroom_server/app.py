@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask
 
-from classroom_server import __version__, compress, i18n, weblog
+from classroom_server import __version__, compress, i18n, inflight, weblog
 from classroom_server import db as database
 from classroom_server.config import ConfigError, load_settings
 from classroom_server.services import hub, security
@@ -87,5 +87,6 @@ def create_app(
 
     register_blueprints(app)  # and the one error handler (web/errors.py), the full disk's 507 included
     app.jinja_env.globals["asset"] = lambda filename: f"/static/{filename}?v={__version__}"
+    app.wsgi_app = inflight.Counting(app.wsgi_app)  # type: ignore[method-assign]  # a sync works in the gaps
     return app
 

@@ -149,12 +149,16 @@ class Session:
 
     def __init__(self, store: HubStore, transport: Transport, sizer: BatchSizer | None = None,
                  progress: Progress | None = None, clock: Callable[[], float] = time.monotonic,
-                 pause: Callable[[float], None] | None = None) -> None:
+                 pause: Callable[[float], None] | None = None,
+                 breathe: Callable[[], None] | None = None) -> None:
         self.store = store
         self.transport = transport
-        # Called after each batch pushed with the CPU seconds this thread spent making it: the
-        # hub sleeps there while learners are answering (services/sync.py, ``give_way``).
+        # Called after each batch pushed with the CPU seconds this thread spent on it: the hub
+        # sleeps there while learners are answering (services/sync.py, ``give_way``).
         self.pause = pause or (lambda busy: None)
+        # Called between the small steps of making a batch: the hub waits there while a
+        # learner's request is being handled (classroom_server/inflight.py).
+        self.breathe = breathe
         self.sizer = sizer or BatchSizer()
         self.version = protocol.VERSION  # the district's, once its hello says it
         self.progress = progress or (lambda done, total: None)
@@ -403,12 +407,11 @@ class Session:
             rows = self.store.events_after(origin, acked, limit)
             if not rows:
                 raise SyncError(f"Events after {acked} of {origin} are missing from this hub's log.", retry=False)
-            body = protocol.encode_batch(origin, rows, version=self.version)
+            body = protocol.encode_batch(origin, rows, version=self.version, between=self.breathe)
             while len(body) > self.sizer.size and len(rows) > 1:
                 rows = rows[: max(1, len(rows) * self.sizer.size // len(body) * 9 // 10)]
-                body = protocol.encode_batch(origin, rows, version=self.version)
+                body = protocol.encode_batch(origin, rows, version=self.version, between=self.breathe)
             self.event_bytes = max(1.0, len(body) / len(rows))
-            busy = time.thread_time() - working
             try:
                 status, reply_body = self.call("push", body)
             except SyncError:
@@ -430,7 +433,7 @@ class Session:
             self.store.set_acked(origin, acked)
             self.progress(min(done, total), total)
             if acked < last:
-                self.pause(busy)
+                self.pause(time.thread_time() - working)  # reading, encoding, sending, recording
         return done
 
 

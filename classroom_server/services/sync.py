@@ -18,7 +18,7 @@ from typing import Any, cast
 
 from peewee import fn
 
-from classroom_server import clock
+from classroom_server import clock, inflight
 from classroom_server.db import db
 from classroom_server.models import (
     CANONICAL_ORDER,
@@ -101,12 +101,14 @@ class Status:
 class Store:
     """The hub's database as sync/client.py sees it (the ``HubStore`` protocol)."""
 
-    def __init__(self, on_rewound: Callable[[], None] | None = None) -> None:
+    def __init__(self, on_rewound: Callable[[], None] | None = None,
+                 breathe: Callable[[], None] | None = None) -> None:
         hub_id = hub.get_meta("hub_id")
         if not hub_id:
             raise RuntimeError("This hub has no identity yet: run `classroom-server init` first.")
         self.hub_id = hub_id
         self.on_rewound = on_rewound or (lambda: None)  # after the projections are rewritten
+        self.breathe = breathe  # between the small steps of a push (``let_requests_through``)
 
     def secret(self) -> str:
         value = hub.get_meta(KEY_SECRET)
@@ -147,9 +149,22 @@ class Store:
         return row.event_id if row is not None else None
 
     def events_after(self, origin: str, seq: int, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` events after ``seq``, read a few hundred at a time when the push gives
+        way to learners (the log only grows at its end, so the pieces make one run)."""
         fields = [Event.origin, Event.seq, *(getattr(Event, f) for f in protocol.FIELDS)]
-        return _dicts(Event.select(*fields).where((Event.origin == origin) & (Event.seq > seq))
-                      .order_by(Event.seq).limit(limit))
+        step = limit if self.breathe is None else READ_STEP
+        rows: list[dict[str, Any]] = []
+        while len(rows) < limit:
+            if rows and self.breathe is not None:
+                self.breathe()
+            after = int(rows[-1]["seq"]) if rows else seq
+            want = min(step, limit - len(rows))
+            piece = _dicts(Event.select(*fields).where((Event.origin == origin) & (Event.seq > after))
+                           .order_by(Event.seq).limit(want))
+            rows.extend(piece)
+            if len(piece) < want:
+                break
+        return rows
 
     def set_acked(self, origin: str, acked: int) -> None:
         SyncAck.insert(origin=origin, acked=acked).on_conflict_replace().execute()
@@ -306,6 +321,24 @@ GIVE_WAY = 24  # then a sync sleeps 24 times what a batch cost: at most 1/25 of 
 MAX_PAUSE_SECONDS = 10.0
 
 
+READ_STEP = 200  # events read at a time while a push gives way (about 1 ms here)
+QUIET_WAIT_SECONDS = 0.25  # the longest a step of a push waits for the learners' requests
+HAND_OVER_SECONDS = 0.0002  # a sleep this short still lets a waiting thread take the interpreter
+
+
+def let_requests_through() -> None:
+    """Between two small steps of a push (reading, encoding, compressing a batch): while
+    learners are at work on this hub, let every other thread run first, then wait until no
+    request is being handled, so that a learner's answer shares the CPU with one small step of
+    the push at most. The short sleep matters: the server's own thread, which reads requests
+    and writes answers outside the app, would otherwise wait for Python's switch interval (5 ms)
+    to get the interpreter from a push that never blocks. A hub busy without a break still
+    pushes, one step every quarter of a second."""
+    if events.seconds_since_learner_action() < ACTIVE_SECONDS:
+        time.sleep(HAND_OVER_SECONDS)
+        inflight.wait_until_quiet(QUIET_WAIT_SECONDS)
+
+
 def give_way(busy: float) -> None:
     """Between two batches of a push: while learners are at work on this hub, sleep so that the
     sync takes at most a twenty-fifth of the CPU it shares with them (a Pi has one or four cores,
@@ -320,10 +353,11 @@ def run(transport: client.Transport, *, progress: client.Progress | None = None,
     """One sync with the district, recorded for the admin page. Raises ``client.SyncError``, or
     ``NotEnrolled`` before any request."""
     with _one_at_a_time():
-        store = Store(on_rewound)
+        breathe = let_requests_through if pause is not None else None  # no pause: nobody practises
+        store = Store(on_rewound, breathe)
         store.secret()
         hub.set_meta(KEY_LAST_ATTEMPT, clock.iso())
-        session = client.Session(store, transport, sizer=sizer, progress=progress, pause=pause)
+        session = client.Session(store, transport, sizer=sizer, progress=progress, pause=pause, breathe=breathe)
         try:
             outcome = session.run()
         except client.SyncError as exc:

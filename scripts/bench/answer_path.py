@@ -1,6 +1,6 @@
 """One answer through the hub, counted: SQL statements, commits and time per answer request.
 
-    python scripts/bench/answer_path.py [--answers 300] [--synchronous full]
+    python scripts/bench/answer_path.py [--answers 300] [--synchronous full] [--library] [--json]
 
 Builds a hub in a temporary directory (init, one generated pack of 3 skills, a class with one
 learner), signs the learner in through the real pages, then answers --answers items one after
@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--library", action="store_true",
                         help="answer the bundled Fractions pack's items (real stems, pictures, hints) instead of a "
                              "generated pack's")
+    parser.add_argument("--json", action="store_true",
+                        help="post each answer as the device's answer queue does (Accept: application/json: the "
+                             "verdict in JSON, no feedback page)")
     args = parser.parse_args(argv)
 
     from click.testing import CliRunner
@@ -83,7 +86,8 @@ def main(argv: list[str] | None = None) -> dict:
                 db.connection().set_trace_callback(statements.append)
                 started, working = time.perf_counter(), time.thread_time()
                 response = client.post(f"/learn/item/{pack_id}/{item.id}",
-                                       data={"csrf_token": token, "event_id": event_id, "answer": answer})
+                                       data={"csrf_token": token, "event_id": event_id, "answer": answer},
+                                       headers={"Accept": "application/json" if args.json else "text/html"})
                 times.append(time.perf_counter() - started)
                 cpu.append(time.thread_time() - working)
                 db.connection().set_trace_callback(None)
@@ -98,6 +102,7 @@ def main(argv: list[str] | None = None) -> dict:
     times_ms = sorted(t * 1000 for t in times)
     result = {
         "answers": args.answers, "synchronous": args.synchronous, "pack": pack_id,
+        "answer_reply": "json" if args.json else "feedback page",
         "statements_per_answer": statistics.median(counts), "commits_per_answer": statistics.median(commits),
         "answer_ms_p50": round(statistics.median(times_ms), 2),
         "answer_ms_p95": round(times_ms[int(0.95 * (len(times_ms) - 1))], 2),
