@@ -183,6 +183,7 @@ def _copy_hub(job: tuple[int, int, int, int]) -> int:
 
     received = service.now()
     order = service._EVENT_COLUMNS
+    held: list[tuple[str, str]] = []  # every id the district holds, as service._insert_rows keeps them
     with database.connection_context():
         with database.atomic():
             with database.connection().cursor() as cursor:
@@ -198,6 +199,10 @@ def _copy_hub(job: tuple[int, int, int, int]) -> int:
                                                                       row["actor_uid"], row["class_uid"])
                         row["school"], row["received_at"] = school_id, received
                         out.write_row([row[name] for name in order])
+                        held.append((row["event_id"], row["payload_hash"]))
+                with cursor.copy("COPY event_held_id (event_id, payload_hash) FROM STDIN") as out:
+                    for pair in held:
+                        out.write_row(pair)
             Origin.insert_many([{"origin": renamed(origin, copy), "hub": registration_id, "hwm": hwm,
                                  "tip": renamed(tip, copy)} for origin, hwm, tip in template["origins"]]).execute()
             Learner.insert_many([{"uid": renamed(uid, copy), "school": school_id}

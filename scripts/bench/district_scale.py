@@ -345,6 +345,9 @@ def main() -> None:
                 "SELECT min(c), max(c) FROM (SELECT count(*) c FROM event GROUP BY tableoid) p").fetchone()
             event_bytes = int(database.execute_sql(
                 "SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('event')").fetchone()[0])
+            held_id_bytes = int(database.execute_sql(
+                "SELECT pg_total_relation_size('event_held_id')").fetchone()[0])
+            event_bytes += held_id_bytes  # the events' table of ids is part of what an event costs
             database_bytes = int(database.execute_sql("SELECT pg_database_size(current_database())").fetchone()[0])
             quarantined = service.counts()["quarantined"]
         database.close()
@@ -352,8 +355,9 @@ def main() -> None:
         if held != total or pushed != total or quarantined:
             raise SystemExit(f"the district holds {held:,} events of {total:,} sent, {quarantined} in quarantine")
         mb_per_million = event_bytes / 1e6 / (held / 1e6)
-        print(f"held {held:,} events, exactly those sent; event table {event_bytes / 1e6:.0f} MB "
-              f"({mb_per_million:.0f} MB a million events, indexes included; partitions hold {per_school[0]:,} "
+        print(f"held {held:,} events, exactly those sent; event tables {event_bytes / 1e6:.0f} MB "
+              f"(of which the held ids {held_id_bytes / 1e6:.0f} MB; {mb_per_million:.0f} MB a million events, "
+              f"indexes included; partitions hold {per_school[0]:,} "
               f"to {per_school[1]:,}); database {database_bytes / 1e6:.0f} MB")
         if args.keep:
             print(f"kept: {url}")
@@ -371,6 +375,7 @@ def main() -> None:
         "concurrency": args.concurrency, "events_total": held, "seconds": round(seconds, 2),
         "district_events_per_s": round(rate), "push_p50_ms": round(p50, 1), "push_p95_ms": round(p95, 1),
         "push_p99_ms": round(p99, 1), "event_table_mb_per_million": round(mb_per_million, 1),
+        "held_id_table_mb": round(held_id_bytes / 1e6, 1),
         "database_mb": round(database_bytes / 1e6, 1), "compressed_mb_sent": round(sent_bytes / 1e6, 1),
     }))
 

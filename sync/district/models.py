@@ -103,6 +103,23 @@ class Event(DistrictModel):
         indexes = ((("origin", "seq"), True),)
 
 
+class HeldId(DistrictModel):
+    """Every event id the district holds, in any school, with its event's payload hash.
+
+    The one place a pushed id is looked up: one index, where the partitioned event table has one
+    per partition (16 probes an id), which made PostgreSQL read the whole table instead as it
+    grew (docs/scale.md). And the district's guarantee that an id is held once across schools,
+    which the event table, unique by (event_id, school), cannot give. Written in the transaction
+    that stores the events (service._insert_rows); ``connect`` fills it once for a district that
+    predates it."""
+
+    event_id = TextField(primary_key=True)
+    payload_hash = TextField()
+
+    class Meta:
+        table_name = "event_held_id"
+
+
 class Learner(DistrictModel):
     """Which school each learner belongs to, as first seen: a hub may send only its school's."""
 
@@ -477,7 +494,7 @@ class DistrictMeta(DistrictModel):
     value = TextField()
 
 
-MODELS = [School, Hub, Origin, Event, Learner, LearnerMove, HubFollow, Quarantine, Change, PackFile, PackChunk,
+MODELS = [School, Hub, Origin, Event, HeldId, Learner, LearnerMove, HubFollow, Quarantine, Change, PackFile, PackChunk,
           Manifest, HubManifest, DistrictMastery, DistrictAssignment, DistrictCourse, DistrictAccommodations,
           DistrictGoal, DistrictClass, DistrictLearner, DistrictEnrollment, DistrictChange, DistrictClassGrowth,
           DistrictPack, DistrictSkillGrowth, ProjectionRun,
@@ -575,13 +592,24 @@ def connect(url: str) -> Database:
     database = open_database(url)
     district_db.initialize(database)
     with database.connection_context():
+        held_ids_new = not database.table_exists(HeldId._meta.table_name)
         if isinstance(database, PostgresqlDatabase):
             database.create_tables([m for m in MODELS if m is not Event], safe=True)
             _create_postgres_events(database)
         else:
             database.create_tables(MODELS, safe=True)
         _add_missing_columns(database)
+        if held_ids_new:
+            _fill_held_ids(database)
     return database
+
+
+def _fill_held_ids(database: Database) -> None:
+    """A district from before ``HeldId``: every id its events hold, once, at its first start
+    with it (in one transaction; about a second a million events)."""
+    with database.atomic():
+        database.execute_sql(f"INSERT INTO {HeldId._meta.table_name} (event_id, payload_hash) "
+                             "SELECT event_id, min(payload_hash) FROM event GROUP BY event_id")
 
 
 # Columns added to a table after it first shipped: (model, column, its SQL definition). A district

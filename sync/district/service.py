@@ -25,6 +25,7 @@ from sync.district.models import (
     PACK_CHUNK,
     Change,
     Event,
+    HeldId,
     Hub,
     HubFollow,
     HubManifest,
@@ -351,13 +352,13 @@ def _held_ids(ids: Sequence[str]) -> dict[str, str]:
     if not ids:
         return {}
     if _postgres():  # the ids as one array parameter: one statement, nothing for peewee to build
-        cursor = district_db.execute_sql("SELECT event_id, payload_hash FROM event WHERE event_id = ANY(%s)",
-                                         (list(ids),))
+        cursor = district_db.execute_sql(
+            f"SELECT event_id, payload_hash FROM {HeldId._meta.table_name} WHERE event_id = ANY(%s)", (list(ids),))
         return dict(cursor.fetchall())
     known: dict[str, str] = {}
     for start in range(0, len(ids), INSERT_CHUNK):
         chunk = ids[start:start + INSERT_CHUNK]
-        known.update(_tuples(Event.select(Event.event_id, Event.payload_hash).where(Event.event_id.in_(chunk))))
+        known.update(_tuples(HeldId.select(HeldId.event_id, HeldId.payload_hash).where(HeldId.event_id.in_(chunk))))
     return known
 
 
@@ -367,6 +368,8 @@ _ADDED_COLUMNS = ["payload_hash", "school", "received_at"]
 assert _EVENT_COLUMNS[-len(_ADDED_COLUMNS):] == _ADDED_COLUMNS, _EVENT_COLUMNS
 _wire_columns = operator.attrgetter(*_EVENT_COLUMNS[:-len(_ADDED_COLUMNS)])
 _EVENT_FIELDS = [Event._meta.columns[column] for column in _EVENT_COLUMNS]
+_ID_AT, _HASH_AT = _EVENT_COLUMNS.index("event_id"), _EVENT_COLUMNS.index("payload_hash")
+_HELD_FIELDS = [HeldId.event_id, HeldId.payload_hash]
 
 
 def _insert_events(rows: Sequence[Mapping[str, Any]]) -> None:
@@ -375,20 +378,26 @@ def _insert_events(rows: Sequence[Mapping[str, Any]]) -> None:
 
 
 def _insert_rows(rows: Sequence[tuple[Any, ...]]) -> None:
-    """Insert event rows (tuples in ``_EVENT_COLUMNS``' order) in the current transaction. On
-    PostgreSQL by COPY, straight into the partitioned table: about six times as fast as a
-    multi-row INSERT (docs/scale.md). A row that breaks a unique constraint fails the whole COPY
-    with IntegrityError, as INSERT does."""
+    """Insert event rows (tuples in ``_EVENT_COLUMNS``' order), and their ids into ``HeldId``, in
+    the current transaction. On PostgreSQL by COPY, straight into the partitioned table: about
+    six times as fast as a multi-row INSERT (docs/scale.md). A row that breaks a unique
+    constraint (an id already held, in any school) fails the whole COPY with IntegrityError, as
+    INSERT does."""
     if not rows:
         return
+    held = [(row[_ID_AT], row[_HASH_AT]) for row in rows]
     if not _postgres():
         for start in range(0, len(rows), INSERT_CHUNK):
             Event.insert_many(rows[start:start + INSERT_CHUNK], fields=_EVENT_FIELDS).execute()
+            HeldId.insert_many(held[start:start + INSERT_CHUNK], fields=_HELD_FIELDS).execute()
         return
     import psycopg  # only on PostgreSQL: the hub never loads it
 
     try:
         with district_db.connection().cursor() as cursor:
+            with cursor.copy(f"COPY {HeldId._meta.table_name} (event_id, payload_hash) FROM STDIN") as copy:
+                for pair in held:
+                    copy.write_row(pair)
             with cursor.copy(f"COPY event ({', '.join(_EVENT_COLUMNS)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
