@@ -846,7 +846,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="the port the district listens on for the slow link (the relay's target)")
     parser.add_argument("--learners", type=int, default=20, help="learners answering during the sync")
     parser.add_argument("--baseline", type=float, help="seconds of answers before and after the sync "
-                                                       "(default 20; --quick 4)")
+                                                       "(default 45; --quick 4)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--apply-runs", type=int, default=3,
                         help="times the district apply rate is measured, each on a fresh database (the median is "
@@ -857,7 +857,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         serve_hub(Path(args.serve_hub[0]), int(args.serve_hub[1]), args.serve_hub[2])
         return {}
     attempts = args.attempts or (2000 if args.quick else 100_000)
-    baseline = args.baseline if args.baseline is not None else (4.0 if args.quick else 20.0)
+    baseline = args.baseline if args.baseline is not None else (4.0 if args.quick else 45.0)
     think = (0.3, 1.0) if args.quick else (1.0, 3.0)
     result: dict[str, Any] = {"attempts": attempts, "quick": args.quick, "skipped": []}
     phases: dict[str, float] = {}
