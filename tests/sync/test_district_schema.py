@@ -3,6 +3,8 @@ into it with every row, and a conflicting row failing its push's whole COPY as I
 
 from __future__ import annotations
 
+from contextlib import closing
+
 import pytest
 from peewee import IntegrityError
 
@@ -26,8 +28,7 @@ def test_an_older_plain_event_table_is_moved_into_the_partitioned_one(postgres_u
     Event.insert_many([_row("a", 1), _row("b", 2, school=5)]).execute()
     database.close()
 
-    database = models.connect(postgres_url)
-    try:
+    with closing(models.connect(postgres_url)) as database:
         assert models._event_table_kind(database) == "p"
         partitions = database.execute_sql("SELECT count(*) FROM pg_inherits WHERE inhparent = 'event'::regclass")
         assert partitions.fetchone()[0] == models.EVENT_PARTITIONS
@@ -37,13 +38,10 @@ def test_an_older_plain_event_table_is_moved_into_the_partitioned_one(postgres_u
         assert Event.get(Event.event_id == "c").id == 3  # ids go on after the moved rows
         models.connect(postgres_url).close()  # and connecting again changes nothing
         assert Event.select().count() == 3 and HeldId.select().count() == 2
-    finally:
-        database.close()
 
 
 def test_a_conflicting_row_fails_the_whole_copy_and_nothing_of_it_is_kept(postgres_url):
-    database = models.connect(postgres_url)
-    try:
+    with closing(models.connect(postgres_url)) as database:
         with database.atomic():
             service._insert_events([_row("a", 1)])
         with pytest.raises(IntegrityError):
@@ -54,16 +52,13 @@ def test_a_conflicting_row_fails_the_whole_copy_and_nothing_of_it_is_kept(postgr
                 service._insert_events([_row("c", 4), _row("d", 1)])  # (origin, seq) again
         assert [e for (e,) in Event.select(Event.event_id).tuples()] == ["a"]
         assert [e for (e,) in HeldId.select(HeldId.event_id).tuples()] == ["a"]
-    finally:
-        database.close()
 
 
 def test_an_event_id_is_held_once_across_schools_even_by_two_pushes_at_the_same_instant(postgres_url):
     """The event table is unique by (event_id, school) only; ``HeldId`` makes the id unique in the
     whole district, so a second school's push of the same id fails, whatever the timing, and is
     retried by its hub (which then finds the id held, docs/scale.md)."""
-    database = models.connect(postgres_url)
-    try:
+    with closing(models.connect(postgres_url)) as database:
         with database.atomic():
             service._insert_events([_row("a", 1, school=3)])
         with pytest.raises(IntegrityError):
@@ -71,20 +66,12 @@ def test_an_event_id_is_held_once_across_schools_even_by_two_pushes_at_the_same_
                 service._insert_events([{**_row("a", 1, school=5), "origin": "hub-two.1"}])
         assert sorted(Event.select(Event.event_id, Event.school).tuples()) == [("a", 3)]
         assert service._held_ids(["a", "zz"]) == {"a": "h"}
-    finally:
-        database.close()
 
 
 def test_a_district_from_before_held_ids_gets_them_at_its_next_start(postgres_url):
-    database = models.connect(postgres_url)
-    try:
+    with closing(models.connect(postgres_url)) as database:
         with database.atomic():
             service._insert_events([_row("a", 1), _row("b", 2, school=5)])
         database.execute_sql("DROP TABLE event_held_id")  # as it was before
-    finally:
-        database.close()
-    database = models.connect(postgres_url)
-    try:
+    with closing(models.connect(postgres_url)):
         assert dict(HeldId.select(HeldId.event_id, HeldId.payload_hash).tuples()) == {"a": "h", "b": "h"}
-    finally:
-        database.close()
